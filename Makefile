@@ -1,0 +1,36 @@
+# `make reproduce` and `make test` set up everything they need: a virtualenv, the project, the data.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+STUDIES ?= optimizers
+ARGS ?=
+
+.PHONY: reproduce test data bench clean-venv
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Fashion-MNIST: found by the resolver, else installed from Debian's dataset-fashion-mnist when root.
+data: $(INSTALLED)
+	@$(PY) -m studies.data 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Fashion-MNIST: apt-get install dataset-fashion-mnist"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist; \
+	    $(PY) -m studies.data; \
+	  else $(PY) -m studies.data; fi; }
+
+reproduce: data
+	@for study in $(STUDIES); do $(VENV)/bin/studybench study=$$study $(ARGS) || exit 1; done
+
+test: data
+	$(PY) -m pytest $(ARGS)
+
+bench: data
+	$(PY) -m pytest bench --benchmark-only $(ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,86 @@
+"""`studybench`: the Hydra app over conf/. `studybench --help` lists the studies.
+
+Bad input stops before any training with one line on stderr and exit status 2. A single run is checked
+up front by composing the config the way Hydra will (so Hydra's multi-line composition errors become one
+line too); each job of a multirun sweep checks its own config when it starts.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; set 0 to debug
+
+import hydra
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+
+from studies.config import ConfigError
+from studies.data import DataError
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def fail(message: str) -> None:
+    print(f"studybench: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def available(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def explain_hydra_error(error: Exception) -> str:
+    """Hydra's composition errors, reduced to one line naming the bad value and the valid ones."""
+    text = str(error)
+    missing = re.search(r"Could not find '([\w/]+)/([^']+)'", text)
+    if missing:
+        group, option = missing.groups()
+        return f"unknown {group} {option!r}; valid: {', '.join(available(group))}"
+    key = re.search(r"Could not override '([^']+)'", text)
+    if key:
+        return f"unknown key {key.group(1)!r}; valid top-level keys: {', '.join(top_level_keys())}"
+    return text.strip().splitlines()[0]
+
+
+def top_level_keys() -> list[str]:
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return sorted(compose("config").keys())
+
+
+def preflight(overrides: list[str]) -> None:
+    """Compose and validate a single run's config; exits with one line on any bad input."""
+    from studies.plan import plan_study
+
+    kept = [o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    try:
+        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            cfg = compose("config", overrides=kept)
+        plan_study(OmegaConf.to_container(cfg, resolve=True))
+    except HydraException as error:
+        fail(explain_hydra_error(error))
+    except ConfigError as error:
+        fail(str(error))
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def run(cfg: DictConfig) -> None:
+    from studies.harness import run_study
+
+    try:
+        run_study(OmegaConf.to_container(cfg, resolve=True))
+    except (ConfigError, DataError) as error:
+        fail(str(error))
+
+
+def main() -> None:
+    if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own
+        preflight(sys.argv[1:])
+    run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Typed, validated settings of one trial, resolved from the Hydra config.
+
+Every field has a one-line doc comment; unknown keys and out-of-range values are rejected with a
+`ConfigError` whose message names the bad value and the valid ones.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A setting is unknown or out of range; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str = "fashion_mnist"  # fashion_mnist | mnist
+    train_first: int | None = None  # keep only the first N training samples (None: all)
+    test_first: int | None = None  # keep only the first N test samples (None: all)
+    validation: str = "test"  # per-epoch validation data: "test" (the test set) | "none"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    hidden_units: tuple[int, ...] = (100, 100, 100, 100)  # width of each hidden Dense layer
+    activation: str = "relu"  # hidden activation, a keras.activations name
+    kernel_initializer: Any = "glorot_uniform"  # hidden kernels: a name or {name: Class, **params}
+    batch_norm: bool = False  # BatchNormalization between each hidden Dense and its activation
+    dropout_rate: float = 0.0  # Dropout after each hidden activation; 0 means no Dropout layer
+    kernel_regularizer: Any = None  # hidden kernels: None or {name: L2, l2: 0.1}
+    output_activation: str = "softmax"  # output Dense(classes) keeps glorot_uniform, no regularizer
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    name: str = "SGD"  # a keras.optimizers class name, or a studybench legacy one (Keras2Adagrad...)
+    params: dict = field(default_factory=dict)  # constructor arguments, e.g. learning_rate
+
+
+@dataclass(frozen=True)
+class EarlyStoppingSpec:
+    monitor: str = "val_loss"  # keras.callbacks.EarlyStopping arguments, same names and defaults
+    min_delta: float = 0.0
+    patience: int = 0
+    mode: str = "auto"
+    baseline: float | None = None
+    restore_best_weights: bool = False
+    start_from_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    batch_size: int = 32  # samples per gradient step
+    epochs: int = 1  # epochs to train (an upper bound with early stopping)
+    loss: str = "categorical_crossentropy"  # a keras.losses name
+    metrics: tuple[str, ...] = ("accuracy",)  # keras metric names, logged every epoch
+    early_stopping: EarlyStoppingSpec | None = None  # None: train all epochs
+    checkpoint_best: bool = False  # ModelCheckpoint(save_best_only) keeps best_model.keras per trial
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One trial: (study, variant, arm, seed, engine, profile) plus every setting that shapes it."""
+
+    study: str
+    variant: str
+    arm: str
+    label: str  # the arm in the article's words, for legends
+    seed: int
+    engine: str
+    profile: str
+    dataset: DatasetSpec
+    model: ModelSpec
+    optimizer: OptimizerSpec
+    train: TrainSpec
+    data_checksum: str = ""  # the loaded dataset's checksum: other data means another trial
+
+    def identity(self) -> dict:
+        """What determines the trial's results; its hash is the trial's content hash."""
+        content = dataclasses.asdict(self)
+        content.pop("label")
+        return content
+
+    @property
+    def config_hash(self) -> str:
+        canonical = json.dumps(self.identity(), sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @property
+    def trial_id(self) -> str:
+        return self.config_hash[:20]
+
+
+def build_spec(cls, values: Any, where: str):
+    """Build dataclass `cls` from a mapping, rejecting unknown keys with a one-line error."""
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} must be a mapping, got {values!r}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+    return cls(**values)
+
+
+def require_int(value: Any, where: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where}={value!r} is out of range: must be an integer >= {minimum}")
+
+
+def require_optional_int(value: Any, where: str, minimum: int) -> None:
+    if value is not None:
+        require_int(value, where, minimum)
+
+
+def require_choice(value: Any, where: str, valid) -> None:
+    if value not in valid:
+        raise ConfigError(f"{where}: unknown value {value!r}; valid: {', '.join(map(str, valid))}")
+
+
+def validate_dataset(spec: DatasetSpec, where: str) -> None:
+    require_choice(spec.name, f"{where}.name", ("fashion_mnist", "mnist"))
+    require_optional_int(spec.train_first, f"{where}.train_first", 1)
+    require_optional_int(spec.test_first, f"{where}.test_first", 1)
+    require_choice(spec.validation, f"{where}.validation", ("test", "none"))
+
+
+def validate_model(spec: ModelSpec, where: str) -> None:
+    if not spec.hidden_units:
+        raise ConfigError(f"{where}.hidden_units is empty: give at least one layer width")
+    for units in spec.hidden_units:
+        require_int(units, f"{where}.hidden_units", 1)
+    rate = spec.dropout_rate
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
+        raise ConfigError(f"{where}.dropout_rate={rate!r} is out of range: must be in [0, 1)")
+
+
+def validate_train(spec: TrainSpec, where: str) -> None:
+    require_int(spec.batch_size, f"{where}.batch_size", 1)
+    require_int(spec.epochs, f"{where}.epochs", 1)
+    if spec.early_stopping is not None:
+        require_int(spec.early_stopping.patience, f"{where}.early_stopping.patience", 0)
+        require_choice(spec.early_stopping.mode, f"{where}.early_stopping.mode", ("auto", "min", "max"))

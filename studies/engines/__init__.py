@@ -1,0 +1,48 @@
+"""Engines train trials and hand back their per-epoch curves; the harness stores them.
+
+An engine gets all pending trials of a study at once (so a later engine may train them together) and
+yields one `TrialResult` per trial as soon as it is finished. Study modules never see which engine ran.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol
+
+from studies.config import ConfigError, TrialSpec
+from studies.data import Splits
+
+ENGINES = {"keras": "studies.engines.keras_fit:KerasFitEngine"}
+
+
+@dataclass
+class TrialResult:
+    trial: TrialSpec
+    curves: dict  # (split, metric) -> one value per epoch run
+    final: dict  # metric -> value from evaluate() on the test set after training
+    stop_epoch: int  # epochs actually run (1-based number of the last one)
+    best_epoch: int | None  # 1-based epoch of the best monitored value
+    wall_time_s: float
+    device: str
+    status: str = "ok"  # ok | failed
+    message: str = ""
+    artifacts: list = field(default_factory=list)  # files the engine wrote (e.g. best_model.keras)
+
+
+class Progress(Protocol):
+    def epoch(self, trial: TrialSpec, epoch: int, epochs: int, logs: dict) -> None: ...
+
+
+class Engine(Protocol):
+    name: str
+
+    def run(self, trials: list[TrialSpec], splits_for: Callable[[TrialSpec], Splits],
+            progress: Progress) -> Iterator[TrialResult]: ...
+
+
+def make_engine(settings: dict, artifacts_dir) -> Engine:
+    name = settings.get("name")
+    if name not in ENGINES:
+        raise ConfigError(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")
+    module, cls = ENGINES[name].split(":")
+    return getattr(importlib.import_module(module), cls)(settings, artifacts_dir)

@@ -1,0 +1,120 @@
+"""engine=keras: each trial is one `model.fit` with real Keras callbacks (the reference engine).
+
+The batch order comes from `studies.seeding`, fed through tf.data with `shuffle` off, so arms of one
+seed see the same batches; `steps_per_epoch` keeps Keras reading one iterator across epochs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from studies.config import ConfigError, TrialSpec
+from studies.data import Splits
+from studies.engines import TrialResult
+from studies.environment import device
+from studies.model import build_model, build_optimizer
+from studies.seeding import seed_everything, training_order
+
+SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
+
+
+def encode_labels(labels: np.ndarray, loss: str, classes: int) -> np.ndarray:
+    """One-hot for categorical losses, as the originals did with to_categorical; integers otherwise."""
+    if loss in ("categorical_crossentropy", "CategoricalCrossentropy"):
+        return keras.utils.to_categorical(labels, classes).astype(np.float32)
+    return labels
+
+
+def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int) -> tf.data.Dataset:
+    """All epochs' batches in `order` ((epochs, samples) indices), last partial batch of each kept."""
+    x, y = tf.constant(x), tf.constant(y)
+    epochs = tf.data.Dataset.from_tensor_slices(order)
+    indices = epochs.flat_map(lambda epoch: tf.data.Dataset.from_tensor_slices(epoch).batch(batch_size))
+    return indices.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx))).prefetch(2)
+
+
+class _EpochReport(keras.callbacks.Callback):
+    def __init__(self, trial: TrialSpec, progress):
+        super().__init__()
+        self.trial, self.progress = trial, progress
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress.epoch(self.trial, epoch + 1, self.trial.train.epochs, logs or {})
+
+
+class KerasFitEngine:
+    name = "keras"
+
+    def __init__(self, settings: dict, artifacts_dir):
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise ConfigError(f"engine keras: unknown key(s) {', '.join(unknown)}; valid: {', '.join(SETTINGS)}")
+        self.evaluation_batch_size = settings.get("evaluation_batch_size", 1024)
+        self.jit_compile = settings.get("jit_compile", "auto")
+        self.artifacts_dir = Path(artifacts_dir)
+        tf.config.experimental.enable_op_determinism()  # seed s gives the same curves bit for bit on CPU
+
+    def run(self, trials, splits_for, progress):
+        for trial in trials:
+            yield self.train(trial, splits_for(trial), progress)
+
+    def _callbacks(self, trial: TrialSpec, progress) -> tuple[list, list]:
+        callbacks, artifacts = [_EpochReport(trial, progress)], []
+        stopping = trial.train.early_stopping
+        if stopping is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(**dataclasses.asdict(stopping)))
+        if trial.train.checkpoint_best:
+            path = self.artifacts_dir / trial.trial_id / "best_model.keras"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            monitor = stopping.monitor if stopping else "val_loss"
+            callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
+            artifacts.append(str(path))
+        return callbacks, artifacts
+
+    def train(self, trial: TrialSpec, splits: Splits, progress) -> TrialResult:
+        spec = trial.train
+        seed_everything(trial.seed)
+        model = build_model(trial.model, splits.x_train.shape[1], splits.classes)
+        model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
+                      jit_compile=self.jit_compile)
+        y_train = encode_labels(splits.y_train, spec.loss, splits.classes)
+        order = training_order(trial.seed, spec.epochs, len(splits.x_train))
+        validation = None
+        if splits.validation is not None:
+            x_val, y_val = splits.validation
+            validation = (x_val, encode_labels(y_val, spec.loss, splits.classes))
+        callbacks, artifacts = self._callbacks(trial, progress)
+        started = time.perf_counter()
+        history = model.fit(batches(splits.x_train, y_train, order, spec.batch_size), epochs=spec.epochs,
+                            steps_per_epoch=math.ceil(len(splits.x_train) / spec.batch_size),
+                            validation_data=validation, validation_batch_size=self.evaluation_batch_size,
+                            callbacks=callbacks, shuffle=False, verbose=0)
+        final = model.evaluate(splits.x_test, encode_labels(splits.y_test, spec.loss, splits.classes),
+                               batch_size=self.evaluation_batch_size, return_dict=True, verbose=0)
+        wall = time.perf_counter() - started
+        curves = {_split_metric(key, splits.validation_split): [float(v) for v in values]
+                  for key, values in history.history.items()}
+        monitor = spec.early_stopping.monitor if spec.early_stopping else (
+            "val_loss" if validation is not None else "loss")
+        return TrialResult(trial, curves, {k: float(v) for k, v in final.items()}, len(history.epoch),
+                           _best_epoch(history.history.get(monitor), monitor), wall, device(),
+                           artifacts=artifacts)
+
+
+def _split_metric(history_key: str, validation_split: str) -> tuple[str, str]:
+    if history_key.startswith("val_"):
+        return validation_split, history_key[4:]
+    return "train", history_key
+
+
+def _best_epoch(values, monitor: str) -> int | None:
+    if not values:
+        return None
+    pick = np.argmax if "acc" in monitor else np.argmin  # EarlyStopping's own rule for mode="auto"
+    return int(pick(values)) + 1

@@ -1,0 +1,97 @@
+"""Runs one study: plan and validate, load data, skip stored trials, train the rest, store, report."""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from studies.config import ConfigError
+from studies.data import load_dataset, make_splits
+from studies.engines import make_engine
+from studies.plan import Plan, plan_study
+from studies.report import report_dir, write_report
+from studies.store import TrialStore
+
+DATA_KEYS = ("dir", "download", "strict")
+
+
+@dataclass
+class RunOutcome:
+    plan: Plan
+    trial_ids: list  # every trial of the run, stored now
+    trained: int
+    skipped: int
+    report_files: list
+
+
+class ConsoleProgress:
+    """A line when a trial starts, per-epoch lines at most every `every_s` seconds, a result line per trial."""
+
+    def __init__(self, total: int, every_s: float = 10.0, stream=sys.stdout):
+        self.total, self.every_s, self.stream = total, every_s, stream
+        self.index, self.last = 0, 0.0
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def trial_started(self, trial) -> None:
+        self.index += 1
+        self.last = time.monotonic()
+        self.say(f"[{self.index}/{self.total}] {trial.study}/{trial.variant} arm={trial.arm} seed={trial.seed} ...")
+
+    def epoch(self, trial, epoch: int, epochs: int, logs: dict) -> None:
+        if time.monotonic() - self.last >= self.every_s:
+            self.last = time.monotonic()
+            shown = " ".join(f"{k}={v:.4f}" for k, v in logs.items() if isinstance(v, (int, float)))
+            self.say(f"    epoch {epoch}/{epochs} {shown}")
+
+    def trial_done(self, result) -> None:
+        t = result.trial
+        final = " ".join(f"{split}_{metric}={values[-1]:.4f}" for (split, metric), values in sorted(result.curves.items()))
+        self.say(f"[{self.index}/{self.total}] done {t.arm} seed={t.seed}: {result.stop_epoch} epochs in "
+                 f"{result.wall_time_s:.1f}s, {final}")
+
+
+def _data_settings(cfg: dict) -> dict:
+    data = dict(cfg.get("data") or {})
+    unknown = sorted(set(data) - set(DATA_KEYS))
+    if unknown:
+        raise ConfigError(f"data: unknown key(s) {', '.join(unknown)}; valid: {', '.join(DATA_KEYS)}")
+    return {key: data.get(key) for key in DATA_KEYS}
+
+
+def run_study(cfg: dict, stream=sys.stdout) -> RunOutcome:
+    plan = plan_study(cfg)  # every ConfigError surfaces here, before data, training or any write
+    data = _data_settings(cfg)
+    names = sorted({trial.dataset.name for trial in plan.trials})
+    datasets = {name: load_dataset(name, data["dir"], bool(data["download"]), bool(data["strict"])) for name in names}
+    trials = [replace(t, data_checksum=datasets[t.dataset.name].checksum) for t in plan.trials]
+    store = TrialStore(cfg["results_dir"])
+    stored = store.completed(plan.study)
+    pending = [t for t in trials if t.trial_id not in stored]
+    print(f"{plan.study}/{plan.variant} [{plan.profile}]: {len(trials)} trials ({len(plan.arms)} arms x "
+          f"{cfg['n_seeds']} seeds); {len(trials) - len(pending)} already stored, skipped; "
+          f"{len(pending)} to train with engine={plan.engine}", file=stream, flush=True)
+    if pending:
+        _train(cfg, pending, datasets, store, ConsoleProgress(len(pending), stream=stream))
+    files = []
+    if cfg.get("report", True):
+        ids = [t.trial_id for t in trials]
+        files = write_report(plan, store.trials(plan.study, ids), store.epochs(plan.study, ids),
+                             report_dir(cfg["reports_dir"], plan))
+        print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
+    return RunOutcome(plan, [t.trial_id for t in trials], len(pending), len(trials) - len(pending), files)
+
+
+def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, progress: ConsoleProgress) -> None:
+    engine = make_engine(dict(cfg["engine"]), Path(cfg["results_dir"]) / "artifacts")
+
+    def splits_for(trial):
+        progress.trial_started(trial)
+        spec = trial.dataset
+        return make_splits(datasets[spec.name], spec.train_first, spec.test_first, spec.validation)
+
+    for result in engine.run(pending, splits_for, progress):
+        store.write(result, datasets[result.trial.dataset.name])
+        progress.trial_done(result)

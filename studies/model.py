@@ -1,0 +1,99 @@
+"""Keras objects from specs: the MLP, its optimizer, initializers, regularizers, activations, losses.
+
+Everything is looked up in Keras itself; an unknown name is a `ConfigError` listing the valid ones.
+"""
+from __future__ import annotations
+
+import inspect
+
+import keras
+
+from studies.config import ConfigError, ModelSpec, OptimizerSpec
+from studies.legacy_optimizers import LEGACY_OPTIMIZERS
+
+
+def _classes(module, base) -> dict:
+    return {name: obj for name, obj in vars(module).items()
+            if inspect.isclass(obj) and issubclass(obj, base) and obj is not base}
+
+
+def optimizer_classes() -> dict:
+    found = _classes(keras.optimizers, keras.optimizers.Optimizer)
+    found.pop("LossScaleOptimizer", None)  # a wrapper, not an optimizer of its own
+    return {**found, **LEGACY_OPTIMIZERS}
+
+
+def _instantiate(classes: dict, spec, what: str):
+    """`spec` is a class name or {name: ClassName, **constructor arguments}."""
+    params = dict(spec) if isinstance(spec, dict) else {"name": spec}
+    name = params.pop("name", None)
+    if name not in classes:
+        raise ConfigError(f"unknown {what} {name!r}; valid: {', '.join(sorted(classes))}")
+    try:
+        return classes[name](**params)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{what} {name}: bad argument(s) {params}: {error}") from None
+
+
+def build_optimizer(spec: OptimizerSpec) -> keras.optimizers.Optimizer:
+    return _instantiate(optimizer_classes(), {"name": spec.name, **spec.params}, "optimizer")
+
+
+def make_initializer(spec) -> keras.initializers.Initializer:
+    if isinstance(spec, str):
+        try:
+            return keras.initializers.get(spec)
+        except ValueError:
+            pass  # reported below with the list of valid names
+    return _instantiate(_classes(keras.initializers, keras.initializers.Initializer), spec, "initializer")
+
+
+def make_regularizer(spec) -> keras.regularizers.Regularizer | None:
+    if spec is None:
+        return None
+    return _instantiate(_classes(keras.regularizers, keras.regularizers.Regularizer), spec, "regularizer")
+
+
+def check_activation(name: str) -> None:
+    valid = sorted(n for n, f in vars(keras.activations).items()
+                   if inspect.isfunction(f) and n not in {"get", "serialize", "deserialize"})
+    if name not in valid:
+        raise ConfigError(f"unknown activation {name!r}; valid: {', '.join(valid)}")
+
+
+def check_loss(name: str) -> None:
+    try:
+        keras.losses.get(name)
+    except ValueError:
+        raise ConfigError(f"unknown loss {name!r}; valid: a keras.losses name such as "
+                          "categorical_crossentropy, sparse_categorical_crossentropy, "
+                          "binary_crossentropy, mean_squared_error") from None
+
+
+def check_model(spec: ModelSpec) -> None:
+    """Resolve every name in `spec` without building anything, so bad input fails before training."""
+    check_activation(spec.activation)
+    check_activation(spec.output_activation)
+    make_initializer(spec.kernel_initializer)
+    make_regularizer(spec.kernel_regularizer)
+
+
+def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
+    """Dense [-> BatchNorm] -> activation [-> Dropout] per hidden layer, then Dense(classes).
+
+    Each layer gets its own initializer instance, drawn in layer order from Keras's global seed, so two
+    models of one architecture built after the same `keras.utils.set_random_seed` start identical.
+    """
+    inputs = keras.Input(shape=(input_dim,))
+    x = inputs
+    for units in spec.hidden_units:
+        x = keras.layers.Dense(units, kernel_initializer=make_initializer(spec.kernel_initializer),
+                               kernel_regularizer=make_regularizer(spec.kernel_regularizer),
+                               activation=None if spec.batch_norm else spec.activation)(x)
+        if spec.batch_norm:
+            x = keras.layers.BatchNormalization()(x)
+            x = keras.layers.Activation(spec.activation)(x)
+        if spec.dropout_rate > 0:
+            x = keras.layers.Dropout(spec.dropout_rate)(x)
+    outputs = keras.layers.Dense(classes, activation=spec.output_activation)(x)
+    return keras.Model(inputs, outputs)

