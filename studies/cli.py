@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from studies.config import ConfigError
 from studies.data import DataError
+from studies.environment import import_tensorflow_quietly
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -53,12 +54,13 @@ def top_level_keys() -> list[str]:
 
 def preflight(overrides: list[str]) -> None:
     """Compose and validate a single run's config; exits with one line on any bad input."""
-    from studies.plan import plan_study
-
     kept = [o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
     try:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
             cfg = compose("config", overrides=kept)
+        import_tensorflow_quietly()  # only once the config composes: --help and typos stay fast
+        from studies.plan import plan_study
+
         plan_study(OmegaConf.to_container(cfg, resolve=True))
     except HydraException as error:
         fail(explain_hydra_error(error))
@@ -68,6 +70,7 @@ def preflight(overrides: list[str]) -> None:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def run(cfg: DictConfig) -> None:
+    import_tensorflow_quietly()
     from studies.harness import run_study
 
     try:

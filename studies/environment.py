@@ -35,3 +35,32 @@ def device() -> str:
         names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
         return "GPU: " + ", ".join(names)
     return f"CPU: {cpu_model()}"
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines (oneDNN, CUDA probing) kept off the terminal.
+
+    TF 2.2x prints them through absl before TF_CPP_MIN_LOG_LEVEL applies; they are shown only if the
+    import fails, or always with TF_CPP_MIN_LOG_LEVEL=0.
+    """
+    import os
+    import sys
+    import tempfile
+
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") == "0":
+        import tensorflow  # noqa: F401
+        return
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+            tensorflow.config.list_physical_devices()  # CUDA probing prints here too
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -28,8 +28,8 @@ class RunOutcome:
 class ConsoleProgress:
     """A line when a trial starts, per-epoch lines at most every `every_s` seconds, a result line per trial."""
 
-    def __init__(self, total: int, every_s: float = 10.0, stream=sys.stdout):
-        self.total, self.every_s, self.stream = total, every_s, stream
+    def __init__(self, total: int, every_s: float = 10.0, stream=None):
+        self.total, self.every_s, self.stream = total, every_s, stream or sys.stdout
         self.index, self.last = 0, 0.0
 
     def say(self, text: str) -> None:
@@ -61,8 +61,9 @@ def _data_settings(cfg: dict) -> dict:
     return {key: data.get(key) for key in DATA_KEYS}
 
 
-def run_study(cfg: dict, stream=sys.stdout) -> RunOutcome:
+def run_study(cfg: dict, stream=None) -> RunOutcome:
     plan = plan_study(cfg)  # every ConfigError surfaces here, before data, training or any write
+    stream = stream or sys.stdout
     data = _data_settings(cfg)
     names = sorted({trial.dataset.name for trial in plan.trials})
     datasets = {name: load_dataset(name, data["dir"], bool(data["download"]), bool(data["strict"])) for name in names}

@@ -1,0 +1,44 @@
+"""Timing of engine=keras (pytest-benchmark): one epoch of article 001's MLP, Fashion-MNIST, batch 128.
+
+Run with `make bench`. Speed goals are stated as ratios between engines measured in one run (see the
+fast-engine issue); this file records the reference engine's epoch time and samples per second.
+"""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import dataclasses  # noqa: E402
+
+import pytest  # noqa: E402
+from hydra import compose, initialize_config_dir  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+
+from studies.cli import CONF_DIR  # noqa: E402
+from studies.data import load_fashion_mnist, make_splits  # noqa: E402
+from studies.engines.keras_fit import KerasFitEngine  # noqa: E402
+from studies.plan import plan_study  # noqa: E402
+
+SAMPLES = 16384
+
+
+class Quiet:
+    def epoch(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def one_epoch_trial():
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        cfg = OmegaConf.to_container(compose("config", overrides=["n_seeds=1"]), resolve=True)
+    trial = next(t for t in plan_study(cfg).trials if t.arm == "adam")
+    return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=1))
+
+
+def test_keras_fit_epoch(benchmark, one_epoch_trial, tmp_path):
+    dataset = load_fashion_mnist(download=False)
+    splits = make_splits(dataset, SAMPLES, None, "none")
+    engine = KerasFitEngine({"name": "keras"}, tmp_path)
+    result = benchmark.pedantic(engine.train, args=(one_epoch_trial, splits, Quiet()), rounds=3, iterations=1)
+    benchmark.extra_info["samples_per_epoch"] = SAMPLES
+    benchmark.extra_info["samples_per_s"] = SAMPLES / benchmark.stats.stats.median
+    assert result.stop_epoch == 1

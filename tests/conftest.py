@@ -1,0 +1,40 @@
+"""Shared fixtures: the composed Hydra config, shrunk for tests (profile=smoke), in temporary folders."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pytest  # noqa: E402
+from hydra import compose, initialize_config_dir  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+
+from studies.cli import CONF_DIR  # noqa: E402
+from studies.data import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
+
+
+def compose_config(*overrides: str) -> dict:
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return OmegaConf.to_container(compose("config", overrides=list(overrides)), resolve=True)
+
+
+@pytest.fixture
+def smoke_config(tmp_path):
+    """A function: smoke_config(*overrides) -> a resolved config writing under tmp_path, no downloads."""
+    def make(*overrides: str) -> dict:
+        return compose_config("profile=smoke", "n_seeds=2", f"results_dir={tmp_path / 'results'}",
+                              f"reports_dir={tmp_path / 'reports'}", "data.download=false", *overrides)
+    return make
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist():
+    """The real dataset; `make test` installs it (Debian's dataset-fashion-mnist) before running pytest."""
+    return load_fashion_mnist(download=False)
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_folder():
+    if not DEBIAN_FASHION_MNIST.is_dir():
+        pytest.fail(f"{DEBIAN_FASHION_MNIST} missing: run the tests through `make test`, which installs it")
+    return DEBIAN_FASHION_MNIST

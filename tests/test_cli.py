@@ -1,0 +1,38 @@
+"""The console script: --help lists the studies; bad input exits 2 with one line and writes nothing."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def studybench(*arguments, cwd):
+    script = Path(sys.executable).parent / "studybench"  # the venv's console script
+    return subprocess.run([str(script), *arguments], capture_output=True, text=True, cwd=cwd, env=ENV, timeout=300)
+
+
+def test_help_lists_the_studies(tmp_path):
+    done = studybench("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "study: optimizers" in done.stdout and "profile: full, smoke" in done.stdout
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["study=nope"], "unknown study 'nope'; valid: optimizers"),
+    (["engine=turbo"], "unknown engine 'turbo'; valid: keras"),
+    (["variant=ancient"], "unknown value 'ancient'; valid: original, modern"),
+    (["nseeds=3"], "unknown key 'nseeds'; valid top-level keys:.*n_seeds"),
+    (["n_seeds=-1"], "n_seeds=-1 is out of range"),
+    (["study.arms.adam.optimizer.name=Adamax2"], "unknown optimizer 'Adamax2'"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, arguments, message):
+    done = studybench(*arguments, "results_dir=results", "reports_dir=reports", cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("studybench: error: ")
+    assert re.search(message, lines[0]), lines[0]
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,23 @@
+"""Every config composes and plans: each study x variant x engine x profile."""
+import itertools
+
+import pytest
+
+from studies.cli import available
+from studies.plan import plan_study
+from tests.conftest import compose_config
+
+
+def variants(study):
+    return list(compose_config(f"study={study}")["study"]["variants"])
+
+
+COMBINATIONS = [(study, variant, engine, profile)
+                for study in available("study") for variant in variants(study)
+                for engine, profile in itertools.product(available("engine"), available("profile"))]
+
+
+@pytest.mark.parametrize("study, variant, engine, profile", COMBINATIONS)
+def test_every_config_composes_and_plans(study, variant, engine, profile):
+    plan = plan_study(compose_config(f"study={study}", f"variant={variant}", f"engine={engine}", f"profile={profile}"))
+    assert plan.study == study and plan.trials and all(t.engine == engine for t in plan.trials)

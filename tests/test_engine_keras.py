@@ -1,0 +1,88 @@
+"""engine=keras: determinism, pairing across arms, batch order, early stopping and checkpoints."""
+import dataclasses
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from studies.config import EarlyStoppingSpec
+from studies.data import make_splits
+from studies.engines.keras_fit import KerasFitEngine, batches
+from studies.plan import plan_study
+from studies.seeding import training_order
+from tests.conftest import compose_config
+
+
+class Quiet:
+    def epoch(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def smoke_trials():
+    return plan_study(compose_config("profile=smoke", "n_seeds=2")).trials
+
+
+def train(trial, dataset, tmp_path, engine=None):
+    engine = engine or KerasFitEngine({"name": "keras"}, tmp_path)
+    spec = trial.dataset
+    return engine.train(trial, make_splits(dataset, spec.train_first, spec.test_first, spec.validation), Quiet())
+
+
+def test_a_seed_gives_the_same_curves_bit_for_bit(smoke_trials, fashion_mnist, tmp_path):
+    trial = next(t for t in smoke_trials if t.arm == "adam" and t.seed == 1)
+    first, second = train(trial, fashion_mnist, tmp_path), train(trial, fashion_mnist, tmp_path)
+    assert first.curves == second.curves and first.final == second.final
+    assert set(first.curves) == {("train", "loss"), ("train", "accuracy"), ("test", "loss"), ("test", "accuracy")}
+    assert all(len(values) == 2 for values in first.curves.values()) and first.stop_epoch == 2
+
+
+def test_arms_of_one_seed_share_batches_and_initial_weights(smoke_trials, fashion_mnist, tmp_path):
+    """Two arms that differ only in name must train identically: nothing random depends on the arm."""
+    sgd = next(t for t in smoke_trials if t.arm == "sgd" and t.seed == 0)
+    twin = dataclasses.replace(sgd, arm="sgd_twin", label="SGD twin")
+    other_seed = next(t for t in smoke_trials if t.arm == "sgd" and t.seed == 1)
+    curves = [train(t, fashion_mnist, tmp_path).curves for t in (sgd, twin, other_seed)]
+    assert curves[0] == curves[1] and curves[0] != curves[2]
+
+
+def test_keras_reads_batches_in_the_drawn_order_across_epochs():
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    seen = []
+
+    class Recorder(keras.Model):
+        def train_step(self, data):
+            seen.append(data[0].numpy()[:, 0].astype(int).tolist())
+            return {"batches": len(seen)}
+
+    model = Recorder(inputs=(inp := keras.Input((1,))), outputs=keras.layers.Dense(1)(inp))
+    model.compile(run_eagerly=True)
+    order = training_order(seed=7, epochs=3, samples=10)
+    model.fit(batches(x, x, order, 4), epochs=3, steps_per_epoch=math.ceil(10 / 4), shuffle=False, verbose=0)
+    expected = [row[i:i + 4].tolist() for row in order for i in range(0, 10, 4)]
+    assert seen == expected and len(seen) == 9
+    assert not np.array_equal(order[0], order[1])  # a new order every epoch
+
+
+def test_early_stopping_is_keras_own_and_stop_epoch_is_recorded(smoke_trials, fashion_mnist, tmp_path):
+    trial = next(t for t in smoke_trials if t.arm == "sgd")
+    # min_delta=10 makes every epoch after the first "no improvement": Keras stops after epoch 1 + patience
+    stopping = EarlyStoppingSpec(patience=1, min_delta=10.0)
+    trial = dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=6, early_stopping=stopping))
+    result = train(trial, fashion_mnist, tmp_path)
+    assert result.stop_epoch == 2 and len(result.curves[("train", "loss")]) == 2
+
+
+def test_checkpoint_best_writes_a_loadable_keras_file(smoke_trials, fashion_mnist, tmp_path):
+    trial = next(t for t in smoke_trials if t.arm == "nadam")
+    trial = dataclasses.replace(trial, train=dataclasses.replace(trial.train, checkpoint_best=True))
+    result = train(trial, fashion_mnist, tmp_path)
+    assert result.artifacts == [str(tmp_path / trial.trial_id / "best_model.keras")]
+    restored = keras.saving.load_model(result.artifacts[0])
+    assert type(restored.optimizer).__name__ == "Keras2Nadam"
+
+
+def test_best_epoch_follows_the_monitored_value(smoke_trials, fashion_mnist, tmp_path):
+    result = train(smoke_trials[0], fashion_mnist, tmp_path)
+    assert result.best_epoch == int(np.argmin(result.curves[("test", "loss")])) + 1

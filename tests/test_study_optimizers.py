@@ -1,0 +1,38 @@
+"""The optimizer study end to end under profile=smoke: trials stored, report written, rerun skips."""
+import pandas as pd
+
+from studies.harness import run_study
+
+
+def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_path, capsys):
+    outcome = run_study(smoke_config())
+    assert (outcome.trained, outcome.skipped) == (12, 0)
+    folder = tmp_path / "reports" / "optimizers" / "smoke"
+    assert sorted(p.name for p in folder.iterdir()) == ["accuracy.png", "loss.png", "summary.csv", "summary.md"]
+    assert all((folder / name).stat().st_size > 10_000 for name in ("loss.png", "accuracy.png"))
+    summary = pd.read_csv(folder / "summary.csv")
+    assert summary["arm"].tolist() == ["sgd", "adagrad", "adadelta", "adam", "nadam", "rmsprop"]
+    assert (summary["n"] == 2).all() and summary["final_train_loss_mean"].between(0, 10).all()
+    assert (summary["final_test_accuracy_low"] <= summary["final_test_accuracy_mean"]).all()
+    markdown = (folder / "summary.md").read_text()
+    assert "Fashion-MNIST · variant original · engine keras · n = 2 seeds" in markdown
+    assert "| Nadam |" in markdown and "debian:" in markdown
+    epochs = pd.read_parquet(tmp_path / "results" / "epochs" / "optimizers")
+    assert len(epochs) == 12 * 2 * 4  # trials x epochs x (split, metric)
+    assert "12 to train" in capsys.readouterr().out
+
+
+def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, capsys):
+    run_study(smoke_config("n_seeds=1"))
+    capsys.readouterr()
+    outcome = run_study(smoke_config("n_seeds=2"))  # seed 0 stored already: only seed 1 trains
+    assert (outcome.trained, outcome.skipped) == (6, 6)
+    again = run_study(smoke_config("n_seeds=2"))
+    assert (again.trained, again.skipped) == (0, 12)
+    assert "12 already stored, skipped; 0 to train" in capsys.readouterr().out
+    assert len(pd.read_parquet(tmp_path / "results" / "trials" / "optimizers")) == 12
+
+
+def test_modern_variant_reports_to_its_own_folder(smoke_config, tmp_path):
+    run_study(smoke_config("variant=modern", "n_seeds=1"))
+    assert (tmp_path / "reports" / "optimizers" / "modern" / "smoke" / "loss.png").is_file()
