@@ -13,7 +13,8 @@ from types import ModuleType
 
 from studies.config import ConfigError
 
-POINTS = ("final", "best", "stop")  # or "epoch:N"
+POINTS = ("final", "best", "best_epoch", "stop", "evaluate")  # or "epoch:N"
+GAP_SPLIT = "train-test"  # a derived split: train minus test, per epoch
 RELATIONS = ("<", ">", "lowest", "highest", "equal", "approx")
 
 
@@ -21,17 +22,19 @@ RELATIONS = ("<", ">", "lowest", "highest", "equal", "approx")
 class Figure:
     name: str  # file stem under reports/<study>/
     metric: str  # loss | accuracy | ...
-    split: str  # train | test | val
+    splits: tuple[str, ...]  # train | test | val; several are told apart by line style
     ylabel: str  # axis label with units
     title: str = ""  # what the figure shows, in the article's words
+    panel_per_arm: bool = False  # one panel per arm (the article's one figure per arm) instead of one plot
+    mark_stop: bool = False  # a vertical line at each early-stopped arm's mean stop epoch
 
 
 @dataclass(frozen=True)
 class Column:
     label: str  # column header in the summary table
     metric: str
-    split: str
-    point: str  # final | best | stop | epoch:N (best = min for losses, max otherwise)
+    split: str  # a split, or train-test (the generalisation gap)
+    point: str  # final | best | best_epoch | stop | evaluate | epoch:N (best = min of losses, max otherwise)
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,8 @@ class Claim:
     id: str  # short identifier
     text: str  # what the article says, in English
     metric: str
-    split: str
-    point: str  # final | best | stop | epoch:N
+    split: str  # a split, or train-test (the generalisation gap)
+    point: str  # final | best | best_epoch | stop | evaluate | epoch:N
     relation: str  # arms <, > versus; arms lowest/highest of arms+versus; equal; approx value
     arms: tuple[str, ...]
     versus: tuple[str, ...] = ()
@@ -77,8 +80,10 @@ def load_contract(name: str, arms: set[str]) -> ModuleType:
         check_point(column.point, f"{name} summary column {column.label!r}")
     for claim in module.CLAIMS:
         _check_claim(claim, arms, f"{name} claim {claim.id!r}")
-    shown = {(f.metric, f.split) for f in module.FIGURES} | {(c.metric, c.split) for c in module.SUMMARY}
-    claimed = {(c.metric, c.split) for c in module.CLAIMS}
-    if not claimed <= shown:
-        raise ConfigError(f"{name}: claim(s) on {sorted(claimed - shown)} appear in no figure or summary column")
+    shown = {(f.metric, s) for f in module.FIGURES for s in f.splits} | {(c.metric, c.split) for c in module.SUMMARY}
+    for claim in module.CLAIMS:
+        needed = {(claim.metric, s) for s in claim.split.split("-")} if claim.split == GAP_SPLIT else {
+            (claim.metric, claim.split)}
+        if claim.point not in ("stop", "evaluate") and not needed <= shown:
+            raise ConfigError(f"{name} claim {claim.id!r}: {sorted(needed - shown)} appear in no figure or summary")
     return module

@@ -8,9 +8,9 @@ converges fastest of the five.
 from studies.contract import Claim, Column, Figure
 
 FIGURES = (
-    Figure("loss", metric="loss", split="train", ylabel="train loss (categorical cross-entropy)",
+    Figure("loss", metric="loss", splits=("train",), ylabel="train loss (categorical cross-entropy)",
            title="Training loss by optimizer (article 001, Fig. 1.3)"),
-    Figure("accuracy", metric="accuracy", split="test", ylabel="test accuracy (fraction correct)",
+    Figure("accuracy", metric="accuracy", splits=("test",), ylabel="test accuracy (fraction correct)",
            title="Test accuracy by optimizer"),
 )
 

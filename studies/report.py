@@ -42,18 +42,45 @@ def context_line(plan, trials: pd.DataFrame) -> str:
     return f"{datasets} · variant {plan.variant} · engine {plan.engine} · {n}"
 
 
+def _stop_epochs(plan, trials: pd.DataFrame) -> dict:
+    """Arm label -> mean stop epoch, for arms that stop early."""
+    stopping = {t.arm for t in plan.trials if t.train.early_stopping is not None}
+    stops = trials[trials["arm"].isin(stopping)].groupby("arm")["stop_epoch"].mean()
+    return {plan.arms[arm]: epoch for arm, epoch in stops.items()}
+
+
+def _mark_stops(axes_by_label: dict, stops: dict) -> None:
+    for label, epoch in stops.items():
+        for axis in axes_by_label.get(label, axes_by_label.get(None, [])):
+            axis.axvline(epoch, color="0.3", linestyle=":", linewidth=1)
+            axis.annotate(f"{label}: stops at {epoch:.0f} (mean)", (epoch, 1), xycoords=("data", "axes fraction"),
+                          xytext=(-3, -12), textcoords="offset points", fontsize=8, color="0.3", ha="right")
+
+
 def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: Path) -> None:
-    labels = plan.arms
-    curve = epochs[(epochs["metric"] == figure.metric) & (epochs["split"] == figure.split)]
-    curve = curve.assign(arm=curve["arm"].map(labels))
-    fig, axis = plt.subplots(figsize=(7, 4.5))
-    sns.lineplot(data=curve, x="epoch", y="value", hue="arm", hue_order=[labels[a] for a in labels],
-                 errorbar=t_interval, ax=axis)
-    axis.set(xlabel="epoch", ylabel=figure.ylabel)
-    axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    axis.set_title(f"{figure.title}\n{context_line(plan, trials)} (mean, 95% CI band)", fontsize=10)
-    axis.legend(title=None)
-    fig.tight_layout()
+    labels = [plan.arms[arm] for arm in plan.arms]
+    curve = epochs[(epochs["metric"] == figure.metric) & epochs["split"].isin(figure.splits)]
+    curve = curve.assign(arm=curve["arm"].map(plan.arms))
+    common = dict(data=curve, x="epoch", y="value", errorbar=t_interval)
+    if figure.panel_per_arm:
+        grid = sns.relplot(kind="line", col="arm", col_order=labels, hue="split", hue_order=list(figure.splits),
+                           height=3.8, aspect=1.15, facet_kws={"legend_out": False}, **common)
+        grid.set_titles("{col_name}")
+        grid.set_axis_labels("epoch", figure.ylabel)
+        fig, axes = grid.figure, dict(zip(labels, ([a] for a in grid.axes.flat)))
+    else:
+        fig, axis = plt.subplots(figsize=(7, 4.5))
+        style = "split" if len(figure.splits) > 1 else None
+        sns.lineplot(hue="arm", hue_order=labels, style=style, ax=axis, **common)
+        axis.set(xlabel="epoch", ylabel=figure.ylabel)
+        axis.legend(title=None)
+        axes = {None: [axis]}
+    for axis in fig.axes:
+        axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    if figure.mark_stop:
+        _mark_stops(axes, _stop_epochs(plan, trials))
+    fig.suptitle(f"{figure.title}\n{context_line(plan, trials)} (mean, 95% CI band)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

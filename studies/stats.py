@@ -5,6 +5,7 @@ assumes roughly normal per-seed values, which final losses and accuracies of ind
 """
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -38,19 +39,35 @@ def lower_is_better(metric: str) -> bool:
     return "loss" in metric or "error" in metric
 
 
+def curve_of(epochs: pd.DataFrame, metric: str, split: str) -> pd.DataFrame:
+    """The per-epoch rows of one (metric, split); split "train-test" is the train minus test gap."""
+    if split == "train-test":
+        keys = ["trial_id", "arm", "seed", "epoch"]
+        train, test = (curve_of(epochs, metric, s).set_index(keys)["value"] for s in ("train", "test"))
+        return (train - test).dropna().rename("value").reset_index()
+    return epochs[(epochs["metric"] == metric) & (epochs["split"] == split)]
+
+
 def point_values(epochs: pd.DataFrame, trials: pd.DataFrame, metric: str, split: str, point: str) -> pd.DataFrame:
-    """One value per trial: `final` (last epoch run), `best` (min of losses, max otherwise), `stop`
-    (the stop epoch itself) or `epoch:N` (NaN where the trial stopped earlier). Columns: arm, seed, value."""
+    """One value per trial: `final` (last epoch run), `best` (min of losses, max otherwise), `best_epoch`
+    (the epoch of that best), `stop` (the stop epoch), `evaluate` (evaluate() after training) or `epoch:N`
+    (NaN where the trial stopped earlier). Columns: trial_id, arm, seed, value."""
+    keys = ["trial_id", "arm", "seed"]
     if point == "stop":
-        return trials[["trial_id", "arm", "seed"]].assign(value=trials["stop_epoch"].astype(float))
-    curve = epochs[(epochs["metric"] == metric) & (epochs["split"] == split)]
-    grouped = curve.sort_values("epoch").groupby(["trial_id", "arm", "seed"])["value"]
+        return trials[keys].assign(value=trials["stop_epoch"].astype(float))
+    if point == "evaluate":
+        return trials[keys].assign(value=[json.loads(f).get(metric, math.nan) for f in trials["final_json"]])
+    curve = curve_of(epochs, metric, split).sort_values("epoch")
+    grouped = curve.groupby(keys)["value"]
+    lowest = lower_is_better(metric) and split != "train-test"
     if point == "final":
         values = grouped.last()
     elif point == "best":
-        values = grouped.min() if lower_is_better(metric) else grouped.max()
+        values = grouped.min() if lowest else grouped.max()
+    elif point == "best_epoch":
+        best_rows = grouped.idxmin() if lowest else grouped.idxmax()
+        values = curve.loc[best_rows.values].set_index(keys)["epoch"].astype(float)
     else:
         at = int(point.split(":")[1])
-        values = curve[curve["epoch"] == at].set_index(["trial_id", "arm", "seed"])["value"]
-        values = values.reindex(grouped.last().index)
-    return values.reset_index()
+        values = curve[curve["epoch"] == at].set_index(keys)["value"].reindex(grouped.last().index)
+    return values.rename("value").reset_index()

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from studies.cli import available
+
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
@@ -18,11 +20,13 @@ def studybench(*arguments, cwd):
 def test_help_lists_the_studies(tmp_path):
     done = studybench("--help", cwd=tmp_path)
     assert done.returncode == 0
-    assert "study: optimizers" in done.stdout and "profile: full, smoke" in done.stdout
+    study_line = next(line for line in done.stdout.splitlines() if line.startswith("study: "))
+    assert study_line == "study: " + ", ".join(available("study")) and "optimizers" in study_line
+    assert "profile: full, smoke" in done.stdout
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["study=nope"], "unknown study 'nope'; valid: optimizers"),
+    (["study=nope"], "unknown study 'nope'; valid: batchnorm, dropout, early_stopping, .*optimizers"),
     (["engine=turbo"], "unknown engine 'turbo'; valid: keras"),
     (["variant=ancient"], "unknown value 'ancient'; valid: original, modern"),
     (["nseeds=3"], "unknown key 'nseeds'; valid top-level keys:.*n_seeds"),
