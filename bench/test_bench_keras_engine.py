@@ -14,9 +14,11 @@ from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
 from studies.cli import CONF_DIR  # noqa: E402
-from studies.data import load_fashion_mnist, make_splits  # noqa: E402
+from studies.config import DatasetSpec  # noqa: E402
+from studies.data import load_fashion_mnist  # noqa: E402
 from studies.engines.keras_fit import KerasFitEngine  # noqa: E402
 from studies.plan import plan_study  # noqa: E402
+from studies.splits import make_splits  # noqa: E402
 
 SAMPLES = 16384
 
@@ -36,7 +38,7 @@ def one_epoch_trial():
 
 def test_keras_fit_epoch(benchmark, one_epoch_trial, tmp_path):
     dataset = load_fashion_mnist(download=False)
-    splits = make_splits(dataset, SAMPLES, None, "none")
+    splits = make_splits(dataset, DatasetSpec(train_first=SAMPLES, validation="none"), seed=0)
     engine = KerasFitEngine({"name": "keras"}, tmp_path)
     result = benchmark.pedantic(engine.train, args=(one_epoch_trial, splits, Quiet()), rounds=3, iterations=1)
     benchmark.extra_info["samples_per_epoch"] = SAMPLES

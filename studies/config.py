@@ -21,7 +21,12 @@ class DatasetSpec:
     name: str = "fashion_mnist"  # fashion_mnist | mnist
     train_first: int | None = None  # keep only the first N training samples (None: all)
     test_first: int | None = None  # keep only the first N test samples (None: all)
-    validation: str = "test"  # per-epoch validation data: "test" (the test set) | "none"
+    validation: str = "test"  # per-epoch validation data: test (the test set) | split (the last fraction
+    #                           of the training arrays, as Keras's validation_split) | drawn (see draw) | none
+    validation_split: float = 0.2  # with validation=split: the fraction held out
+    draw: dict | None = None  # article 002: {train_range: [a, b], train_n, val_range: [c, d], val_n}, with replacement
+    classes: tuple[int, ...] | None = None  # keep only these classes, relabelled 0..k-1 in this order
+    target: str = "class"  # class | ink_fraction (regression: fraction of pixels above 0.5)
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,8 @@ class ModelSpec:
     batch_norm: bool = False  # BatchNormalization between each hidden Dense and its activation
     dropout_rate: float = 0.0  # Dropout after each hidden activation; 0 means no Dropout layer
     kernel_regularizer: Any = None  # hidden kernels: None or {name: L2, l2: 0.1}
-    output_activation: str = "softmax"  # output Dense(classes) keeps glorot_uniform, no regularizer
+    output_activation: str = "softmax"  # output Dense keeps glorot_uniform, no regularizer
+    output_units: int | None = None  # None: one per class; 1 for a sigmoid or regression output
 
 
 @dataclass(frozen=True)
@@ -123,11 +129,28 @@ def require_choice(value: Any, where: str, valid) -> None:
         raise ConfigError(f"{where}: unknown value {value!r}; valid: {', '.join(map(str, valid))}")
 
 
+DRAW_KEYS = ("train_range", "train_n", "val_range", "val_n")
+
+
 def validate_dataset(spec: DatasetSpec, where: str) -> None:
     require_choice(spec.name, f"{where}.name", ("fashion_mnist", "mnist"))
     require_optional_int(spec.train_first, f"{where}.train_first", 1)
     require_optional_int(spec.test_first, f"{where}.test_first", 1)
-    require_choice(spec.validation, f"{where}.validation", ("test", "none"))
+    require_choice(spec.validation, f"{where}.validation", ("test", "split", "drawn", "none"))
+    require_choice(spec.target, f"{where}.target", ("class", "ink_fraction"))
+    if not 0.0 < spec.validation_split < 1.0:
+        raise ConfigError(f"{where}.validation_split={spec.validation_split!r} is out of range: must be in (0, 1)")
+    if (spec.validation == "drawn") != (spec.draw is not None):
+        raise ConfigError(f"{where}: validation=drawn and draw go together (validation={spec.validation!r})")
+    if spec.draw is not None:
+        if sorted(spec.draw) != sorted(DRAW_KEYS):
+            raise ConfigError(f"{where}.draw must have exactly the keys {', '.join(DRAW_KEYS)}, got {sorted(spec.draw)}")
+        for key in ("train_n", "val_n"):
+            require_int(spec.draw[key], f"{where}.draw.{key}", 1)
+        for key in ("train_range", "val_range"):
+            low, high = spec.draw[key]
+            if not 0 <= low < high:
+                raise ConfigError(f"{where}.draw.{key}={[low, high]} is out of range: need 0 <= start < end")
 
 
 def validate_model(spec: ModelSpec, where: str) -> None:
@@ -135,6 +158,7 @@ def validate_model(spec: ModelSpec, where: str) -> None:
         raise ConfigError(f"{where}.hidden_units is empty: give at least one layer width")
     for units in spec.hidden_units:
         require_int(units, f"{where}.hidden_units", 1)
+    require_optional_int(spec.output_units, f"{where}.output_units", 1)
     rate = spec.dropout_rate
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
         raise ConfigError(f"{where}.dropout_rate={rate!r} is out of range: must be in [0, 1)")

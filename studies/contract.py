@@ -13,7 +13,7 @@ from types import ModuleType
 
 from studies.config import ConfigError
 
-POINTS = ("final", "best", "best_epoch", "stop", "evaluate")  # or "epoch:N"
+POINTS = ("final", "best", "best_epoch", "stop", "evaluate", "size")  # or "epoch:N"
 GAP_SPLIT = "train-test"  # a derived split: train minus test, per epoch
 RELATIONS = ("<", ">", "lowest", "highest", "equal", "approx")
 
@@ -27,6 +27,7 @@ class Figure:
     title: str = ""  # what the figure shows, in the article's words
     panel_per_arm: bool = False  # one panel per arm (the article's one figure per arm) instead of one plot
     mark_stop: bool = False  # a vertical line at each early-stopped arm's mean stop epoch
+    twin_metric: str | None = None  # a second metric on a right-hand axis (article 002's accuracy)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Column:
     label: str  # column header in the summary table
     metric: str
     split: str  # a split, or train-test (the generalisation gap)
-    point: str  # final | best | best_epoch | stop | evaluate | epoch:N (best = min of losses, max otherwise)
+    point: str  # final | best | best_epoch | stop | evaluate | size | epoch:N (best: min of losses, else max)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,6 @@ def load_contract(name: str, arms: set[str]) -> ModuleType:
     for claim in module.CLAIMS:
         needed = {(claim.metric, s) for s in claim.split.split("-")} if claim.split == GAP_SPLIT else {
             (claim.metric, claim.split)}
-        if claim.point not in ("stop", "evaluate") and not needed <= shown:
+        if claim.point not in ("stop", "evaluate", "size") and not needed <= shown:
             raise ConfigError(f"{name} claim {claim.id!r}: {sorted(needed - shown)} appear in no figure or summary")
     return module

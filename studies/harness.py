@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from studies.config import ConfigError
-from studies.data import load_dataset, make_splits
+from studies.data import load_dataset
+from studies.splits import make_splits
 from studies.engines import make_engine
 from studies.plan import Plan, plan_study
 from studies.report import report_dir, write_report
@@ -90,8 +91,7 @@ def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, progress
 
     def splits_for(trial):
         progress.trial_started(trial)
-        spec = trial.dataset
-        return make_splits(datasets[spec.name], spec.train_first, spec.test_first, spec.validation)
+        return make_splits(datasets[trial.dataset.name], trial.dataset, trial.seed)
 
     for result in engine.run(pending, splits_for, progress):
         store.write(result, datasets[result.trial.dataset.name])

@@ -79,7 +79,7 @@ def check_model(spec: ModelSpec) -> None:
 
 
 def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
-    """Dense [-> BatchNorm] -> activation [-> Dropout] per hidden layer, then Dense(classes).
+    """Dense [-> BatchNorm] -> activation [-> Dropout] per hidden layer, then Dense(output_units or classes).
 
     Each layer gets its own initializer instance, drawn in layer order from Keras's global seed, so two
     models of one architecture built after the same `keras.utils.set_random_seed` start identical.
@@ -95,5 +95,5 @@ def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
             x = keras.layers.Activation(spec.activation)(x)
         if spec.dropout_rate > 0:
             x = keras.layers.Dropout(spec.dropout_rate)(x)
-    outputs = keras.layers.Dense(classes, activation=spec.output_activation)(x)
+    outputs = keras.layers.Dense(spec.output_units or classes, activation=spec.output_activation)(x)
     return keras.Model(inputs, outputs)

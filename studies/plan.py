@@ -57,7 +57,8 @@ def _cap(value, limit):
 def _dataset(values: dict, profile: dict, where: str) -> DatasetSpec:
     spec = build_spec(DatasetSpec, values, where)
     spec = replace(spec, train_first=_cap(spec.train_first, profile["train_first"]),
-                   test_first=_cap(spec.test_first, profile["test_first"]))
+                   test_first=_cap(spec.test_first, profile["test_first"]),
+                   classes=tuple(spec.classes) if spec.classes is not None else None)
     validate_dataset(spec, where)
     return spec
 

@@ -57,26 +57,39 @@ def _mark_stops(axes_by_label: dict, stops: dict) -> None:
                           xytext=(-3, -12), textcoords="offset points", fontsize=8, color="0.3", ha="right")
 
 
+def _draw(axis, data: pd.DataFrame, hue: str, hue_order: list, style, dashes=True, legend=True) -> None:
+    sns.lineplot(data=data, x="epoch", y="value", hue=hue, hue_order=hue_order, style=style, dashes=dashes,
+                 errorbar=t_interval, ax=axis, legend=legend)
+
+
 def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: Path) -> None:
+    """One plot with a line per arm, or one panel per arm with a line per split; 95% t bands."""
     labels = [plan.arms[arm] for arm in plan.arms]
-    curve = epochs[(epochs["metric"] == figure.metric) & epochs["split"].isin(figure.splits)]
-    curve = curve.assign(arm=curve["arm"].map(plan.arms))
-    common = dict(data=curve, x="epoch", y="value", errorbar=t_interval)
-    if figure.panel_per_arm:
-        grid = sns.relplot(kind="line", col="arm", col_order=labels, hue="split", hue_order=list(figure.splits),
-                           height=3.8, aspect=1.15, facet_kws={"legend_out": False}, **common)
-        grid.set_titles("{col_name}")
-        grid.set_axis_labels("epoch", figure.ylabel)
-        fig, axes = grid.figure, dict(zip(labels, ([a] for a in grid.axes.flat)))
-    else:
-        fig, axis = plt.subplots(figsize=(7, 4.5))
-        style = "split" if len(figure.splits) > 1 else None
-        sns.lineplot(hue="arm", hue_order=labels, style=style, ax=axis, **common)
+    rows = epochs[epochs["split"].isin(figure.splits)]
+    rows = rows.assign(arm=rows["arm"].map(plan.arms))
+    curve, twin = (rows[rows["metric"] == metric] for metric in (figure.metric, figure.twin_metric))
+    panels = labels if figure.panel_per_arm else [None]
+    columns = 2 if len(panels) == 4 else min(3, len(panels))
+    rows_of_panels = -(-len(panels) // columns)
+    fig, grid = plt.subplots(rows_of_panels, columns, figsize=(0.6 + 4.6 * columns, 0.4 + 4.0 * rows_of_panels),
+                             sharey=True, squeeze=False)
+    for unused in grid.flat[len(panels):]:
+        unused.set_visible(False)
+    axes = dict(zip(panels, ([axis] for axis in grid.flat)))
+    for label, (axis,) in axes.items():
+        if label is None:
+            _draw(axis, curve, "arm", labels, "split" if len(figure.splits) > 1 else None)
+        else:
+            _draw(axis, curve[curve["arm"] == label], "split", list(figure.splits), None)
+            axis.set_title(label, fontsize=10)
         axis.set(xlabel="epoch", ylabel=figure.ylabel)
-        axis.legend(title=None)
-        axes = {None: [axis]}
-    for axis in fig.axes:
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        if figure.twin_metric:
+            right = axis.twinx()
+            _draw(right, twin[twin["arm"] == label], "split", list(figure.splits), None, dashes=False, legend=False)
+            for line in right.lines:
+                line.set_linestyle("--")
+            right.set_ylabel(f"{figure.twin_metric} (dashed)")
     if figure.mark_stop:
         _mark_stops(axes, _stop_epochs(plan, trials))
     fig.suptitle(f"{figure.title}\n{context_line(plan, trials)} (mean, 95% CI band)", fontsize=10)
@@ -99,7 +112,14 @@ def summary_table(contract, plan, epochs: pd.DataFrame, trials: pd.DataFrame) ->
 
 def _cell(row, slug: str) -> str:
     mean, low, high = row[f"{slug}_mean"], row[f"{slug}_low"], row[f"{slug}_high"]
-    return f"{mean:.4f} ± {(high - low) / 2:.4f}" if pd.notna(high) else f"{mean:.4f}"
+    if pd.isna(mean):
+        return "—"
+    digits = 4 if abs(mean) < 10 else 1
+    if pd.isna(high):
+        return f"{mean:.{digits}f}"
+    if high == low and float(mean).is_integer():
+        return f"{int(mean)}"
+    return f"{mean:.{digits}f} ± {(high - low) / 2:.{digits}f}"
 
 
 def provenance(trials: pd.DataFrame) -> list[str]:

@@ -50,13 +50,16 @@ def curve_of(epochs: pd.DataFrame, metric: str, split: str) -> pd.DataFrame:
 
 def point_values(epochs: pd.DataFrame, trials: pd.DataFrame, metric: str, split: str, point: str) -> pd.DataFrame:
     """One value per trial: `final` (last epoch run), `best` (min of losses, max otherwise), `best_epoch`
-    (the epoch of that best), `stop` (the stop epoch), `evaluate` (evaluate() after training) or `epoch:N`
+    (the epoch of that best), `stop` (the stop epoch), `evaluate` (evaluate() after training), `size` (samples
+    in the split) or `epoch:N`
     (NaN where the trial stopped earlier). Columns: trial_id, arm, seed, value."""
     keys = ["trial_id", "arm", "seed"]
     if point == "stop":
         return trials[keys].assign(value=trials["stop_epoch"].astype(float))
     if point == "evaluate":
         return trials[keys].assign(value=[json.loads(f).get(metric, math.nan) for f in trials["final_json"]])
+    if point == "size":
+        return trials[keys].assign(value=[float(json.loads(s).get(split, math.nan)) for s in trials["sizes_json"]])
     curve = curve_of(epochs, metric, split).sort_values("epoch")
     grouped = curve.groupby(keys)["value"]
     lowest = lower_is_better(metric) and split != "train-test"

@@ -32,7 +32,7 @@ TRIAL_SCHEMA = pa.schema(KEYS + [
     ("label", pa.string()), ("config_json", pa.string()), ("config_hash", pa.string()), ("dataset", pa.string()),
     ("data_source", pa.string()), ("data_checksum", pa.string()), ("versions_json", pa.string()),
     ("device", pa.string()), ("wall_time_s", pa.float64()), ("stop_epoch", pa.int64()), ("best_epoch", pa.int64()),
-    ("final_json", pa.string()), ("status", pa.string()), ("message", pa.string()), ("finished_at", pa.string())])
+    ("final_json", pa.string()), ("sizes_json", pa.string()), ("artifacts_json", pa.string()), ("status", pa.string()), ("message", pa.string()), ("finished_at", pa.string())])
 COMPLETE = ("ok",)  # statuses a rerun does not train again
 
 
@@ -55,7 +55,8 @@ def trial_row(result: TrialResult, dataset: Dataset) -> dict:
             "config_hash": t.config_hash, "dataset": dataset.name, "data_source": dataset.source,
             "data_checksum": dataset.checksum, "versions_json": json.dumps(versions()), "device": result.device,
             "wall_time_s": result.wall_time_s, "stop_epoch": result.stop_epoch, "best_epoch": result.best_epoch,
-            "final_json": json.dumps(result.final), "status": result.status, "message": result.message,
+            "final_json": json.dumps(result.final), "sizes_json": json.dumps(result.sizes),
+            "artifacts_json": json.dumps(result.artifacts), "status": result.status, "message": result.message,
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from studies.config import EarlyStoppingSpec
-from studies.data import make_splits
+from studies.splits import make_splits
 from studies.engines.keras_fit import KerasFitEngine, batches
 from studies.plan import plan_study
 from studies.seeding import training_order
@@ -26,8 +26,7 @@ def smoke_trials():
 
 def train(trial, dataset, tmp_path, engine=None):
     engine = engine or KerasFitEngine({"name": "keras"}, tmp_path)
-    spec = trial.dataset
-    return engine.train(trial, make_splits(dataset, spec.train_first, spec.test_first, spec.validation), Quiet())
+    return engine.train(trial, make_splits(dataset, trial.dataset, trial.seed), Quiet())
 
 
 def test_a_seed_gives_the_same_curves_bit_for_bit(smoke_trials, fashion_mnist, tmp_path):

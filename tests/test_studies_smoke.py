@@ -16,4 +16,5 @@ def test_study_runs_end_to_end(study, smoke_config, tmp_path):
         assert (folder / f"{figure.name}.png").stat().st_size > 10_000
     summary = pd.read_csv(folder / "summary.csv")
     assert summary["arm"].tolist() == list(plan.arms) and (summary["n"] == 2).all()
-    assert summary.filter(like="_mean").notna().all().all()
+    means = summary.filter(like="_mean")
+    assert means.notna().any(axis=0).all() and means.notna().any(axis=1).all()  # no empty column, no empty arm

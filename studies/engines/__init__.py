@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
 
 from studies.config import ConfigError, TrialSpec
-from studies.data import Splits
+from studies.splits import Splits
 
 ENGINES = {"keras": "studies.engines.keras_fit:KerasFitEngine"}
 
@@ -19,7 +19,7 @@ ENGINES = {"keras": "studies.engines.keras_fit:KerasFitEngine"}
 class TrialResult:
     trial: TrialSpec
     curves: dict  # (split, metric) -> one value per epoch run
-    final: dict  # metric -> value from evaluate() on the test set after training
+    final: dict  # metric -> value from evaluate() on the test set after training (+ predict_argmax_accuracy)
     stop_epoch: int  # epochs actually run (1-based number of the last one)
     best_epoch: int | None  # 1-based epoch of the best monitored value
     wall_time_s: float
@@ -27,6 +27,7 @@ class TrialResult:
     status: str = "ok"  # ok | failed
     message: str = ""
     artifacts: list = field(default_factory=list)  # files the engine wrote (e.g. best_model.keras)
+    sizes: dict = field(default_factory=dict)  # samples actually used: train, val, test
 
 
 class Progress(Protocol):

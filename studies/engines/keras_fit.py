@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from studies.config import ConfigError, TrialSpec
-from studies.data import Splits
+from studies.splits import Splits
 from studies.engines import TrialResult
 from studies.environment import device
 from studies.model import build_model, build_optimizer
@@ -24,11 +24,21 @@ from studies.seeding import seed_everything, training_order
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
 
 
-def encode_labels(labels: np.ndarray, loss: str, classes: int) -> np.ndarray:
-    """One-hot for categorical losses, as the originals did with to_categorical; integers otherwise."""
-    if loss in ("categorical_crossentropy", "CategoricalCrossentropy"):
-        return keras.utils.to_categorical(labels, classes).astype(np.float32)
-    return labels
+def encode_targets(targets: np.ndarray, loss: str, classes: int) -> np.ndarray:
+    """One-hot for categorical cross-entropy (as the originals did with to_categorical), integers for the
+    sparse loss, a float column for binary cross-entropy and regression."""
+    if loss == "categorical_crossentropy":
+        return keras.utils.to_categorical(targets, classes).astype(np.float32)
+    if loss == "sparse_categorical_crossentropy":
+        return targets
+    return targets.astype(np.float32).reshape(-1, 1)
+
+
+def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
+    """predict + argmax, as article 000 does it; a single sigmoid unit is thresholded at 0.5."""
+    if probabilities.shape[1] == 1:
+        return (probabilities[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(probabilities, axis=1)
 
 
 def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int) -> tf.data.Dataset:
@@ -83,33 +93,36 @@ class KerasFitEngine:
         model = build_model(trial.model, splits.x_train.shape[1], splits.classes)
         model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
                       jit_compile=self.jit_compile)
-        y_train = encode_labels(splits.y_train, spec.loss, splits.classes)
+        y_train = encode_targets(splits.y_train, spec.loss, splits.classes)
         order = training_order(trial.seed, spec.epochs, len(splits.x_train))
         validation = None
         if splits.validation is not None:
             x_val, y_val = splits.validation
-            validation = (x_val, encode_labels(y_val, spec.loss, splits.classes))
+            validation = (x_val, encode_targets(y_val, spec.loss, splits.classes))
         callbacks, artifacts = self._callbacks(trial, progress)
         started = time.perf_counter()
         history = model.fit(batches(splits.x_train, y_train, order, spec.batch_size), epochs=spec.epochs,
                             steps_per_epoch=math.ceil(len(splits.x_train) / spec.batch_size),
                             validation_data=validation, validation_batch_size=self.evaluation_batch_size,
                             callbacks=callbacks, shuffle=False, verbose=0)
-        final = model.evaluate(splits.x_test, encode_labels(splits.y_test, spec.loss, splits.classes),
+        final = model.evaluate(splits.x_test, encode_targets(splits.y_test, spec.loss, splits.classes),
                                batch_size=self.evaluation_batch_size, return_dict=True, verbose=0)
+        if trial.dataset.target == "class":
+            predictions = model.predict(splits.x_test, batch_size=self.evaluation_batch_size, verbose=0)
+            final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions) == splits.y_test))
         wall = time.perf_counter() - started
-        curves = {_split_metric(key, splits.validation_split): [float(v) for v in values]
+        curves = {_split_metric(key, splits.validation_name): [float(v) for v in values]
                   for key, values in history.history.items()}
         monitor = spec.early_stopping.monitor if spec.early_stopping else (
             "val_loss" if validation is not None else "loss")
         return TrialResult(trial, curves, {k: float(v) for k, v in final.items()}, len(history.epoch),
                            _best_epoch(history.history.get(monitor), monitor), wall, device(),
-                           artifacts=artifacts)
+                           artifacts=artifacts, sizes=splits.sizes)
 
 
-def _split_metric(history_key: str, validation_split: str) -> tuple[str, str]:
+def _split_metric(history_key: str, validation_name: str) -> tuple[str, str]:
     if history_key.startswith("val_"):
-        return validation_split, history_key[4:]
+        return validation_name, history_key[4:]
     return "train", history_key
 
 
