@@ -12,6 +12,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+IDENTITY_VERSION = 1
+
+
+def _non_default(spec) -> dict:
+    """A dataclass as a dict without the fields left at their defaults (recursively)."""
+    kept = {}
+    for item in dataclasses.fields(spec):
+        value = getattr(spec, item.name)
+        default = item.default_factory() if item.default_factory is not dataclasses.MISSING else item.default
+        if dataclasses.is_dataclass(value):
+            kept[item.name] = _non_default(value)
+        elif value != default:
+            kept[item.name] = value
+    return kept
+
+
 class ConfigError(ValueError):
     """A setting is unknown or out of range; the message is one line meant for the user."""
 
@@ -39,6 +55,8 @@ class ModelSpec:
     kernel_regularizer: Any = None  # hidden kernels: None or {name: L2, l2: 0.1}
     output_activation: str = "softmax"  # output Dense keeps glorot_uniform, no regularizer
     output_units: int | None = None  # None: one per class; 1 for a sigmoid or regression output
+    output_initializer: Any = "glorot_uniform"  # the output kernel's initializer; "same": as the hidden ones
+    output_regularizer: Any = None  # the output kernel's regularizer; "same": as the hidden ones (the book)
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,7 @@ class EarlyStoppingSpec:
 class TrainSpec:
     batch_size: int = 32  # samples per gradient step
     epochs: int = 1  # epochs to train (an upper bound with early stopping)
+    steps_per_epoch: int | None = None  # None: one pass over the data; 1: log every iteration (the book's plots)
     loss: str = "categorical_crossentropy"  # a keras.losses name
     metrics: tuple[str, ...] = ("accuracy",)  # keras metric names, logged every epoch
     early_stopping: EarlyStoppingSpec | None = None  # None: train all epochs
@@ -86,10 +105,15 @@ class TrialSpec:
     data_checksum: str = ""  # the loaded dataset's checksum: other data means another trial
 
     def identity(self) -> dict:
-        """What determines the trial's results; its hash is the trial's content hash."""
-        content = dataclasses.asdict(self)
+        """What determines the trial's results; its hash is the trial's content hash.
+
+        Settings left at their defaults are omitted, so that adding a setting later (with a default that
+        keeps the old behaviour) does not orphan stored trials. Changing a default's meaning, or any
+        other change to what a trial computes, must bump IDENTITY_VERSION.
+        """
+        content = _non_default(self)
         content.pop("label")
-        return content
+        return {"identity_version": IDENTITY_VERSION, **content}
 
     @property
     def config_hash(self) -> str:
@@ -167,6 +191,7 @@ def validate_model(spec: ModelSpec, where: str) -> None:
 def validate_train(spec: TrainSpec, where: str) -> None:
     require_int(spec.batch_size, f"{where}.batch_size", 1)
     require_int(spec.epochs, f"{where}.epochs", 1)
+    require_optional_int(spec.steps_per_epoch, f"{where}.steps_per_epoch", 1)
     if spec.early_stopping is not None:
         require_int(spec.early_stopping.patience, f"{where}.early_stopping.patience", 0)
         require_choice(spec.early_stopping.mode, f"{where}.early_stopping.mode", ("auto", "min", "max"))

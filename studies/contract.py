@@ -16,6 +16,7 @@ from studies.config import ConfigError
 POINTS = ("final", "best", "best_epoch", "stop", "evaluate", "size")  # or "epoch:N"
 GAP_SPLIT = "train-test"  # a derived split: train minus test, per epoch
 RELATIONS = ("<", ">", "lowest", "highest", "equal", "approx")
+VARIANTS = ("original", "modern")  # the default of every declaration's `variants`
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,12 @@ class Figure:
     ylabel: str  # axis label with units
     title: str = ""  # what the figure shows, in the article's words
     panel_per_arm: bool = False  # one panel per arm (the article's one figure per arm) instead of one plot
+    panel_by: str | None = None  # with a grid: one panel per value of this grid key, a line per other arm
     mark_stop: bool = False  # a vertical line at each early-stopped arm's mean stop epoch
     twin_metric: str | None = None  # a second metric on a right-hand axis (article 002's accuracy)
+    smooth: int = 1  # moving-average window over epochs (the book smooths its per-iteration losses)
+    xlabel: str = "epoch"  # "iteration" where train.steps_per_epoch is 1
+    variants: tuple[str, ...] = VARIANTS  # the variants it is drawn for
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Column:
     metric: str
     split: str  # a split, or train-test (the generalisation gap)
     point: str  # final | best | best_epoch | stop | evaluate | size | epoch:N (best: min of losses, else max)
+    variants: tuple[str, ...] = VARIANTS  # the variants it is shown for
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class Claim:
     value: float | None = None  # for approx: the expected value
     tolerance: float = 0.0  # allowed absolute deviation (approx, equal)
     article_value: str = ""  # the article's own single-run number, where it gave one
+    variants: tuple[str, ...] = VARIANTS  # the variants whose arms and settings it is about
 
 
 def check_point(point: str, where: str) -> None:
@@ -71,18 +78,24 @@ def _check_claim(claim: Claim, arms: set[str], where: str) -> None:
         raise ConfigError(f"{where}: relation 'approx' needs a `value`")
 
 
-def load_contract(name: str, arms: set[str]) -> ModuleType:
-    """Import `studies.<name>` and check its FIGURES, SUMMARY and CLAIMS against the variant's arms."""
+def for_variant(declarations, variant: str) -> tuple:
+    """The figures, summary columns or claims that apply to `variant`."""
+    return tuple(item for item in declarations if variant in item.variants)
+
+
+def load_contract(name: str, arms: set[str], variant: str = "original") -> ModuleType:
+    """Import `studies.<name>` and check its FIGURES, SUMMARY and the variant's CLAIMS against its arms."""
     module = importlib.import_module(f"studies.{name}")
     for attribute in ("FIGURES", "SUMMARY", "CLAIMS"):
         if not hasattr(module, attribute):
             raise ConfigError(f"study module studies/{name}.py lacks {attribute}")
-    for column in module.SUMMARY:
+    for column in for_variant(module.SUMMARY, variant):
         check_point(column.point, f"{name} summary column {column.label!r}")
-    for claim in module.CLAIMS:
+    for claim in for_variant(module.CLAIMS, variant):
         _check_claim(claim, arms, f"{name} claim {claim.id!r}")
-    shown = {(f.metric, s) for f in module.FIGURES for s in f.splits} | {(c.metric, c.split) for c in module.SUMMARY}
-    for claim in module.CLAIMS:
+    shown = ({(f.metric, s) for f in for_variant(module.FIGURES, variant) for s in f.splits}
+             | {(c.metric, c.split) for c in for_variant(module.SUMMARY, variant)})
+    for claim in for_variant(module.CLAIMS, variant):
         needed = {(claim.metric, s) for s in claim.split.split("-")} if claim.split == GAP_SPLIT else {
             (claim.metric, claim.split)}
         if claim.point not in ("stop", "evaluate", "size") and not needed <= shown:

@@ -75,7 +75,17 @@ def check_model(spec: ModelSpec) -> None:
     check_activation(spec.activation)
     check_activation(spec.output_activation)
     make_initializer(spec.kernel_initializer)
+    make_initializer(_output_initializer(spec))
+    make_regularizer(_output_regularizer(spec))
     make_regularizer(spec.kernel_regularizer)
+
+
+def _output_initializer(spec: ModelSpec):
+    return spec.kernel_initializer if spec.output_initializer == "same" else spec.output_initializer
+
+
+def _output_regularizer(spec: ModelSpec):
+    return spec.kernel_regularizer if spec.output_regularizer == "same" else spec.output_regularizer
 
 
 def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
@@ -95,5 +105,7 @@ def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
             x = keras.layers.Activation(spec.activation)(x)
         if spec.dropout_rate > 0:
             x = keras.layers.Dropout(spec.dropout_rate)(x)
-    outputs = keras.layers.Dense(spec.output_units or classes, activation=spec.output_activation)(x)
+    outputs = keras.layers.Dense(spec.output_units or classes, activation=spec.output_activation,
+                                 kernel_initializer=make_initializer(_output_initializer(spec)),
+                                 kernel_regularizer=make_regularizer(_output_regularizer(spec)))(x)
     return keras.Model(inputs, outputs)

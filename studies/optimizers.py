@@ -3,7 +3,8 @@
 A 5-layer sigmoid MLP (4 x Dense(100) + softmax) on Fashion-MNIST, batch 128, 15 epochs, trained with
 SGD(0.1), Adagrad(0.1), Adadelta(0.1), Adam() and Nadam(), plus RMSprop() from article 000's table.
 The article's claim: SGD and Adadelta converge more slowly than Adam, Nadam and Adagrad, and Nadam
-converges fastest of the five.
+converges fastest of the five. variant=book: the book's own comparison (pp. 176-178) of SGD, Momentum,
+AdaGrad and Adam over 2,000 iterations, where SGD is the slowest.
 """
 from studies.contract import Claim, Column, Figure
 
@@ -12,10 +13,12 @@ FIGURES = (
            title="Training loss by optimizer (article 001, Fig. 1.3)"),
     Figure("accuracy", metric="accuracy", splits=("test",), ylabel="test accuracy (fraction correct)",
            title="Test accuracy by optimizer"),
+    Figure("loss_by_iteration", metric="loss", splits=("train",), ylabel="train loss (moving average of 11)",
+           xlabel="iteration", smooth=11, title="Training loss by optimizer (the book, Fig. 6-9)", variants=("book",)),
 )
 
 SUMMARY = (
-    Column("final train loss", metric="loss", split="train", point="final"),
+    Column("final train loss", metric="loss", split="train", point="final", variants=("original", "modern", "book")),
     Column("final test accuracy", metric="accuracy", split="test", point="final"),
     Column("best test accuracy", metric="accuracy", split="test", point="best"),
 )
@@ -30,4 +33,7 @@ CLAIMS = (
     Claim("adadelta_slower", "Adadelta converges more slowly than Adam, Nadam and Adagrad",
           metric="loss", split="train", point="final", relation=">",
           arms=("adadelta",), versus=("adam", "nadam", "adagrad")),
+    Claim("book_sgd_slowest", "The book: SGD learns slowest of SGD, Momentum, AdaGrad and Adam",
+          metric="loss", split="train", point="final", relation="highest", arms=("sgd",),
+          versus=("momentum", "adagrad", "adam"), variants=("book",)),
 )

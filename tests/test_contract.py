@@ -1,12 +1,13 @@
 import pytest
 
 from studies.config import ConfigError
-from studies.contract import Claim, _check_claim, load_contract
+from studies.contract import Claim, _check_claim, for_variant, load_contract
 
 
 def test_the_optimizer_study_declares_figures_summary_and_claims():
     module = load_contract("optimizers", {"sgd", "adagrad", "adadelta", "adam", "nadam", "rmsprop"})
-    assert [f.name for f in module.FIGURES] == ["loss", "accuracy"]
+    assert [f.name for f in for_variant(module.FIGURES, "original")] == ["loss", "accuracy"]
+    assert [f.name for f in for_variant(module.FIGURES, "book")] == ["loss_by_iteration"]
     assert {c.id for c in module.CLAIMS} >= {"nadam_fastest", "sgd_slower", "adadelta_slower"}
     assert module.__doc__.startswith("Optimizers: article 001 §1")
 

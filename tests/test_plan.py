@@ -68,3 +68,13 @@ def test_bad_input_is_one_line_naming_value_and_valid_ones(override, message):
     with pytest.raises(ConfigError, match=message) as error:
         plan(override)
     assert "\n" not in str(error.value)
+
+
+def test_identity_omits_defaults_so_new_settings_do_not_orphan_stored_trials():
+    trial = plan("n_seeds=1").trials[0]
+    identity = trial.identity()
+    assert identity["identity_version"] == 1 and "label" not in identity
+    assert "batch_norm" not in identity["model"] and "output_initializer" not in identity["model"]
+    assert identity["model"]["activation"] == "sigmoid" and identity["train"]["epochs"] == 15
+    changed = plan("n_seeds=1", "study.model.dropout_rate=0.1").trials[0]
+    assert changed.identity()["model"]["dropout_rate"] == 0.1 and changed.trial_id != trial.trial_id

@@ -3,18 +3,27 @@ import pandas as pd
 import pytest
 
 from studies.cli import available
+from studies.contract import for_variant
 from studies.harness import run_study
 
 
-@pytest.mark.parametrize("study", [s for s in available("study") if s != "optimizers"])  # optimizers: own test
-def test_study_runs_end_to_end(study, smoke_config, tmp_path):
-    outcome = run_study(smoke_config(f"study={study}"))
+from tests.conftest import compose_config
+
+CASES = [(study, variant) for study in available("study")
+         for variant in compose_config(f"study={study}")["study"]["variants"]
+         if (study, variant) != ("optimizers", "original")]  # that one has its own test
+
+
+@pytest.mark.parametrize("study, variant", CASES)
+def test_study_runs_end_to_end(study, variant, smoke_config, tmp_path):
+    seeds = 1 if (study, variant) == ("batchnorm", "book") else 2  # 32 arms: one seed is enough here
+    outcome = run_study(smoke_config(f"study={study}", f"variant={variant}", f"n_seeds={seeds}"))
     plan = outcome.plan
-    assert outcome.trained == len(plan.arms) * 2
-    folder = tmp_path / "reports" / study / "smoke"
-    for figure in plan.contract.FIGURES:
+    assert outcome.trained == len(plan.arms) * seeds
+    folder = tmp_path / "reports" / study / ("" if variant == "original" else variant) / "smoke"
+    for figure in for_variant(plan.contract.FIGURES, plan.variant):
         assert (folder / f"{figure.name}.png").stat().st_size > 10_000
     summary = pd.read_csv(folder / "summary.csv")
-    assert summary["arm"].tolist() == list(plan.arms) and (summary["n"] == 2).all()
+    assert summary["arm"].tolist() == list(plan.arms) and (summary["n"] == seeds).all()
     means = summary.filter(like="_mean")
     assert means.notna().any(axis=0).all() and means.notna().any(axis=1).all()  # no empty column, no empty arm

@@ -1,7 +1,9 @@
 """engine=keras: each trial is one `model.fit` with real Keras callbacks (the reference engine).
 
 The batch order comes from `studies.seeding`, fed through tf.data with `shuffle` off, so arms of one
-seed see the same batches; `steps_per_epoch` keeps Keras reading one iterator across epochs.
+seed see the same batches; `steps_per_epoch` keeps Keras reading one iterator across epochs. With
+train.steps_per_epoch set (the book's per-iteration curves) an "epoch" is that many batches of the same
+stream of passes over the data.
 """
 from __future__ import annotations
 
@@ -94,7 +96,10 @@ class KerasFitEngine:
         model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
                       jit_compile=self.jit_compile)
         y_train = encode_targets(splits.y_train, spec.loss, splits.classes)
-        order = training_order(trial.seed, spec.epochs, len(splits.x_train))
+        steps = spec.steps_per_epoch or math.ceil(len(splits.x_train) / spec.batch_size)
+        passes = spec.epochs if spec.steps_per_epoch is None else math.ceil(
+            spec.epochs * steps / math.ceil(len(splits.x_train) / spec.batch_size))
+        order = training_order(trial.seed, passes, len(splits.x_train))
         validation = None
         if splits.validation is not None:
             x_val, y_val = splits.validation
@@ -102,7 +107,7 @@ class KerasFitEngine:
         callbacks, artifacts = self._callbacks(trial, progress)
         started = time.perf_counter()
         history = model.fit(batches(splits.x_train, y_train, order, spec.batch_size), epochs=spec.epochs,
-                            steps_per_epoch=math.ceil(len(splits.x_train) / spec.batch_size),
+                            steps_per_epoch=steps,
                             validation_data=validation, validation_batch_size=self.evaluation_batch_size,
                             callbacks=callbacks, shuffle=False, verbose=0)
         final = model.evaluate(splits.x_test, encode_targets(splits.y_test, spec.loss, splits.classes),
