@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-STUDIES ?= optimizers
+# Every study in its default variant (the original), then the book variants: study[:variant] each.
+RUNS ?= optimizers initializers batchnorm weight_decay dropout early_stopping early_stopping_mnist fit_basics \
+        optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book
 ARGS ?=
 
 .PHONY: reproduce test data bench clean-venv
@@ -24,7 +26,9 @@ data: $(INSTALLED)
 	  else $(PY) -m studies.data; fi; }
 
 reproduce: data
-	@for study in $(STUDIES); do $(VENV)/bin/studybench study=$$study $(ARGS) || exit 1; done
+	@for run in $(RUNS); do \
+	  study=$${run%%:*}; variant=$${run#*:}; [ "$$variant" = "$$run" ] && variant=original; \
+	  $(VENV)/bin/studybench study=$$study variant=$$variant $(ARGS) || exit 1; done
 
 test: data
 	$(PY) -m pytest $(ARGS)

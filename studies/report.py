@@ -101,14 +101,16 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: 
     curve, twin = (rows[rows["metric"] == metric] for metric in (figure.metric, figure.twin_metric))
     columns = 2 if len(panels) == 4 else 4 if len(panels) == 16 else min(3, len(panels))
     height = -(-len(panels) // columns)
-    fig, grid = plt.subplots(height, columns, figsize=(0.6 + 4.6 * columns, 0.4 + 4.0 * height), sharey=True,
-                             squeeze=False)
+    fig, grid = plt.subplots(height, columns, figsize=(max(7.5, 0.6 + 4.6 * columns), 0.4 + 4.0 * height),
+                             sharey=True, squeeze=False)
     for unused in grid.flat[len(panels):]:
         unused.set_visible(False)
     stop_axes = {}  # arm label -> the axes its stop line goes on (None: every axis)
     for panel, axis in zip(panels, grid.flat):
         _draw(axis, curve[curve["panel"] == panel], hue_order, style, legend=panel == panels[0])
         axis.set(xlabel=figure.xlabel, ylabel=figure.ylabel, title=panel)
+        if axis.get_legend() is not None:
+            axis.legend(title=None, fontsize=8)
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         if figure.twin_metric:
             right = axis.twinx()
