@@ -1,4 +1,5 @@
-"""`studybench`: the Hydra app over conf/. `studybench --help` lists the studies.
+"""`studybench`: the Hydra app over conf/. `studybench --help` lists the studies;
+`studybench report study=NAME [variant=...]` rebuilds a study's report from the trial store alone.
 
 Bad input stops before any training with one line on stderr and exit status 2. A single run is checked
 up front by composing the config the way Hydra will (so Hydra's multi-line composition errors become one
@@ -80,6 +81,8 @@ def run(cfg: DictConfig) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["report"]:  # `studybench report study=...`: no training, the store only
+        sys.argv[1:2] = ["mode=report"]
     if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own
         preflight(sys.argv[1:])
     run()

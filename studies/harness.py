@@ -11,6 +11,7 @@ from studies.data import load_dataset
 from studies.splits import make_splits
 from studies.engines import make_engine
 from studies.plan import Plan, plan_study
+from studies.index import write_index
 from studies.report import report_dir, write_report
 from studies.store import TrialStore
 
@@ -62,7 +63,42 @@ def _data_settings(cfg: dict) -> dict:
     return {key: data.get(key) for key in DATA_KEYS}
 
 
+def stored_trial_ids(plan: Plan, store: TrialStore) -> list[str]:
+    """The planned trials found in the store, without loading data: a trial's id depends on its data's
+    checksum, so try each checksum the store holds for the study and keep the one matching most."""
+    stored = store.trials(plan.study)
+    found = []
+    for checksum in set(stored["data_checksum"]):
+        ids = [replace(t, data_checksum=checksum).trial_id for t in plan.trials]
+        ids = [i for i in ids if i in set(stored["trial_id"])]
+        found = ids if len(ids) > len(found) else found
+    return found
+
+
+def report_only(cfg: dict, stream=None) -> RunOutcome:
+    """`studybench report`: rebuild a study's report from the trial store alone, training nothing."""
+    plan = plan_study(cfg)
+    store = TrialStore(cfg["results_dir"])
+    ids = stored_trial_ids(plan, store)
+    if not ids:
+        raise ConfigError(f"no stored trials for study {plan.study} variant {plan.variant} profile {plan.profile} "
+                          f"in {cfg['results_dir']}: run `studybench study={plan.study}` first")
+    print(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} of {len(plan.trials)} planned trials "
+          "from the store", file=stream or sys.stdout, flush=True)
+    return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids, stream or sys.stdout))
+
+
+def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list:
+    files = write_report(plan, store.trials(plan.study, ids), store.epochs(plan.study, ids),
+                         report_dir(cfg["reports_dir"], plan))
+    files.append(write_index(cfg["reports_dir"]))
+    print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
+    return files
+
+
 def run_study(cfg: dict, stream=None) -> RunOutcome:
+    if cfg.get("mode") == "report":
+        return report_only(cfg, stream)
     plan = plan_study(cfg)  # every ConfigError surfaces here, before data, training or any write
     stream = stream or sys.stdout
     data = _data_settings(cfg)
@@ -77,12 +113,7 @@ def run_study(cfg: dict, stream=None) -> RunOutcome:
           f"{len(pending)} to train with engine={plan.engine}", file=stream, flush=True)
     if pending:
         _train(cfg, pending, datasets, store, ConsoleProgress(len(pending), stream=stream))
-    files = []
-    if cfg.get("report", True):
-        ids = [t.trial_id for t in trials]
-        files = write_report(plan, store.trials(plan.study, ids), store.epochs(plan.study, ids),
-                             report_dir(cfg["reports_dir"], plan))
-        print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
+    files = _report(cfg, plan, store, [t.trial_id for t in trials], stream) if cfg.get("report", True) else []
     return RunOutcome(plan, [t.trial_id for t in trials], len(pending), len(trials) - len(pending), files)
 
 

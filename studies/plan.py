@@ -140,6 +140,7 @@ def plan_study(cfg: dict) -> Plan:
     if study.get("arms") and study.get("grid"):
         raise ConfigError(f"study {study['name']} variant {cfg['variant']}: give `arms` or `grid`, not both")
     arms = grid_arms(study["grid"]) if study.get("grid") else study.get("arms") or {}
+    named = set(arms)  # claims may name dropped arms: they are then not judged (NOT RUN), not wrong
     arms = {name: patch for name, patch in arms.items() if patch != "drop"}  # a variant may drop an arm
     if not isinstance(arms, dict) or not arms:
         raise ConfigError(f"study {study['name']}: `arms` must be a non-empty mapping of arm name to settings")
@@ -156,6 +157,6 @@ def plan_study(cfg: dict) -> Plan:
         trials += [TrialSpec(study["name"], cfg["variant"], arm, labels[arm], seed, cfg["engine"]["name"],
                              profile["name"], dataset, model, optimizer, train)
                    for seed in range(cfg["first_seed"], cfg["first_seed"] + cfg["n_seeds"])]
-    contract = load_contract(study["name"], set(arms), cfg["variant"])
+    contract = load_contract(study["name"], named, cfg["variant"])
     return Plan(study["name"], cfg["variant"], study.get("default_variant", "original"), profile["name"],
                 cfg["engine"]["name"], labels, tuple(trials), contract)

