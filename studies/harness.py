@@ -8,11 +8,11 @@ from pathlib import Path
 
 from studies.config import ConfigError
 from studies.data import load_dataset
-from studies.splits import make_splits
 from studies.engines import make_engine
-from studies.plan import Plan, plan_study
 from studies.index import write_index
+from studies.plan import Plan, plan_study
 from studies.report import report_dir, write_report
+from studies.splits import make_splits
 from studies.store import TrialStore
 
 DATA_KEYS = ("dir", "download", "strict")
@@ -28,11 +28,12 @@ class RunOutcome:
 
 
 class ConsoleProgress:
-    """A line when a trial starts, per-epoch lines at most every `every_s` seconds, a result line per trial."""
+    """A line when a trial starts, per-epoch lines at most every `every_s` seconds, and a result line per
+    trial with the time left at the average pace so far."""
 
     def __init__(self, total: int, every_s: float = 10.0, stream=None):
         self.total, self.every_s, self.stream = total, every_s, stream or sys.stdout
-        self.index, self.last = 0, 0.0
+        self.index, self.last, self.started = 0, 0.0, time.monotonic()
 
     def say(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -50,9 +51,13 @@ class ConsoleProgress:
 
     def trial_done(self, result) -> None:
         t = result.trial
+        if result.status == "failed":
+            self.say(f"[{self.index}/{self.total}] FAILED {t.arm} seed={t.seed}: {result.message}")
+            return
         final = " ".join(f"{split}_{metric}={values[-1]:.4f}" for (split, metric), values in sorted(result.curves.items()))
-        self.say(f"[{self.index}/{self.total}] done {t.arm} seed={t.seed}: {result.stop_epoch} epochs in "
-                 f"{result.wall_time_s:.1f}s, {final}")
+        left = (time.monotonic() - self.started) / self.index * (self.total - self.index)
+        self.say(f"[{self.index}/{self.total}] {result.status} {t.arm} seed={t.seed}: {result.stop_epoch} epochs in "
+                 f"{result.wall_time_s:.1f}s, {final}; about {left / 60:.0f} min left")
 
 
 def _data_settings(cfg: dict) -> dict:

@@ -175,7 +175,8 @@ def claims_markdown(verdicts: pd.DataFrame) -> list[str]:
     return lines
 
 
-def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame, verdicts: pd.DataFrame) -> str:
+def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame, verdicts: pd.DataFrame,
+                     excluded: list[str]) -> str:
     columns = for_variant(contract.SUMMARY, plan.variant)
     header = ["arm"] + [c.label for c in columns]
     lines = [f"# {plan.study}: summary", "", f"{context_line(plan, trials)}. Each cell: mean ± half-width of "
@@ -184,10 +185,22 @@ def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame, 
     for _, row in table.iterrows():
         cells = [row["label"]] + [_cell(row, _slug(c.label)) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines + claims_markdown(verdicts) + ["", "Provenance:"] + provenance(trials)) + "\n"
+    left_out = ["", "Left out of every number above:"] + excluded if excluded else []
+    return "\n".join(lines + claims_markdown(verdicts) + left_out + ["", "Provenance:"] + provenance(trials)) + "\n"
+
+
+def excluded_lines(trials: pd.DataFrame) -> list[str]:
+    """Diverged and failed trials are reported by name, never as numbers."""
+    return [f"- {row['status']}: arm {row['arm']} seed {row['seed']}" + (f" ({row['message']})" if row["message"] else "")
+            for _, row in trials[trials["status"] != "ok"].iterrows()]
 
 
 def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
+    excluded = excluded_lines(trials)
+    trials = trials[trials["status"] == "ok"]
+    if trials.empty:
+        raise ValueError(f"{plan.study}/{plan.variant}: no trial finished normally; nothing to report")
+    epochs = epochs[epochs["trial_id"].isin(trials["trial_id"])]
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for figure in for_variant(plan.contract.FIGURES, plan.variant):
@@ -198,7 +211,7 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
     table.to_csv(folder / "summary.csv", index=False)
     verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials)
     verdicts.to_csv(folder / "claims.csv", index=False)
-    (folder / "summary.md").write_text(summary_markdown(plan.contract, plan, table, trials, verdicts))
+    (folder / "summary.md").write_text(summary_markdown(plan.contract, plan, table, trials, verdicts, excluded))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
            "figures": [p.name for p in written], "trials": len(trials), "planned": len(plan.trials),
            "wall_time_s": round(float(trials["wall_time_s"].sum()), 1)}

@@ -33,7 +33,7 @@ TRIAL_SCHEMA = pa.schema(KEYS + [
     ("data_source", pa.string()), ("data_checksum", pa.string()), ("versions_json", pa.string()),
     ("device", pa.string()), ("wall_time_s", pa.float64()), ("stop_epoch", pa.int64()), ("best_epoch", pa.int64()),
     ("final_json", pa.string()), ("sizes_json", pa.string()), ("artifacts_json", pa.string()), ("status", pa.string()), ("message", pa.string()), ("finished_at", pa.string())])
-COMPLETE = ("ok",)  # statuses a rerun does not train again
+COMPLETE = ("ok", "diverged")  # statuses a rerun does not train again (failed trials are retried)
 
 
 def _keys(result: TrialResult) -> dict:

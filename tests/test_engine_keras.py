@@ -85,3 +85,21 @@ def test_checkpoint_best_writes_a_loadable_keras_file(smoke_trials, fashion_mnis
 def test_best_epoch_follows_the_monitored_value(smoke_trials, fashion_mnist, tmp_path):
     result = train(smoke_trials[0], fashion_mnist, tmp_path)
     assert result.best_epoch == int(np.argmin(result.curves[("test", "loss")])) + 1
+
+
+def test_a_diverging_trial_is_stored_as_diverged_with_its_curve(smoke_trials, fashion_mnist, tmp_path):
+    trial = next(t for t in smoke_trials if t.arm == "sgd")
+    blow_up = dataclasses.replace(trial.optimizer, params={"learning_rate": 1e12})  # ReLU: activations explode
+    trial = dataclasses.replace(trial, optimizer=blow_up, model=dataclasses.replace(trial.model, activation="relu"))
+    result = train(trial, fashion_mnist, tmp_path)
+    assert result.status == "diverged" and result.stop_epoch == 1  # TerminateOnNaN ended it in epoch 1
+    assert not np.isfinite(result.curves[("train", "loss")][-1])
+
+
+def test_an_exception_fails_that_trial_only(smoke_trials, fashion_mnist, tmp_path):
+    engine = KerasFitEngine({"name": "keras"}, tmp_path)
+    broken = dataclasses.replace(smoke_trials[0], model=dataclasses.replace(smoke_trials[0].model, activation="nope"))
+    splits = make_splits(fashion_mnist, smoke_trials[0].dataset, 0)
+    results = list(engine.run([broken, smoke_trials[1]], lambda trial: splits, Quiet()))
+    assert [r.status for r in results] == ["failed", "ok"]
+    assert results[0].message.startswith("ValueError") and "\n" not in results[0].message

@@ -6,6 +6,7 @@ yields one `TrialResult` per trial as soon as it is finished. Study modules neve
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
 
@@ -24,10 +25,22 @@ class TrialResult:
     best_epoch: int | None  # 1-based epoch of the best monitored value
     wall_time_s: float
     device: str
-    status: str = "ok"  # ok | failed
+    status: str = "ok"  # ok | diverged (a non-finite loss: curves kept up to there) | failed (an exception)
     message: str = ""
     artifacts: list = field(default_factory=list)  # files the engine wrote (e.g. best_model.keras)
     sizes: dict = field(default_factory=dict)  # samples actually used: train, val, test
+
+
+def failed_result(trial: TrialSpec, error: Exception, device: str) -> TrialResult:
+    """A trial that raised: stored as failed with its message, so the study goes on and a rerun retries it."""
+    return TrialResult(trial, {}, {}, 0, None, 0.0, device, status="failed",
+                       message=f"{type(error).__name__}: {error}".splitlines()[0][:500])
+
+
+def outcome_status(curves: dict) -> str:
+    """diverged when any training loss is NaN or infinite, ok otherwise."""
+    losses = curves.get(("train", "loss"), [])
+    return "diverged" if any(not math.isfinite(value) for value in losses) else "ok"
 
 
 class Progress(Protocol):

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from studies.config import ConfigError, TrialSpec
 from studies.splits import Splits
-from studies.engines import TrialResult
+from studies.engines import TrialResult, failed_result, outcome_status
 from studies.environment import device
 from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything, training_order
@@ -74,10 +74,14 @@ class KerasFitEngine:
 
     def run(self, trials, splits_for, progress):
         for trial in trials:
-            yield self.train(trial, splits_for(trial), progress)
+            try:
+                result = self.train(trial, splits_for(trial), progress)
+            except Exception as error:  # one trial's failure is stored as such; the study goes on
+                result = failed_result(trial, error, device())
+            yield result
 
     def _callbacks(self, trial: TrialSpec, progress) -> tuple[list, list]:
-        callbacks, artifacts = [_EpochReport(trial, progress)], []
+        callbacks, artifacts = [_EpochReport(trial, progress), keras.callbacks.TerminateOnNaN()], []
         stopping = trial.train.early_stopping
         if stopping is not None:
             callbacks.append(keras.callbacks.EarlyStopping(**dataclasses.asdict(stopping)))
@@ -122,7 +126,7 @@ class KerasFitEngine:
             "val_loss" if validation is not None else "loss")
         return TrialResult(trial, curves, {k: float(v) for k, v in final.items()}, len(history.epoch),
                            _best_epoch(history.history.get(monitor), monitor), wall, device(),
-                           artifacts=artifacts, sizes=splits.sizes)
+                           status=outcome_status(curves), artifacts=artifacts, sizes=splits.sizes)
 
 
 def _split_metric(history_key: str, validation_name: str) -> tuple[str, str]:
