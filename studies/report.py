@@ -125,7 +125,10 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: 
             stop_axes.setdefault(None, []).append(axis)
     if figure.mark_stop:
         _mark_stops(stop_axes, _stop_epochs(plan, trials))
-    fig.suptitle(f"{figure.title}\n{context_line(plan, trials)} (mean, 95% CI band)", fontsize=10)
+    note = "mean, 95% CI band"
+    if figure.mark_stop:
+        note += "; after an early stop a line averages the seeds still training; dotted: mean stop epoch"
+    fig.suptitle(f"{figure.title}\n{context_line(plan, trials)} ({note})", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=120)
     plt.close(fig)
