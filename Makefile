@@ -8,7 +8,7 @@ RUNS ?= optimizers initializers batchnorm weight_decay dropout early_stopping ea
         optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book
 ARGS ?=
 
-.PHONY: reproduce test data bench clean-venv
+.PHONY: reproduce report test data bench clean-venv
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ reproduce: data
 	@for run in $(RUNS); do \
 	  study=$${run%%:*}; variant=$${run#*:}; [ "$$variant" = "$$run" ] && variant=original; \
 	  $(VENV)/bin/studybench study=$$study variant=$$variant $(ARGS) || exit 1; done
+
+# Rebuild every report (and reports/README.md) from the trial store alone, training nothing.
+report: $(INSTALLED)
+	@for run in $(RUNS); do \
+	  study=$${run%%:*}; variant=$${run#*:}; [ "$$variant" = "$$run" ] && variant=original; \
+	  $(VENV)/bin/studybench report study=$$study variant=$$variant $(ARGS) || exit 1; done
 
 test: data
 	$(PY) -m pytest $(ARGS)
