@@ -15,7 +15,7 @@ HEADER = """# studybench results
 Every claim of the three articles, tested over several seeds per arm. Verdicts: PASS (supported at the
 Holm-corrected 5% level, or the 95% interval inside the stated tolerance), FAIL (the opposite supported, or
 the interval wholly outside the tolerance), INCONCLUSIVE (not enough evidence with the seeds run),
-NOT RUN (an arm the claim needs was not trained). Each study's folder holds its figures and a summary
+DIVERGED (an arm the claim needs diverged in every seed), NOT RUN (an arm it needs was not trained). Each study's folder holds its figures and a summary
 with provenance (data source and checksum, device, library versions, wall time).
 """
 
@@ -40,8 +40,9 @@ def write_index(reports_dir) -> Path:
             lines.append(f"| [{run['study']}]({link}/summary.md) | {run['variant']} | {claim['claim']} | {says} "
                          f"| {claim['measured']} | **{claim['verdict']}** |")
         figures = " ".join(f"[{name}]({link}/{name})" for name in run["figures"])
-        sections.append(f"- **{run['study']} / {run['variant']}**: {run['context']}; {run['trials']} of "
-                        f"{run['planned']} trials stored, {run['wall_time_s']:.0f} s of training. Figures: {figures}")
+        sections.append(f"- **{run['study']} / {run['variant']}**: {run['context']}; of {run['planned']} planned "
+                        f"trials, {run['trials']} finished normally and {run.get('excluded', 0)} diverged or failed "
+                        f"(named in the summary); {run['wall_time_s']:.0f} s of training. Figures: {figures}")
     path = reports_dir / "README.md"
     path.write_text("\n".join(lines + ["", "## Studies", ""] + sections) + "\n")
     return path

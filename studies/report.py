@@ -127,7 +127,7 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: 
         _mark_stops(stop_axes, _stop_epochs(plan, trials))
     note = "mean, 95% CI band"
     if figure.mark_stop:
-        note += "; after an early stop a line averages the seeds still training; dotted: mean stop epoch"
+        note += ";\ndotted: mean stop epoch; after a stop, a line averages the seeds still training"
     fig.suptitle(f"{figure.title}\n{context_line(plan, trials)} ({note})", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=120)
@@ -200,6 +200,7 @@ def excluded_lines(trials: pd.DataFrame) -> list[str]:
 
 def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
     excluded = excluded_lines(trials)
+    diverged = set(trials.loc[trials["status"] == "diverged", "arm"])
     trials = trials[trials["status"] == "ok"]
     if trials.empty:
         raise ValueError(f"{plan.study}/{plan.variant}: no trial finished normally; nothing to report")
@@ -212,11 +213,12 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
         written.append(path)
     table = summary_table(plan.contract, plan, epochs, trials)
     table.to_csv(folder / "summary.csv", index=False)
-    verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials)
+    verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials, diverged)
     verdicts.to_csv(folder / "claims.csv", index=False)
     (folder / "summary.md").write_text(summary_markdown(plan.contract, plan, table, trials, verdicts, excluded))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
-           "figures": [p.name for p in written], "trials": len(trials), "planned": len(plan.trials),
+           "figures": [p.name for p in written], "trials": len(trials), "excluded": len(excluded),
+           "planned": len(plan.trials),
            "wall_time_s": round(float(trials["wall_time_s"].sum()), 1)}
     (folder / "run.json").write_text(json.dumps(run, indent=1) + "\n")
     return written + [folder / name for name in ("summary.csv", "claims.csv", "summary.md", "run.json")]

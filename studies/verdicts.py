@@ -98,8 +98,9 @@ def _measured(claim: Claim, rows: list[dict]) -> str:
     return "; ".join(one(row) for row in rows)
 
 
-def judge(claims, epochs: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
-    """Verdicts for the claims of one study run (Holm across all their directional comparisons); a claim
+def judge(claims, epochs: pd.DataFrame, trials: pd.DataFrame, diverged=frozenset()) -> pd.DataFrame:
+    """Verdicts for the claims of one study run (Holm across all their directional comparisons). `trials`
+    are those that finished normally; a claim naming an arm whose every trial diverged is DIVERGED, one
     naming an arm that was not run is NOT RUN."""
     ran = set(trials["arm"])
     per_claim = [(claim, comparisons(claim, point_values(epochs, trials, claim.metric, claim.split, claim.point))
@@ -111,6 +112,7 @@ def judge(claims, epochs: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{"claim": claim.id, "says": claim.text, "relation": claim.relation,
                           "point": claim.point, "metric": claim.metric, "split": claim.split,
                           "article_value": claim.article_value, "measured": _measured(claim, rows),
-                          "verdict": _claim_verdict(claim, rows)} for claim, rows in per_claim],
+                          "verdict": "DIVERGED" if set(claim.arms + claim.versus) & (set(diverged) - ran)
+                          else _claim_verdict(claim, rows)} for claim, rows in per_claim],
                         columns=["claim", "says", "relation", "point", "metric", "split", "article_value",
                                  "measured", "verdict"])

@@ -83,3 +83,9 @@ def test_unequal_stop_epochs_are_judged_on_the_stop_point():
     trials.loc[trials["arm"] == "a", "stop_epoch"] = [38, 41, 44]
     verdict = judge([claim("approx", point="stop", versus=(), value=40, tolerance=10)], epochs, trials)
     assert verdict["verdict"].item() == "PASS" and "41" in verdict["measured"].item()
+
+
+def test_a_claim_on_an_arm_that_always_diverged_says_so():
+    epochs, trials = tables({"a": [1.0, 1.1, 0.9]})
+    verdicts = judge([claim("<"), claim("<", id="c2", versus=("z",))], epochs, trials, diverged={"b"})
+    assert verdicts["verdict"].tolist() == ["DIVERGED", "NOT RUN"]
