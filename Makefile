@@ -25,16 +25,17 @@ data: $(INSTALLED)
 	    $(PY) -m studies.data; \
 	  else $(PY) -m studies.data; fi; }
 
+# $(call each_run,COMMAND): COMMAND study=S variant=V for every S[:V] in RUNS (variant defaults to original)
+each_run = for run in $(RUNS); do \
+	  study=$${run%%:*}; variant=$${run\#*:}; [ "$$variant" = "$$run" ] && variant=original; \
+	  $(1) study=$$study variant=$$variant $(ARGS) || exit 1; done
+
 reproduce: data
-	@for run in $(RUNS); do \
-	  study=$${run%%:*}; variant=$${run#*:}; [ "$$variant" = "$$run" ] && variant=original; \
-	  $(VENV)/bin/studybench study=$$study variant=$$variant $(ARGS) || exit 1; done
+	@$(call each_run,$(VENV)/bin/studybench)
 
 # Rebuild every report (and reports/README.md) from the trial store alone, training nothing.
 report: $(INSTALLED)
-	@for run in $(RUNS); do \
-	  study=$${run%%:*}; variant=$${run#*:}; [ "$$variant" = "$$run" ] && variant=original; \
-	  $(VENV)/bin/studybench report study=$$study variant=$$variant $(ARGS) || exit 1; done
+	@$(call each_run,$(VENV)/bin/studybench report)
 
 test: data
 	$(PY) -m pytest $(ARGS)

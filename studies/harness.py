@@ -72,10 +72,10 @@ def stored_trial_ids(plan: Plan, store: TrialStore) -> list[str]:
     """The planned trials found in the store, without loading data: a trial's id depends on its data's
     checksum, so try each checksum the store holds for the study and keep the one matching most."""
     stored = store.trials(plan.study)
-    found = []
+    known, found = set(stored["trial_id"]), []
     for checksum in set(stored["data_checksum"]):
         ids = [replace(t, data_checksum=checksum).trial_id for t in plan.trials]
-        ids = [i for i in ids if i in set(stored["trial_id"])]
+        ids = [i for i in ids if i in known]
         found = ids if len(ids) > len(found) else found
     return found
 
