@@ -82,15 +82,15 @@ def stored_trial_ids(plan: Plan, store: TrialStore) -> list[str]:
 
 def report_only(cfg: dict, stream=None) -> RunOutcome:
     """`studybench report`: rebuild a study's report from the trial store alone, training nothing."""
-    plan = plan_study(cfg)
+    plan, stream = plan_study(cfg), stream or sys.stdout
     store = TrialStore(cfg["results_dir"])
     ids = stored_trial_ids(plan, store)
     if not ids:
         raise ConfigError(f"no stored trials for study {plan.study} variant {plan.variant} profile {plan.profile} "
                           f"in {cfg['results_dir']}: run `studybench study={plan.study}` first")
     print(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} of {len(plan.trials)} planned trials "
-          "from the store", file=stream or sys.stdout, flush=True)
-    return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids, stream or sys.stdout))
+          "from the store", file=stream, flush=True)
+    return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids, stream))
 
 
 def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list:

@@ -64,18 +64,19 @@ def _grid_parts(arm: str) -> dict:
     return dict(part.split("=", 1) for part in arm.split(","))
 
 
-def _layout(figure, plan, rows: pd.DataFrame) -> tuple[pd.DataFrame, list, str]:
-    """Give each row its panel and line; returns the rows, the panels in order and what lines are."""
+def _layout(figure, plan, rows: pd.DataFrame) -> tuple[pd.DataFrame, list, list, str]:
+    """Give each row its panel and line; returns the rows, the panels and the lines in order, and what
+    the lines are."""
+    labels = [plan.arms[arm] for arm in plan.arms]
     if figure.panel_by:
         parts = {arm: _grid_parts(arm) for arm in plan.arms}
         panel = {arm: f"{figure.panel_by}={p.pop(figure.panel_by)}" for arm, p in parts.items()}
         line = {arm: ", ".join(f"{k}={v}" for k, v in p.items()) for arm, p in parts.items()}
         rows = rows.assign(panel=rows["arm"].map(panel), line=rows["arm"].map(line))
-        return rows, list(dict.fromkeys(panel[arm] for arm in plan.arms)), "line"
-    labels = rows["arm"].map(plan.arms)
+        return rows, list(dict.fromkeys(panel.values())), list(dict.fromkeys(line.values())), "line"
     if figure.panel_per_arm:
-        return rows.assign(panel=labels, line=rows["split"]), [plan.arms[a] for a in plan.arms], "split"
-    return rows.assign(panel="", line=labels), [""], "arm"
+        return rows.assign(panel=rows["arm"].map(plan.arms), line=rows["split"]), labels, list(figure.splits), "split"
+    return rows.assign(panel="", line=rows["arm"].map(plan.arms)), [""], labels, "arm"
 
 
 def _smooth(rows: pd.DataFrame, window: int) -> pd.DataFrame:
@@ -96,8 +97,7 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: 
     """One plot with a line per arm, one panel per arm with a line per split, or one panel per value of a
     grid key with a line per other arm; mean and 95% t band across seeds."""
     rows = _smooth(epochs[epochs["split"].isin(figure.splits)], figure.smooth)
-    rows, panels, lines_are = _layout(figure, plan, rows)
-    hue_order = list(dict.fromkeys(rows.sort_values("arm", key=lambda a: a.map(list(plan.arms).index))["line"]))
+    rows, panels, hue_order, lines_are = _layout(figure, plan, rows)
     style = "split" if len(figure.splits) > 1 and lines_are != "split" else None
     curve, twin = (rows[rows["metric"] == metric] for metric in (figure.metric, figure.twin_metric))
     columns = 2 if len(panels) == 4 else 4 if len(panels) == 16 else min(3, len(panels))
@@ -134,10 +134,10 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: 
     plt.close(fig)
 
 
-def summary_table(contract, plan, epochs: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+def summary_table(plan, epochs: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
     seeds = trials.groupby("arm")["seed"].nunique()
     rows = {arm: {"arm": arm, "label": label, "n": int(seeds.get(arm, 0))} for arm, label in plan.arms.items()}
-    for column in for_variant(contract.SUMMARY, plan.variant):
+    for column in for_variant(plan.contract.SUMMARY, plan.variant):
         values = point_values(epochs, trials, column.metric, column.split, column.point)
         for arm in plan.arms:
             summary = mean_ci(values.loc[values["arm"] == arm, "value"])
@@ -178,9 +178,9 @@ def claims_markdown(verdicts: pd.DataFrame) -> list[str]:
     return lines
 
 
-def summary_markdown(contract, plan, table: pd.DataFrame, trials: pd.DataFrame, verdicts: pd.DataFrame,
+def summary_markdown(plan, table: pd.DataFrame, trials: pd.DataFrame, verdicts: pd.DataFrame,
                      excluded: list[str]) -> str:
-    columns = for_variant(contract.SUMMARY, plan.variant)
+    columns = for_variant(plan.contract.SUMMARY, plan.variant)
     header = ["arm"] + [c.label for c in columns]
     lines = [f"# {plan.study}: summary", "", f"{context_line(plan, trials)}. Each cell: mean ± half-width of "
              "the 95% Student-t confidence interval across seeds.", "",
@@ -211,11 +211,11 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
         path = folder / f"{figure.name}.png"
         plot_figure(figure, plan, epochs, trials, path)
         written.append(path)
-    table = summary_table(plan.contract, plan, epochs, trials)
+    table = summary_table(plan, epochs, trials)
     table.to_csv(folder / "summary.csv", index=False)
     verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials, diverged)
     verdicts.to_csv(folder / "claims.csv", index=False)
-    (folder / "summary.md").write_text(summary_markdown(plan.contract, plan, table, trials, verdicts, excluded))
+    (folder / "summary.md").write_text(summary_markdown(plan, table, trials, verdicts, excluded))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
            "figures": [p.name for p in written], "trials": len(trials), "excluded": len(excluded),
            "planned": len(plan.trials),

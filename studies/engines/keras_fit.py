@@ -100,10 +100,9 @@ class KerasFitEngine:
         model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
                       jit_compile=self.jit_compile)
         y_train = encode_targets(splits.y_train, spec.loss, splits.classes)
-        steps = spec.steps_per_epoch or math.ceil(len(splits.x_train) / spec.batch_size)
-        passes = spec.epochs if spec.steps_per_epoch is None else math.ceil(
-            spec.epochs * steps / math.ceil(len(splits.x_train) / spec.batch_size))
-        order = training_order(trial.seed, passes, len(splits.x_train))
+        batches_per_pass = math.ceil(len(splits.x_train) / spec.batch_size)
+        steps = spec.steps_per_epoch or batches_per_pass
+        order = training_order(trial.seed, math.ceil(spec.epochs * steps / batches_per_pass), len(splits.x_train))
         validation = None
         if splits.validation is not None:
             x_val, y_val = splits.validation
