@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import importlib
 import math
+
+import numpy as np
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
 
 from studies.config import ConfigError, TrialSpec
 from studies.splits import Splits
 
-ENGINES = {"keras": "studies.engines.keras_fit:KerasFitEngine"}
+ENGINES = {"keras": "studies.engines.keras_fit:KerasFitEngine", "fast": "studies.engines.fast:FastEngine"}
 
 
 @dataclass
@@ -41,6 +43,21 @@ def outcome_status(curves: dict) -> str:
     """diverged when any training loss is NaN or infinite, ok otherwise."""
     losses = curves.get(("train", "loss"), [])
     return "diverged" if any(not math.isfinite(value) for value in losses) else "ok"
+
+
+def split_metric(log_key: str, validation_name: str) -> tuple[str, str]:
+    """A Keras log key (loss, val_accuracy...) -> the (split, metric) its curve is stored under."""
+    if log_key.startswith("val_"):
+        return validation_name, log_key[4:]
+    return "train", log_key
+
+
+def best_epoch(values, monitor: str) -> int | None:
+    """1-based epoch of the best value of `monitor`, by EarlyStopping's own rule for mode="auto"."""
+    if not values:
+        return None
+    pick = np.argmax if "acc" in monitor else np.argmin
+    return int(pick(values)) + 1
 
 
 class Progress(Protocol):

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from studies.config import ConfigError, TrialSpec
 from studies.splits import Splits
-from studies.engines import TrialResult, failed_result, outcome_status
+from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.environment import device
 from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything, training_order
@@ -119,23 +119,11 @@ class KerasFitEngine:
             predictions = model.predict(splits.x_test, batch_size=self.evaluation_batch_size, verbose=0)
             final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions) == splits.y_test))
         wall = time.perf_counter() - started
-        curves = {_split_metric(key, splits.validation_name): [float(v) for v in values]
+        curves = {split_metric(key, splits.validation_name): [float(v) for v in values]
                   for key, values in history.history.items()}
         monitor = spec.early_stopping.monitor if spec.early_stopping else (
             "val_loss" if validation is not None else "loss")
         return TrialResult(trial, curves, {k: float(v) for k, v in final.items()}, len(history.epoch),
-                           _best_epoch(history.history.get(monitor), monitor), wall, device(),
+                           best_epoch(history.history.get(monitor), monitor), wall, device(),
                            status=outcome_status(curves), artifacts=artifacts, sizes=splits.sizes)
 
-
-def _split_metric(history_key: str, validation_name: str) -> tuple[str, str]:
-    if history_key.startswith("val_"):
-        return validation_name, history_key[4:]
-    return "train", history_key
-
-
-def _best_epoch(values, monitor: str) -> int | None:
-    if not values:
-        return None
-    pick = np.argmax if "acc" in monitor else np.argmin  # EarlyStopping's own rule for mode="auto"
-    return int(pick(values)) + 1

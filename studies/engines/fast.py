@@ -1,0 +1,230 @@
+"""engine=fast: a study's pending trials trained together, as replicas stacked along a leading axis.
+
+Trials share a stack when they share architecture, optimizer settings, loss, metrics, batch size and data
+sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate, early
+stopping and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own dropout
+masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
+checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
+per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
+at its stop; the stack trains until every replica has stopped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from studies.config import ConfigError, TrialSpec
+from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
+from studies.engines.batches import epoch_batches
+from studies.engines.replica import ReplicaModel
+from studies.engines.stack import Stack
+from studies.environment import device
+from studies.model import build_model, build_optimizer
+from studies.seeding import seed_everything
+from studies.engines.keras_fit import encode_targets, predicted_classes
+
+SETTINGS = ("name", "max_replicas", "evaluation_bytes", "jit_compile")
+
+
+def stack_key(trial: TrialSpec, splits) -> str:
+    """What replicas of one stack must share; everything else may differ between them."""
+    model = dataclasses.replace(trial.model, kernel_initializer=None, kernel_regularizer=None, output_initializer=None,
+                                output_regularizer=None, dropout_rate=trial.model.dropout_rate > 0)
+    train = trial.train
+    shared = (model, trial.optimizer, train.batch_size, train.steps_per_epoch, train.loss, train.metrics,
+              train.checkpoint_best, train.early_stopping is not None and train.early_stopping.monitor,
+              splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
+    return json.dumps(shared, default=str, sort_keys=True)
+
+
+def _rows(arrays: list) -> tuple[np.ndarray, list]:
+    """Arrays of equal length -> (one pool with each distinct array once, each array's row offset).
+    Trials that use the same data (views of one array) share its rows, so a stack holds one copy."""
+    where, parts, offsets, size = {}, [], [], 0
+    for array in arrays:
+        key = (array.__array_interface__["data"][0], array.shape, array.strides)
+        if key not in where:
+            where[key] = size
+            parts.append(array)
+            size += len(array)
+        offsets.append(where[key])
+    return np.concatenate(parts), offsets
+
+
+class Pool:
+    """One split's samples for every replica of a stack, on the device, addressed by row."""
+
+    def __init__(self, xs: list, ys: list):
+        x, self.offsets = _rows(xs)
+        y, _ = _rows(ys)
+        self.x, self.y = tf.constant(x), tf.constant(y)
+        self.offsets = np.asarray(self.offsets)[:, None]
+        self.samples = len(xs[0])
+
+    def positions(self, rows: np.ndarray) -> np.ndarray:
+        """Replica-relative rows (replicas, ...) -> pool rows."""
+        return (rows + self.offsets.reshape((-1,) + (1,) * (rows.ndim - 1))).astype(np.int32)
+
+
+class FastEngine:
+    name = "fast"
+
+    def __init__(self, settings: dict, artifacts_dir):
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise ConfigError(f"engine fast: unknown key(s) {', '.join(unknown)}; valid: {', '.join(SETTINGS)}")
+        self.max_replicas = settings.get("max_replicas", 64)
+        self.evaluation_bytes = settings.get("evaluation_bytes", 64 * 2**20)
+        self.jit_compile = settings.get("jit_compile", True)
+        if not isinstance(self.max_replicas, int) or self.max_replicas < 1:
+            raise ConfigError(f"engine fast: max_replicas={self.max_replicas!r} must be an integer >= 1")
+        self.artifacts_dir = Path(artifacts_dir)
+        tf.config.experimental.enable_op_determinism()
+
+    def run(self, trials, splits_for, progress):
+        stacks = {}
+        for trial in trials:
+            splits = splits_for(trial)
+            stacks.setdefault(stack_key(trial, splits), []).append((trial, splits))
+        for members in stacks.values():
+            for start in range(0, len(members), self.max_replicas):
+                yield from self._run_stack(members[start:start + self.max_replicas], progress)
+
+    def _run_stack(self, members: list, progress):
+        try:
+            yield from StackRun(self, members, progress).train()
+        except ConfigError:
+            raise
+        except Exception as error:  # the stack's trials are stored as failed; the study goes on
+            for trial, _ in members:
+                yield failed_result(trial, error, device())
+
+
+class StackRun:
+    """One stack's training: data pools, epoch loop, per-replica callbacks, final evaluation."""
+
+    def __init__(self, engine: FastEngine, members: list, progress):
+        self.engine, self.progress = engine, progress
+        self.trials = [trial for trial, _ in members]
+        self.splits = [splits for _, splits in members]
+        first, spec = self.splits[0], self.trials[0].train
+        self.classes, self.loss = first.classes, spec.loss
+        encode = lambda y: encode_targets(y, spec.loss, first.classes)  # noqa: E731
+        self.train_pool = Pool([s.x_train for s in self.splits], [encode(s.y_train) for s in self.splits])
+        self.validation_pool = None if first.validation is None else Pool(
+            [s.validation[0] for s in self.splits], [encode(s.validation[1]) for s in self.splits])
+        self.test_pool = Pool([s.x_test for s in self.splits], [encode(s.y_test) for s in self.splits])
+        models = []
+        for trial, splits in members:
+            seed_everything(trial.seed)  # the same initial weights engine=keras starts this trial from
+            models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
+        self.stack = Stack(models, build_optimizer(self.trials[0].optimizer), spec.loss, list(spec.metrics),
+                           [t.seed for t in self.trials], self.train_pool.y.numpy()[:1], engine.jit_compile)
+        self.replicas = [ReplicaModel(self.stack, index, model) for index, model in enumerate(models)]
+        self.callbacks = [self._callbacks(trial, replica) for trial, replica in zip(self.trials, self.replicas)]
+        self.curves = [{} for _ in self.trials]
+
+    def _callbacks(self, trial: TrialSpec, replica: ReplicaModel) -> list:
+        callbacks, stopping = [], trial.train.early_stopping
+        if stopping is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(**dataclasses.asdict(stopping)))
+        if trial.train.checkpoint_best:
+            path = self.engine.artifacts_dir / trial.trial_id / "best_model.keras"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            monitor = stopping.monitor if stopping else "val_loss"
+            callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
+            replica.artifacts.append(str(path))
+        for callback in callbacks:
+            callback.set_model(replica)
+            callback.on_train_begin()
+        return callbacks
+
+    def train(self):
+        started = time.perf_counter()
+        spec = self.trials[0].train
+        steps = spec.steps_per_epoch or math.ceil(self.train_pool.samples / spec.batch_size)
+        seeds = [t.seed for t in self.trials]
+        epoch, step = 0, 0
+        while not all(r.stopped for r in self.replicas):
+            logs = self._train_epoch(epoch_batches(seeds, epoch, self.train_pool.samples, spec.batch_size, steps), step)
+            step += steps
+            if self.validation_pool is not None:
+                loss, metrics, _ = self._evaluate(self.validation_pool)
+                logs = [{**log, "val_loss": loss[r], **{f"val_{k}": v[r] for k, v in metrics.items()}}
+                        for r, log in enumerate(logs)]
+            self._end_epoch(epoch, logs)
+            epoch += 1
+        for replica in self.replicas:
+            replica.restore_final()
+        loss, metrics, predictions = self._evaluate(self.test_pool)
+        wall = (time.perf_counter() - started) / len(self.trials)
+        for r, trial in enumerate(self.trials):
+            yield self._result(r, trial, loss, metrics, predictions, wall)
+
+    def _train_epoch(self, segments: list, first_step: int) -> list[dict]:
+        samples = 0
+        loss_sum, metric_sums = 0.0, [0.0] * len(self.trials[0].train.metrics)
+        for rows in segments:  # (replicas, steps, batch) of one batch size each
+            loss, metric = self.stack.train_steps(self.train_pool.x, self.train_pool.y,
+                                                  tf.constant(self.train_pool.positions(rows)),
+                                                  tf.constant(first_step, tf.int64))
+            first_step += rows.shape[1]
+            samples += rows.shape[1] * rows.shape[2]
+            loss_sum += loss.numpy()
+            metric_sums = [total + m.numpy() for total, m in zip(metric_sums, metric)]
+        names = self.trials[0].train.metrics
+        return [{"loss": float(loss_sum[r] / samples), **{n: float(m[r] / samples) for n, m in zip(names, metric_sums)}}
+                for r in range(len(self.trials))]
+
+    def _evaluate(self, pool: Pool):
+        """Inference over all of a pool's samples, in chunks of bounded size: per replica mean loss (with
+        regularization, as evaluate() reports it), metric means, and the predictions."""
+        features = max(pool.x.shape[1], *(t.model.hidden_units[0] for t in self.trials))
+        chunk = max(1, self.engine.evaluation_bytes // (4 * features * len(self.trials)))
+        loss_sum, metric_sums, predictions = 0.0, 0.0, []
+        for start in range(0, pool.samples, chunk):
+            rows = np.arange(start, min(start + chunk, pool.samples))[None, :].repeat(len(self.trials), axis=0)
+            loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, tf.constant(pool.positions(rows)))
+            loss_sum += loss.numpy()
+            metric_sums = metric_sums + np.stack([m.numpy() for m in metrics]) if metrics else metric_sums
+            predictions.append(prediction.numpy())
+        loss = loss_sum / pool.samples + self.stack.penalties().numpy()
+        names = self.trials[0].train.metrics
+        metrics = {n: metric_sums[i] / pool.samples for i, n in enumerate(names)}
+        return loss, metrics, np.concatenate(predictions, axis=1)
+
+    def _end_epoch(self, epoch: int, logs: list) -> None:
+        for replica, trial, callbacks, curves, log in zip(self.replicas, self.trials, self.callbacks, self.curves, logs):
+            if replica.stopped:
+                continue
+            for key, value in log.items():
+                curves.setdefault(split_metric(key, self.splits[0].validation_name), []).append(float(value))
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, log)
+            if replica.stop_training or not math.isfinite(log["loss"]) or epoch + 1 >= trial.train.epochs:
+                for callback in callbacks:
+                    callback.on_train_end()
+                replica.stop(epoch + 1)
+        active = next((r for r, replica in enumerate(self.replicas) if not replica.stopped), 0)
+        self.progress.epoch(self.trials[active], epoch + 1, self.trials[active].train.epochs, logs[active])
+
+    def _result(self, r: int, trial: TrialSpec, loss, metrics, predictions, wall: float) -> TrialResult:
+        final = {"loss": float(loss[r]), **{name: float(values[r]) for name, values in metrics.items()}}
+        splits = self.splits[r]
+        if trial.dataset.target == "class":
+            final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions[r]) == splits.y_test))
+        curves = self.curves[r]
+        stopping = trial.train.early_stopping
+        monitor = stopping.monitor if stopping else ("val_loss" if splits.validation is not None else "loss")
+        monitored = curves.get(split_metric(monitor, splits.validation_name))
+        return TrialResult(trial, curves, final, self.replicas[r].stop_epoch, best_epoch(monitored, monitor), wall,
+                           device(), status=outcome_status(curves), artifacts=self.replicas[r].artifacts,
+                           sizes=splits.sizes)
+

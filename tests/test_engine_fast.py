@@ -1,0 +1,89 @@
+"""engine=fast against engine=keras (model.fit) and against itself: same curves, stacked or alone."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from studies.config import ConfigError, EarlyStoppingSpec, OptimizerSpec
+from studies.engines.fast import FastEngine
+from studies.engines.keras_fit import KerasFitEngine
+from studies.plan import plan_study
+from studies.splits import make_splits
+from tests.conftest import compose_config
+
+OPTIMIZERS = ["SGD", "Adagrad", "Adadelta", "Adam", "Nadam", "RMSprop", "Keras2Adagrad", "Keras2Nadam"]
+
+
+class Quiet:
+    def epoch(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_trial():
+    trial = plan_study(compose_config("study=optimizers", "profile=smoke", "n_seeds=1")).trials[0]
+    return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=3))
+
+
+def variant(trial, arm, optimizer="Adam", model=None, train=None, dataset=None, seed=0):
+    return dataclasses.replace(trial, arm=arm, seed=seed, engine="fast",
+                               optimizer=OptimizerSpec(optimizer, {"learning_rate": 0.01} if optimizer == "SGD" else {}),
+                               model=dataclasses.replace(trial.model, **(model or {})),
+                               train=dataclasses.replace(trial.train, **(train or {})),
+                               dataset=dataclasses.replace(trial.dataset, **(dataset or {})))
+
+
+def model_fit_cases(base):
+    """Every optimizer on the plain MLP, then BN, L2, early stopping, odd batching and article 000's losses."""
+    stopping = EarlyStoppingSpec(patience=1, restore_best_weights=True)
+    return [variant(base, name, name) for name in OPTIMIZERS] + [
+        variant(base, "batch_norm", "SGD", model={"batch_norm": True}),
+        variant(base, "batch_norm_rmsprop", "RMSprop", model={"batch_norm": True}),
+        variant(base, "l2", "Adam", model={"kernel_regularizer": {"name": "L2", "l2": 0.01}}),
+        variant(base, "early_stopping", "Adam", train={"epochs": 8, "early_stopping": stopping}),
+        variant(base, "partial_batches_split", "Adagrad", train={"batch_size": 100},
+                dataset={"validation": "split", "validation_split": 0.25}),
+        variant(base, "steps_per_epoch", "SGD", train={"steps_per_epoch": 5, "epochs": 4}),
+        variant(base, "sparse", "Adam", train={"loss": "sparse_categorical_crossentropy"}),
+        variant(base, "binary", "Adam", model={"output_units": 1, "output_activation": "sigmoid"},
+                train={"loss": "binary_crossentropy"}, dataset={"classes": (7, 9)}),
+        variant(base, "regression", "Adam", model={"output_units": 1, "output_activation": "linear"},
+                train={"loss": "mean_squared_error", "metrics": ("mean_absolute_error",)},
+                dataset={"target": "ink_fraction"}),
+    ]
+
+
+@pytest.fixture(scope="module")
+def fast_results(base_trial, fashion_mnist, tmp_path_factory):
+    return run_fast(model_fit_cases(base_trial), fashion_mnist, tmp_path_factory.mktemp("fast"))
+
+
+@pytest.mark.parametrize("arm", [trial.arm for trial in model_fit_cases(
+    plan_study(compose_config("study=optimizers", "profile=smoke", "n_seeds=1")).trials[0])])
+def test_one_replica_matches_model_fit_given_the_same_weights_and_batches(arm, base_trial, fast_results,
+                                                                         fashion_mnist, tmp_path):
+    """Same initial weights (both build the model under the trial's seed) and batch order; every epoch's
+    loss and metrics within 1e-4 relative (measured: about 1e-7), same stop and best epochs."""
+    fast = fast_results[(arm, 0)]
+    keras_fit = run_keras(dataclasses.replace(fast.trial, engine="keras"), fashion_mnist, tmp_path)
+    assert_same_curves(fast, keras_fit, relative=1e-4)
+    assert (fast.stop_epoch, fast.best_epoch) == (keras_fit.stop_epoch, keras_fit.best_epoch)
+    assert fast.final == pytest.approx(keras_fit.final, rel=1e-4)
+    assert fast.status == "ok" and fast.sizes == keras_fit.sizes
+
+
+def run_fast(trials, dataset, tmp_path, **settings):
+    engine = FastEngine({"name": "fast", **settings}, tmp_path)
+    splits = lambda trial: make_splits(dataset, trial.dataset, trial.seed)  # noqa: E731
+    return {(result.trial.arm, result.trial.seed): result for result in engine.run(trials, splits, Quiet())}
+
+
+def run_keras(trial, dataset, tmp_path):
+    engine = KerasFitEngine({"name": "keras"}, tmp_path)
+    return engine.train(trial, make_splits(dataset, trial.dataset, trial.seed), Quiet())
+
+
+def assert_same_curves(first, second, relative):
+    assert first.curves.keys() == second.curves.keys()
+    for key in first.curves:
+        np.testing.assert_allclose(first.curves[key], second.curves[key], rtol=relative, err_msg=str(key))
