@@ -57,6 +57,7 @@ class Claim:
     value: float | None = None  # for approx: the expected value
     tolerance: float = 0.0  # allowed absolute deviation (approx, equal)
     article_value: str = ""  # the article's own single-run number, where it gave one
+    article_marks: tuple[tuple[str, float], ...] = ()  # (arm, number) of article_value, marked on the figures
     variants: tuple[str, ...] = VARIANTS  # the variants whose arms and settings it is about
 
 
@@ -76,6 +77,9 @@ def _check_claim(claim: Claim, arms: set[str], where: str) -> None:
         raise ConfigError(f"{where}: relation {claim.relation!r} needs `versus` arms")
     if claim.relation == "approx" and claim.value is None:
         raise ConfigError(f"{where}: relation 'approx' needs a `value`")
+    marked = sorted({arm for arm, _ in claim.article_marks} - set(claim.arms + claim.versus))
+    if marked:
+        raise ConfigError(f"{where}: article_marks name arm(s) {marked} outside the claim's arms")
 
 
 def for_variant(declarations, variant: str) -> tuple:

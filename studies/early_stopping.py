@@ -24,8 +24,9 @@ SUMMARY = (
 
 CLAIMS = (
     Claim("stops_near_40", "EarlyStopping(patience=2) halts training near epoch 40", metric="loss", split="test",
-          point="stop", relation="approx", arms=("early_stopping",), value=40, tolerance=10, article_value="40"),
+          point="stop", relation="approx", arms=("early_stopping",), value=40, tolerance=10, article_value="40",
+          article_marks=(("early_stopping", 40),)),
     Claim("overfits_from_60", "Without early stopping, overfitting (rising test loss) starts near epoch 60",
           metric="loss", split="test", point="best_epoch", relation="approx", arms=("no_early_stopping",),
-          value=60, tolerance=15, article_value="60"),
+          value=60, tolerance=15, article_value="60", article_marks=(("no_early_stopping", 60),)),
 )

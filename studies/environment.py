@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import platform
+import subprocess
+from pathlib import Path
+
+# What a report's numbers depend on; reports/ is left out, since a reproduction rewrites it while it runs.
+SOURCE_PATHS = ("studies", "conf", "pyproject.toml", "Makefile")
+REPORT_LIBRARIES = ("pandas", "scipy", "matplotlib", "seaborn")
 
 
 @functools.lru_cache(maxsize=1)
@@ -13,6 +20,26 @@ def versions() -> dict:
 
     return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
             "keras": keras.__version__, "keras_backend": keras.backend.backend(), "numpy": numpy.__version__}
+
+
+def report_versions() -> dict:
+    """The libraries that turn stored trials into statistics and figures (training's are stored per trial)."""
+    return {name: importlib.metadata.version(name) for name in REPORT_LIBRARIES}
+
+
+def _git(*arguments: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(["git", *arguments], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def commit() -> str:
+    """The project's short commit hash, "+dirty" when its sources have uncommitted changes; "unknown"
+    outside a git checkout or without git."""
+    try:
+        head, changes = _git("rev-parse", "--short", "HEAD"), _git("status", "--porcelain", "--", *SOURCE_PATHS)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if changes else "")
 
 
 def cpu_model() -> str:

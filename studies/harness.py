@@ -96,7 +96,7 @@ def report_only(cfg: dict, stream=None) -> RunOutcome:
 def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list:
     files = write_report(plan, store.trials(plan.study, ids), store.epochs(plan.study, ids),
                          report_dir(cfg["reports_dir"], plan))
-    files.append(write_index(cfg["reports_dir"]))
+    files += write_index(cfg["reports_dir"])
     print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
     return files
 

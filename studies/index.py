@@ -1,7 +1,9 @@
-"""reports/README.md: the page a reader opens first, one table of every claim's verdict across studies.
+"""reports/README.md and reports/index.html: the page a reader opens first, one table of every claim's verdict
+across studies, then a section per study with its figures, summary table and provenance.
 
 Built from what each study report left (run.json, claims.csv), so it can be rebuilt at any time; shrunk
-profiles (smoke) are not results and are left out.
+profiles (smoke) are not results and are left out. One page model, rendered as Markdown and as one
+self-contained HTML file (studies/document.py).
 """
 from __future__ import annotations
 
@@ -10,14 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 
-HEADER = """# studybench results
+from studies.document import Heading, Link, Paragraph, Table, Verdict, bullets, html_page, markdown
+from studies.environment import commit
+from studies.report import study_blocks
+from studies.stats import INTERVALS
 
-Every claim of the three articles, tested over several seeds per arm. Verdicts: PASS (supported at the
-Holm-corrected 5% level, or the 95% interval inside the stated tolerance), FAIL (the opposite supported, or
-the interval wholly outside the tolerance), INCONCLUSIVE (not enough evidence with the seeds run),
-DIVERGED (an arm the claim needs diverged in every seed), NOT RUN (an arm it needs was not trained). Each study's folder holds its figures and a summary
-with provenance (data source and checksum, device, library versions, wall time).
-"""
+TITLE = "studybench results"
+HEADER = ("Every claim of the three articles, tested over several seeds per arm. Verdicts: PASS (supported at the "
+          "Holm-corrected 5% level, or the 95% interval inside the stated tolerance), FAIL (the opposite supported, "
+          "or the interval wholly outside the tolerance), INCONCLUSIVE (not enough evidence with the seeds run), "
+          "DIVERGED (an arm the claim needs diverged in every seed), NOT RUN (an arm it needs was not trained). "
+          + INTERVALS + " Figures mark the article's own single-run value in red where it gave one.")
 
 
 def study_runs(reports_dir: Path) -> list[tuple[Path, dict]]:
@@ -29,20 +34,42 @@ def study_runs(reports_dir: Path) -> list[tuple[Path, dict]]:
     return runs
 
 
-def write_index(reports_dir) -> Path:
+def _anchor(link: str) -> str:
+    return link.replace("/", "-")
+
+
+def claims_rows(folder: Path, run: dict, link: str) -> list[tuple]:
+    rows = []
+    for _, claim in pd.read_csv(folder / "claims.csv", keep_default_na=False).iterrows():
+        says = claim["says"] + (f" ({claim['article_value']})" if claim["article_value"] else "")
+        rows.append((Link(run["study"], f"{link}/summary.md", _anchor(link)), run["variant"], claim["claim"], says,
+                     claim["measured"], Verdict(claim["verdict"])))
+    return rows
+
+
+def index_blocks(reports_dir: Path) -> list:
+    runs = [(folder, run, folder.relative_to(reports_dir).as_posix()) for folder, run in study_runs(reports_dir)]
+    claims = Table(("study", "variant", "claim", "the article says", "measured", "verdict"),
+                   tuple(row for folder, run, link in runs for row in claims_rows(folder, run, link)))
+    trials = sum(run["trials"] for _, run, _ in runs)
+    wall_time = sum(run["wall_time_s"] for _, run, _ in runs)
+    blocks = [Heading(TITLE, 1), Paragraph((HEADER,)), claims,
+              Paragraph(("Provenance of this page (each study's own is in its section):",)),
+              bullets({"commit": commit(), "training wall time": f"{wall_time:.0f} s over {trials} trials "
+                                                                 f"in {len(runs)} study reports"}),
+              Heading("Studies", 2)]
+    for _, run, link in runs:
+        blocks += [Heading(f"{run['study']} / {run['variant']}", 3, _anchor(link)),
+                   Paragraph(("Summary with claims and excluded trials: ", Link(f"{link}/summary.md", f"{link}/summary.md")))]
+        blocks += study_blocks(run, f"{link}/")
+    return blocks
+
+
+def write_index(reports_dir) -> list[Path]:
+    """reports/README.md and its self-contained twin reports/index.html, from the same blocks."""
     reports_dir = Path(reports_dir)
-    lines = [HEADER, "| study | variant | claim | the article says | measured | verdict |", "|---|---|---|---|---|---|"]
-    sections = []
-    for folder, run in study_runs(reports_dir):
-        link = folder.relative_to(reports_dir).as_posix()
-        for _, claim in pd.read_csv(folder / "claims.csv", keep_default_na=False).iterrows():
-            says = claim["says"] + (f" ({claim['article_value']})" if claim["article_value"] else "")
-            lines.append(f"| [{run['study']}]({link}/summary.md) | {run['variant']} | {claim['claim']} | {says} "
-                         f"| {claim['measured']} | **{claim['verdict']}** |")
-        figures = " ".join(f"[{name}]({link}/{name})" for name in run["figures"])
-        sections.append(f"- **{run['study']} / {run['variant']}**: {run['context']}; of {run['planned']} planned "
-                        f"trials, {run['trials']} finished normally and {run.get('excluded', 0)} diverged or failed "
-                        f"(named in the summary); {run['wall_time_s']:.0f} s of training. Figures: {figures}")
-    path = reports_dir / "README.md"
-    path.write_text("\n".join(lines + ["", "## Studies", ""] + sections) + "\n")
-    return path
+    blocks = index_blocks(reports_dir)
+    readme, page = reports_dir / "README.md", reports_dir / "index.html"
+    readme.write_text(markdown(blocks))
+    page.write_text(html_page(TITLE, blocks, reports_dir))
+    return [readme, page]

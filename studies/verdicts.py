@@ -23,6 +23,8 @@ from studies.contract import Claim
 from studies.stats import mean_ci, point_values
 
 ALPHA = 0.05
+VERDICTS = ("Verdicts: paired t-test on per-seed differences, Holm-corrected across the study's comparisons, or "
+            "the 95% interval against the claim's tolerance (see studies/verdicts.py).")
 DIRECTIONAL = {"<": -1, "lowest": -1, ">": 1, "highest": 1}
 
 

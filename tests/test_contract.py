@@ -22,6 +22,7 @@ def test_claims_naming_an_arm_the_config_lacks_are_rejected():
     ({"point": "last"}, "unknown point 'last'"),
     ({"relation": "<", "versus": ()}, "needs `versus` arms"),
     ({"relation": "approx", "value": None}, "needs a `value`"),
+    ({"article_marks": (("c", 0.5),)}, r"article_marks name arm\(s\) \['c'\] outside"),
 ])
 def test_malformed_claims_are_rejected(changes, message):
     fields = dict(id="c", text="t", metric="loss", split="train", point="final", relation="lowest",

@@ -1,15 +1,21 @@
+import base64
 import json
 
 import pandas as pd
 
 from studies.index import write_index
 
+PNG = b"\x89PNG\r\n\x1a\n fake"
+
 
 def fake_run(folder, profile, verdict):
     folder.mkdir(parents=True)
-    (folder / "run.json").write_text(json.dumps({"study": "dropout", "variant": "original", "profile": profile,
-                                                 "context": "Fashion-MNIST · n = 5 seeds", "figures": ["loss.png"],
-                                                 "trials": 10, "planned": 10, "wall_time_s": 12.0}))
+    (folder / "loss.png").write_bytes(PNG)
+    (folder / "run.json").write_text(json.dumps({
+        "study": "dropout", "variant": "original", "profile": profile, "context": "Fashion-MNIST · n = 5 seeds",
+        "figures": {"loss.png": "Loss with and without dropout"}, "trials": 10, "excluded": 0, "planned": 10,
+        "wall_time_s": 12.0, "summary": {"header": ["arm", "n", "final loss"], "rows": [["Dropout", "5", "0.31 ± 0.02"]]},
+        "provenance": {"commit": "abc1234", "device": "CPU: toy"}}))
     pd.DataFrame([{"claim": "narrower_gap", "says": "Dropout narrows the gap", "relation": "<", "point": "final",
                    "metric": "accuracy", "split": "train-test", "article_value": "", "measured": "a - b: -0.05",
                    "verdict": verdict}]).to_csv(folder / "claims.csv", index=False)
@@ -18,6 +24,18 @@ def fake_run(folder, profile, verdict):
 def test_index_lists_every_full_run_claim_and_leaves_out_smoke(tmp_path):
     fake_run(tmp_path / "dropout", "full", "PASS")
     fake_run(tmp_path / "dropout" / "smoke", "smoke", "FAIL")
-    text = write_index(tmp_path).read_text()
+    readme, page = write_index(tmp_path)
+    text = readme.read_text()
     assert "| [dropout](dropout/summary.md) | original | narrower_gap | Dropout narrows the gap | a - b: -0.05 | **PASS** |" in text
-    assert "FAIL |" not in text and "[loss.png](dropout/loss.png)" in text
+    assert "FAIL |" not in text and "![Loss with and without dropout](dropout/loss.png)" in text
+    assert "| Dropout | 5 | 0.31 ± 0.02 |" in text and "- commit: abc1234" in text
+    assert "Student-t" in text and "12 s over 10 trials in 1 study reports" in text
+
+
+def test_index_html_has_the_same_content_with_images_embedded(tmp_path):
+    fake_run(tmp_path / "dropout", "full", "PASS")
+    html = write_index(tmp_path)[1].read_text()
+    assert '<a href="#dropout">dropout</a>' in html and '<h3 id="dropout">dropout / original</h3>' in html
+    assert '<strong class="PASS">PASS</strong>' in html and "<td>0.31 ± 0.02</td>" in html
+    assert f'<img src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in html
+    assert "<li>commit: abc1234</li>" in html and "src=\"dropout/" not in html

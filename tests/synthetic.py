@@ -1,0 +1,44 @@
+"""A toy study report from synthetic trial tables: no config, no training, known numbers."""
+import json
+from types import SimpleNamespace
+
+import pandas as pd
+
+from studies.contract import Claim, Column, Figure
+from studies.plan import Plan
+
+FIGURES = (Figure("loss", metric="loss", splits=("train", "test"), ylabel="loss", title="Toy loss",
+                  panel_per_arm=True, twin_metric="accuracy"),
+           Figure("accuracy", metric="accuracy", splits=("test",), ylabel="accuracy", title="Toy accuracy"))
+CLAIMS = (Claim("b_stops_near_3", "B stops near epoch 3", metric="loss", split="test", point="stop",
+                relation="approx", arms=("b",), value=3, tolerance=1, article_value="3", article_marks=(("b", 3),)),
+          Claim("a_accurate", "A ends near 0.8 accuracy", metric="accuracy", split="test", point="final",
+                relation="approx", arms=("a",), value=0.8, tolerance=0.1, article_value="0.84",
+                article_marks=(("a", 0.84),)))
+CONTRACT = SimpleNamespace(FIGURES=FIGURES, CLAIMS=CLAIMS,
+                           SUMMARY=(Column("final test accuracy", metric="accuracy", split="test", point="final"),))
+EPOCHS = {("a", 0): 5, ("a", 1): 5, ("a", 2): 5, ("b", 0): 5, ("b", 1): 3, ("b", 2): 4}  # b stops early
+
+
+def toy_plan() -> Plan:
+    trials = tuple(SimpleNamespace(arm=arm, train=SimpleNamespace(early_stopping=None)) for arm, _ in EPOCHS)
+    return Plan(study="toy", variant="original", default_variant="original", profile="full", engine="keras",
+                arms={"a": "arm A", "b": "arm B"}, trials=trials, contract=CONTRACT)
+
+
+def toy_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(trials, epochs) of three seeds per arm; accuracy rises towards 0.8 (A) or 0.6 (B)."""
+    trials, epochs = [], []
+    for (arm, seed), stop in EPOCHS.items():
+        trial_id, top = f"{arm}{seed}", 0.8 if arm == "a" else 0.6
+        trials.append({"trial_id": trial_id, "arm": arm, "seed": seed, "status": "ok", "message": "",
+                       "stop_epoch": stop, "wall_time_s": 1.5, "engine": "keras", "dataset": "fashion_mnist",
+                       "data_source": "synthetic", "data_checksum": "ab" * 32, "device": "CPU: toy",
+                       "versions_json": json.dumps({"keras": "3.0"}), "final_json": "{}", "sizes_json": "{}"})
+        for epoch in range(1, stop + 1):
+            accuracy = top * epoch / 5 + 0.01 * seed
+            epochs += [{"trial_id": trial_id, "arm": arm, "seed": seed, "epoch": epoch, "split": split,
+                        "metric": metric, "value": value}
+                       for split in ("train", "test")
+                       for metric, value in (("accuracy", accuracy), ("loss", 1 - accuracy))]
+    return pd.DataFrame(trials), pd.DataFrame(epochs)

@@ -1,0 +1,84 @@
+"""A study report from synthetic trial tables: figures (PNG and SVG) with the article's values marked,
+provenance, the interval statement."""
+import json
+import subprocess
+
+import pytest
+
+from studies import environment, report
+from studies.report import write_report
+from tests.synthetic import toy_plan, toy_tables
+
+
+@pytest.fixture
+def drawn(monkeypatch, tmp_path):
+    """The figures of the toy report, kept open: figure name -> matplotlib figure."""
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    trials, epochs = toy_tables()
+    write_report(toy_plan(), trials, epochs, tmp_path)
+    return {figure.get_suptitle().split("\n")[0]: figure for figure in figures}
+
+
+def texts_by_panel(figure) -> dict:
+    """Panel title -> the texts drawn on it, its twin axis included (same position)."""
+    titles = {axis.get_position().bounds: axis.get_title() for axis in figure.axes if axis.get_title()}
+    found = {}
+    for axis in figure.axes:
+        found.setdefault(titles.get(axis.get_position().bounds), []).extend(t.get_text() for t in axis.texts)
+    return found
+
+
+def test_the_article_value_is_marked_on_its_arm_panel_and_axis(drawn):
+    texts = texts_by_panel(drawn["Toy loss"])
+    assert "article, stop: 3" in texts["arm B"] and "article: test accuracy 0.84" in texts["arm A"]
+    assert all("0.84" not in text for text in texts["arm B"])
+    assert not any("stop" in text for text in texts["arm A"])
+    twin = [axis for axis in drawn["Toy loss"].axes if axis.get_ylabel() == "accuracy (dashed)"]
+    stars = [line.get_ydata() for axis in twin for line in axis.lines if line.get_marker() == "*"]
+    assert [list(y) for y in stars] == [[0.84]]  # on the accuracy axis of arm A's panel only
+
+
+def test_a_single_plot_names_the_arm_and_leaves_out_claims_on_other_metrics(drawn):
+    texts = [t.get_text() for axis in drawn["Toy accuracy"].axes for t in axis.texts]
+    assert texts == ["article (arm A): test accuracy 0.84"]
+
+
+def test_unequal_curves_say_over_how_many_seeds_the_band_runs(drawn):
+    assert "n = 3 down to 1" in drawn["Toy accuracy"].get_suptitle()
+
+
+def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
+    trials, epochs = toy_tables()
+    written = {path.name for path in write_report(toy_plan(), trials, epochs, tmp_path)}
+    assert {"loss.png", "loss.svg", "accuracy.png", "accuracy.svg"} <= written
+    assert (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["figures"] == {"loss.png": "Toy loss", "accuracy.png": "Toy accuracy"}
+    provenance = run["provenance"]
+    assert provenance["commit"] == environment.commit() != ""
+    assert (provenance["engine"], provenance["seeds"]) == ("keras", "0, 1, 2")
+    assert provenance["training wall time"] == "9.0 s over 6 trials"
+    assert provenance["data"] == "synthetic (sha256 abababababababab)"
+    summary = (tmp_path / "summary.md").read_text()
+    assert "- seeds: 0, 1, 2" in summary and "95% Student-t intervals of a mean over n independent seeds" in summary
+    assert "| arm A | 3 | 0.8100 ± " in summary and "![Toy loss](loss.png)" in summary
+
+
+def fake_git(head, changes):
+    def run(*arguments):
+        if isinstance(head, Exception):
+            raise head
+        return head if arguments[0] == "rev-parse" else changes
+    return run
+
+
+@pytest.mark.parametrize("head, changes, expected", [
+    ("abc1234", "", "abc1234"),
+    ("abc1234", " M studies/report.py", "abc1234+dirty"),
+    (FileNotFoundError("git"), "", "unknown"),
+    (subprocess.CalledProcessError(128, "git"), "", "unknown"),
+])
+def test_commit_is_short_hash_dirty_or_unknown(monkeypatch, head, changes, expected):
+    monkeypatch.setattr(environment, "_git", fake_git(head, changes))
+    assert environment.commit() == expected
