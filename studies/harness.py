@@ -33,7 +33,7 @@ class ConsoleProgress:
 
     def __init__(self, total: int, every_s: float = 10.0, stream=None):
         self.total, self.every_s, self.stream = total, every_s, stream or sys.stdout
-        self.index, self.last, self.started = 0, 0.0, time.monotonic()
+        self.index, self.done, self.last, self.started = 0, 0, 0.0, time.monotonic()
 
     def say(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -50,13 +50,14 @@ class ConsoleProgress:
             self.say(f"    epoch {epoch}/{epochs} {shown}")
 
     def trial_done(self, result) -> None:
-        t = result.trial
+        """Counted apart from trial_started: engine=fast starts a whole stack before finishing any trial."""
+        t, self.done = result.trial, self.done + 1
         if result.status == "failed":
-            self.say(f"[{self.index}/{self.total}] FAILED {t.arm} seed={t.seed}: {result.message}")
+            self.say(f"[done {self.done}/{self.total}] FAILED {t.arm} seed={t.seed}: {result.message}")
             return
         final = " ".join(f"{split}_{metric}={values[-1]:.4f}" for (split, metric), values in sorted(result.curves.items()))
-        left = (time.monotonic() - self.started) / self.index * (self.total - self.index)
-        self.say(f"[{self.index}/{self.total}] {result.status} {t.arm} seed={t.seed}: {result.stop_epoch} epochs in "
+        left = (time.monotonic() - self.started) / self.done * (self.total - self.done)
+        self.say(f"[done {self.done}/{self.total}] {result.status} {t.arm} seed={t.seed}: {result.stop_epoch} epochs in "
                  f"{result.wall_time_s:.1f}s, {final}; about {left / 60:.0f} min left")
 
 

@@ -87,3 +87,59 @@ def assert_same_curves(first, second, relative):
     assert first.curves.keys() == second.curves.keys()
     for key in first.curves:
         np.testing.assert_allclose(first.curves[key], second.curves[key], rtol=relative, err_msg=str(key))
+
+
+STACKABLE = {  # model types of the studies; seeds 0-2 and two values of the per-replica setting in one stack
+    "plain": [{}, {"kernel_initializer": "he_uniform"}],
+    "batch_norm": [{"batch_norm": True}, {"batch_norm": True, "kernel_initializer": {"name": "RandomNormal", "stddev": 0.01}}],
+    "dropout": [{"dropout_rate": 0.15}, {"dropout_rate": 0.5}],
+    "l2": [{"kernel_regularizer": {"name": "L2", "l2": 0.1}}, {"kernel_regularizer": {"name": "L2", "l2": 0.001}}],
+}
+
+
+@pytest.mark.parametrize("model_type", STACKABLE)
+def test_a_replica_in_a_stack_trains_as_it_does_alone(model_type, base_trial, fashion_mnist, tmp_path):
+    stopping = EarlyStoppingSpec(patience=0)
+    trials = [variant(base_trial, f"{model_type}_{number}", "Adam", model=settings, seed=seed,
+                      train={"epochs": 4, "early_stopping": stopping if number else None})
+              for number, settings in enumerate(STACKABLE[model_type]) for seed in range(3)]
+    stacked = run_fast(trials, fashion_mnist, tmp_path)
+    alone = run_fast(trials, fashion_mnist, tmp_path, max_replicas=1)
+    for key, result in stacked.items():
+        assert_same_curves(result, alone[key], relative=1e-5)
+        assert (result.stop_epoch, result.best_epoch) == (alone[key].stop_epoch, alone[key].best_epoch)
+        assert result.final == pytest.approx(alone[key].final, rel=1e-5)
+    curves = [stacked[(f"{model_type}_0", seed)].curves[("train", "loss")] for seed in range(3)]
+    assert curves[0] != curves[1] != curves[2]  # each replica has its own seed
+
+
+def test_early_stopping_is_per_replica_and_restores_each_ones_best_weights(base_trial, fashion_mnist, tmp_path):
+    trials = [variant(base_trial, f"patience_{patience}", "SGD", seed=0,
+                      train={"epochs": 12, "early_stopping": EarlyStoppingSpec(monitor="val_accuracy", patience=patience,
+                                                                               restore_best_weights=True)})
+              for patience in (0, 2, 5)]
+    trials = [dataclasses.replace(t, optimizer=OptimizerSpec("SGD", {"learning_rate": 0.3})) for t in trials]
+    results = run_fast(trials, fashion_mnist, tmp_path)
+    for trial in trials:
+        keras_fit = run_keras(dataclasses.replace(trial, engine="keras"), fashion_mnist, tmp_path)
+        fast = results[(trial.arm, 0)]
+        assert (fast.stop_epoch, fast.best_epoch) == (keras_fit.stop_epoch, keras_fit.best_epoch)
+        assert fast.final == pytest.approx(keras_fit.final, rel=1e-4)  # evaluated with the best epoch's weights
+    assert len({results[(t.arm, 0)].stop_epoch for t in trials}) > 1
+
+
+def test_a_diverging_replica_is_stored_as_diverged_and_leaves_the_others_alone(base_trial, fashion_mnist, tmp_path):
+    huge = {"activation": "relu", "kernel_initializer": {"name": "RandomNormal", "stddev": 1e9}}  # overflows float32
+    trials = [variant(base_trial, "sane", "SGD", model={"activation": "relu"}), variant(base_trial, "huge", "SGD", model=huge)]
+    stacked = run_fast(trials, fashion_mnist, tmp_path)
+    alone = run_fast(trials[:1], fashion_mnist, tmp_path)
+    assert stacked[("huge", 0)].status == "diverged"
+    assert stacked[("sane", 0)].curves == alone[("sane", 0)].curves
+
+
+def test_settings_that_couple_replicas_are_rejected(base_trial, fashion_mnist, tmp_path):
+    trial = dataclasses.replace(base_trial, engine="fast", optimizer=OptimizerSpec("Adam", {"global_clipnorm": 1.0}))
+    with pytest.raises(ConfigError, match="global_clipnorm=1.0 would clip the norm of all replicas together"):
+        run_fast([trial], fashion_mnist, tmp_path)
+    with pytest.raises(ConfigError, match="unknown key.*replicas; valid: "):
+        FastEngine({"name": "fast", "replicas": 4}, tmp_path)

@@ -39,7 +39,6 @@ def stack_key(trial: TrialSpec, splits) -> str:
                                 output_regularizer=None, dropout_rate=trial.model.dropout_rate > 0)
     train = trial.train
     shared = (model, trial.optimizer, train.batch_size, train.steps_per_epoch, train.loss, train.metrics,
-              train.checkpoint_best, train.early_stopping is not None and train.early_stopping.monitor,
               splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
     return json.dumps(shared, default=str, sort_keys=True)
 
@@ -87,6 +86,7 @@ class FastEngine:
             raise ConfigError(f"engine fast: max_replicas={self.max_replicas!r} must be an integer >= 1")
         self.artifacts_dir = Path(artifacts_dir)
         tf.config.experimental.enable_op_determinism()
+        tf.get_logger().setLevel("ERROR")  # each stack traces its steps once per batch shape: not a retracing bug
 
     def run(self, trials, splits_for, progress):
         stacks = {}
