@@ -163,7 +163,7 @@ class StackRun:
             epoch += 1
         for replica in self.replicas:
             replica.restore_final()
-        loss, metrics, predictions = self._evaluate(self.test_pool)
+        loss, metrics, predictions = self._evaluate(self.test_pool, keep_predictions=True)
         wall = (time.perf_counter() - started) / len(self.trials)
         for r, trial in enumerate(self.trials):
             yield self._result(r, trial, loss, metrics, predictions, wall)
@@ -183,9 +183,9 @@ class StackRun:
         return [{"loss": float(loss_sum[r] / samples), **{n: float(m[r] / samples) for n, m in zip(names, metric_sums)}}
                 for r in range(len(self.trials))]
 
-    def _evaluate(self, pool: Pool):
+    def _evaluate(self, pool: Pool, keep_predictions: bool = False):
         """Inference over all of a pool's samples, in chunks of bounded size: per replica mean loss (with
-        regularization, as evaluate() reports it), metric means, and the predictions."""
+        regularization, as evaluate() reports it), metric means, and the predictions if asked for."""
         features = max(pool.x.shape[1], *(t.model.hidden_units[0] for t in self.trials))
         chunk = max(1, self.engine.evaluation_bytes // (4 * features * len(self.trials)))
         loss_sum, metric_sums, predictions = 0.0, 0.0, []
@@ -194,11 +194,12 @@ class StackRun:
             loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, tf.constant(pool.positions(rows)))
             loss_sum += loss.numpy()
             metric_sums = metric_sums + np.stack([m.numpy() for m in metrics]) if metrics else metric_sums
-            predictions.append(prediction.numpy())
+            if keep_predictions:
+                predictions.append(prediction.numpy())
         loss = loss_sum / pool.samples + self.stack.penalties().numpy()
         names = self.trials[0].train.metrics
         metrics = {n: metric_sums[i] / pool.samples for i, n in enumerate(names)}
-        return loss, metrics, np.concatenate(predictions, axis=1)
+        return loss, metrics, np.concatenate(predictions, axis=1) if keep_predictions else None
 
     def _end_epoch(self, epoch: int, logs: list) -> None:
         for replica, trial, callbacks, curves, log in zip(self.replicas, self.trials, self.callbacks, self.curves, logs):
