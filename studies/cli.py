@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; set 0 to debug
+# hydra/launcher=ray*: read when Ray is imported. Without the first, a local cluster listens on the machine's
+# address instead of 127.0.0.1; the second keeps Ray from reporting usage over the network.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 import hydra
 from hydra import compose, initialize_config_dir
