@@ -74,14 +74,18 @@ def preflight(overrides: list[str]) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def run(cfg: DictConfig) -> None:
+def run(cfg: DictConfig) -> float | None:
+    """One study run (one job of a sweep); returns the study's OBJECTIVE for an optimising sweeper."""
     import_tensorflow_quietly()
     from studies.harness import run_study
+    from studies.store import TrialStore
+    from studies.sweeps import objective
 
     try:
-        run_study(OmegaConf.to_container(cfg, resolve=True))
+        outcome = run_study(OmegaConf.to_container(cfg, resolve=True))
     except (ConfigError, DataError) as error:
         fail(str(error))
+    return objective(outcome.plan, TrialStore(cfg.results_dir), outcome.trial_ids)
 
 
 def main() -> None:
