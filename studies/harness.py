@@ -101,6 +101,10 @@ def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
 
 def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list:
     trials, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)
+    if not (trials["status"] == "ok").any():  # e.g. a sweep job whose value diverged: the sweep goes on
+        print(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})",
+              file=stream, flush=True)
+        return []
     folder = report_dir(cfg["reports_dir"], plan)
     files = write_report(*expand(plan, trials, epochs), folder) + write_sweep_report(plan, trials, epochs, folder)
     files.append(write_index(cfg["reports_dir"]))

@@ -113,16 +113,18 @@ def swept_values(trials: pd.DataFrame) -> pd.DataFrame:
 
 def expand(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame) -> tuple[Plan, pd.DataFrame, pd.DataFrame]:
     """Give each swept value its own arm, `arm[key=value]` labelled `label [key=value]`, ordered by value.
-    Trials at the declared settings keep their arm (the claims are about them), labelled with its value."""
+    Trials at the declared settings keep their arm (the claims are about them), labelled with its value, and
+    so does an arm run at one value only (a plain override, as before sweeps)."""
     values = swept_values(trials) if "sweep_json" in trials else pd.DataFrame()
     if values.empty:
         return plan, trials, epochs
     keys = list(values.columns[3:])
     text = [_value_text({key: row[key] for key in keys if row[key] is not None}) for _, row in values.iterrows()]
-    values = values.assign(name=[f"{arm}[{t}]" if swept else arm
-                                 for arm, swept, t in zip(values["arm"], values["swept"], text)],
-                           label=[f"{plan.arms.get(arm, arm)} [{t}]" for arm, t in zip(values["arm"], text)],
+    values = values.assign(label=[f"{plan.arms.get(arm, arm)} [{t}]" for arm, t in zip(values["arm"], text)],
                            order=[_sortable(row) for row in values[keys].itertuples(index=False)])
+    several = values.groupby("arm")["order"].transform("nunique") > 1  # one value: an override, not a sweep
+    values = values.assign(name=[f"{arm}[{t}]" if swept and apart else arm
+                                 for arm, swept, apart, t in zip(values["arm"], values["swept"], several, text)])
     arms = {}
     for arm, label in plan.arms.items():
         rows = values[values["arm"] == arm].sort_values("order")
