@@ -79,6 +79,7 @@ def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_o
     assert_every_value_and_seed_once(tmp_path)
 
 
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_a_killed_sweep_resumes_to_complete_without_duplicates(tmp_path, stop):
     longer = (*SWEEP, "profile.max_epochs=6", "report=false")  # trials long enough to be killed inside one
     sweep = subprocess.Popen(command(*longer), cwd=tmp_path, env=ENV, start_new_session=True,
@@ -121,3 +122,19 @@ def test_a_diverging_value_is_stored_as_diverged_and_the_sweep_completes(tmp_pat
                       "results_dir=results", "reports_dir=reports", cwd=tmp_path).returncode == 0
     summary = (tmp_path / "reports" / "dropout" / "smoke" / "summary.md").read_text()
     assert "- diverged: arm dropout[learning_rate=1e+12] seed 0" in summary
+
+
+def test_the_book_random_search_is_seeded_resumable_and_draws_the_best_runs(tmp_path):
+    search = ("-m", "study=hyperparameters", "variant=book", "hydra/sweeper=book_random_search",
+              "hydra.sweeper.n_trials=3", "n_seeds=1", "profile=smoke", "data.download=false", "report=false",
+              "results_dir=results", "reports_dir=reports")
+    assert studybench(*search, cwd=tmp_path).returncode == 0
+    again = studybench(*search, cwd=tmp_path)  # the same seed draws the same settings: nothing left to train
+    assert again.returncode == 0 and again.stdout.count("0 to train") == 3
+    trials = TrialStore(tmp_path / "results").trials("hyperparameters")
+    drawn = [json.loads(sweep) for sweep in trials["sweep_json"]]
+    assert len(trials) == 3 and all(1e-6 <= d["optimizer.learning_rate"] <= 1e-2 for d in drawn)
+    assert all(5e-9 <= d["model.kernel_regularizer.l2"] <= 5e-5 for d in drawn)
+    done = studybench("report", "study=hyperparameters", "variant=book", "n_seeds=1", "profile=smoke",
+                      "results_dir=results", "reports_dir=reports", cwd=tmp_path)
+    assert done.returncode == 0 and (tmp_path / "reports" / "hyperparameters" / "smoke" / "best_runs.png").is_file()
