@@ -137,4 +137,4 @@ def test_the_book_random_search_is_seeded_resumable_and_draws_the_best_runs(tmp_
     assert all(5e-9 <= d["model.kernel_regularizer.l2"] <= 5e-5 for d in drawn)
     done = studybench("report", "study=hyperparameters", "variant=book", "n_seeds=1", "profile=smoke",
                       "results_dir=results", "reports_dir=reports", cwd=tmp_path)
-    assert done.returncode == 0 and (tmp_path / "reports" / "hyperparameters" / "smoke" / "best_runs.png").is_file()
+    assert done.returncode == 0 and (tmp_path / "reports" / "hyperparameters" / "book" / "smoke" / "best_runs.png").is_file()
