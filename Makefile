@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-INSTALLED := $(VENV)/.installed
+# Extras installed with the project: CI adds ray (`make test EXTRAS=test,ray`); the stamp names them, so
+# changing EXTRAS (or pyproject.toml) reinstalls.
+EXTRAS ?= test
+INSTALLED := $(VENV)/.installed-$(EXTRAS)
 # Every study in its default variant (the original), then the book variants: study[:variant] each.
 RUNS ?= optimizers initializers batchnorm weight_decay dropout early_stopping early_stopping_mnist fit_basics \
         optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book
@@ -13,7 +16,7 @@ ARGS ?=
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
 # Fashion-MNIST: found by the resolver, else installed from Debian's dataset-fashion-mnist when root.

@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; set 0 to debug
+# hydra/launcher=ray*: read when Ray is imported. Without the first, a local cluster listens on the machine's
+# address instead of 127.0.0.1; the second keeps Ray from reporting usage over the network.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 import hydra
 from hydra import compose, initialize_config_dir
@@ -70,14 +74,18 @@ def preflight(overrides: list[str]) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def run(cfg: DictConfig) -> None:
+def run(cfg: DictConfig) -> float | None:
+    """One study run (one job of a sweep); returns the study's OBJECTIVE for an optimising sweeper."""
     import_tensorflow_quietly()
     from studies.harness import run_study
+    from studies.store import TrialStore
+    from studies.sweeps import objective
 
     try:
-        run_study(OmegaConf.to_container(cfg, resolve=True))
+        outcome = run_study(OmegaConf.to_container(cfg, resolve=True))
     except (ConfigError, DataError) as error:
         fail(str(error))
+    return objective(outcome.plan, TrialStore(cfg.results_dir), outcome.trial_ids)
 
 
 def main() -> None:

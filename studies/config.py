@@ -37,6 +37,7 @@ class DatasetSpec:
     name: str = "fashion_mnist"  # fashion_mnist | mnist
     train_first: int | None = None  # keep only the first N training samples (None: all)
     test_first: int | None = None  # keep only the first N test samples (None: all)
+    pool_first: int | None = None  # take training and validation data from the first N training samples only
     validation: str = "test"  # per-epoch validation data: test (the test set) | split (the last fraction
     #                           of the training arrays, as Keras's validation_split) | drawn (see draw) | none
     validation_split: float = 0.2  # with validation=split: the fraction held out
@@ -160,6 +161,7 @@ def validate_dataset(spec: DatasetSpec, where: str) -> None:
     require_choice(spec.name, f"{where}.name", ("fashion_mnist", "mnist"))
     require_optional_int(spec.train_first, f"{where}.train_first", 1)
     require_optional_int(spec.test_first, f"{where}.test_first", 1)
+    require_optional_int(spec.pool_first, f"{where}.pool_first", 1)
     require_choice(spec.validation, f"{where}.validation", ("test", "split", "drawn", "none"))
     require_choice(spec.target, f"{where}.target", ("class", "ink_fraction"))
     if not 0.0 < spec.validation_split < 1.0:

@@ -14,6 +14,7 @@ from studies.plan import Plan, plan_study
 from studies.report import report_dir, write_report
 from studies.splits import make_splits
 from studies.store import TrialStore
+from studies.sweeps import expand, sweep_settings, swept_trial_ids, write_sweep_report
 
 DATA_KEYS = ("dir", "download", "strict")
 
@@ -85,18 +86,28 @@ def report_only(cfg: dict, stream=None) -> RunOutcome:
     """`studybench report`: rebuild a study's report from the trial store alone, training nothing."""
     plan, stream = plan_study(cfg), stream or sys.stdout
     store = TrialStore(cfg["results_dir"])
-    ids = stored_trial_ids(plan, store)
+    ids = with_swept(plan, store, stored_trial_ids(plan, store))
     if not ids:
         raise ConfigError(f"no stored trials for study {plan.study} variant {plan.variant} profile {plan.profile} "
                           f"in {cfg['results_dir']}: run `studybench study={plan.study}` first")
-    print(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} of {len(plan.trials)} planned trials "
-          "from the store", file=stream, flush=True)
+    print(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} trials from the store "
+          f"({len(plan.trials)} planned, plus any swept settings)", file=stream, flush=True)
     return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids, stream))
 
 
+def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
+    """`ids` and every stored trial that sweeps the plan's arms: a report covers all jobs of a sweep."""
+    return list(dict.fromkeys(ids + swept_trial_ids(plan, store.trials(plan.study))))
+
+
 def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list:
-    files = write_report(plan, store.trials(plan.study, ids), store.epochs(plan.study, ids),
-                         report_dir(cfg["reports_dir"], plan))
+    trials, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)
+    if not (trials["status"] == "ok").any():  # e.g. a sweep job whose value diverged: the sweep goes on
+        print(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})",
+              file=stream, flush=True)
+        return []
+    folder = report_dir(cfg["reports_dir"], plan)
+    files = write_report(*expand(plan, trials, epochs), folder) + write_sweep_report(plan, trials, epochs, folder)
     files += write_index(cfg["reports_dir"])
     print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
     return files
@@ -118,12 +129,14 @@ def run_study(cfg: dict, stream=None) -> RunOutcome:
           f"{cfg['n_seeds']} seeds); {len(trials) - len(pending)} already stored, skipped; "
           f"{len(pending)} to train with engine={plan.engine}", file=stream, flush=True)
     if pending:
-        _train(cfg, pending, datasets, store, ConsoleProgress(len(pending), stream=stream))
-    files = _report(cfg, plan, store, [t.trial_id for t in trials], stream) if cfg.get("report", True) else []
+        swept = sweep_settings(cfg, plan)
+        _train(cfg, pending, datasets, store, swept, ConsoleProgress(len(pending), stream=stream))
+    ids = with_swept(plan, store, [t.trial_id for t in trials])
+    files = _report(cfg, plan, store, ids, stream) if cfg.get("report", True) else []
     return RunOutcome(plan, [t.trial_id for t in trials], len(pending), len(trials) - len(pending), files)
 
 
-def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, progress: ConsoleProgress) -> None:
+def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: ConsoleProgress) -> None:
     engine = make_engine(dict(cfg["engine"]), Path(cfg["results_dir"]) / "artifacts")
 
     def splits_for(trial):
@@ -131,5 +144,5 @@ def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, progress
         return make_splits(datasets[trial.dataset.name], trial.dataset, trial.seed)
 
     for result in engine.run(pending, splits_for, progress):
-        store.write(result, datasets[result.trial.dataset.name])
+        store.write(result, datasets[result.trial.dataset.name], swept[result.trial.arm])
         progress.trial_done(result)

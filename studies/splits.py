@@ -1,6 +1,6 @@
 """From a loaded dataset to what one trial trains, validates and tests on.
 
-Order of operations: keep the chosen classes; take validation data (the test set, the last fraction of the
+Order of operations: keep the chosen classes; keep the first pool_first training samples; take validation data (the test set, the last fraction of the
 training arrays as Keras's validation_split does, or article 002's draws with replacement); cap the
 training and test sets (train_first, test_first); compute the regression target where asked.
 """
@@ -65,6 +65,7 @@ def make_splits(dataset: Dataset, spec: DatasetSpec, seed: int) -> Splits:
                                                 for x, y in ((x_train, y_train), (x_test, y_test)))
         classes = len(spec.classes)
     x_test, y_test = x_test[:spec.test_first], y_test[:spec.test_first]
+    x_train, y_train = x_train[:spec.pool_first], y_train[:spec.pool_first]  # the book's search: 500 images
     validation, name = ((x_test, y_test), "test") if spec.validation == "test" else (None, "val")
     if spec.validation == "split":
         (x_train, y_train), validation = keras_validation_split(x_train, y_train, spec.validation_split)

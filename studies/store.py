@@ -32,7 +32,8 @@ TRIAL_SCHEMA = pa.schema(KEYS + [
     ("label", pa.string()), ("config_json", pa.string()), ("config_hash", pa.string()), ("dataset", pa.string()),
     ("data_source", pa.string()), ("data_checksum", pa.string()), ("versions_json", pa.string()),
     ("device", pa.string()), ("wall_time_s", pa.float64()), ("stop_epoch", pa.int64()), ("best_epoch", pa.int64()),
-    ("final_json", pa.string()), ("sizes_json", pa.string()), ("artifacts_json", pa.string()), ("status", pa.string()), ("message", pa.string()), ("finished_at", pa.string())])
+    ("final_json", pa.string()), ("sizes_json", pa.string()), ("artifacts_json", pa.string()), ("status", pa.string()), ("message", pa.string()), ("finished_at", pa.string()),
+    ("sweep_json", pa.string())])  # settings swept away from the declared arm (studies/sweeps.py); null before sweeps
 COMPLETE = ("ok", "diverged")  # statuses a rerun does not train again (failed trials are retried)
 
 
@@ -49,7 +50,7 @@ def epoch_rows(result: TrialResult) -> list[dict]:
             for epoch, value in enumerate(values, start=1)]
 
 
-def trial_row(result: TrialResult, dataset: Dataset) -> dict:
+def trial_row(result: TrialResult, dataset: Dataset, sweep: dict) -> dict:
     t = result.trial
     return {**_keys(result), "label": t.label, "config_json": json.dumps(dataclasses.asdict(t), default=str),
             "config_hash": t.config_hash, "dataset": dataset.name, "data_source": dataset.source,
@@ -57,7 +58,7 @@ def trial_row(result: TrialResult, dataset: Dataset) -> dict:
             "wall_time_s": result.wall_time_s, "stop_epoch": result.stop_epoch, "best_epoch": result.best_epoch,
             "final_json": json.dumps(result.final), "sizes_json": json.dumps(result.sizes),
             "artifacts_json": json.dumps(result.artifacts), "status": result.status, "message": result.message,
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sweep_json": json.dumps(sweep, default=str)}
 
 
 def write_atomic(table: pa.Table, path: Path) -> None:
@@ -81,10 +82,11 @@ class TrialStore:
     def _path(self, table: str, study: str, trial_id: str) -> Path:
         return self.root / table / study / f"{trial_id}.parquet"
 
-    def write(self, result: TrialResult, dataset: Dataset) -> None:
+    def write(self, result: TrialResult, dataset: Dataset, sweep: dict | None = None) -> None:
+        """Store one trial; `sweep`: the settings in which it differs from its arm as declared ({}: none)."""
         t = result.trial
         write_atomic(pa.Table.from_pylist(epoch_rows(result), EPOCH_SCHEMA), self._path("epochs", t.study, t.trial_id))
-        write_atomic(pa.Table.from_pylist([trial_row(result, dataset)], TRIAL_SCHEMA),
+        write_atomic(pa.Table.from_pylist([trial_row(result, dataset, sweep or {})], TRIAL_SCHEMA),
                      self._path("trials", t.study, t.trial_id))
 
     def _read(self, table: str, study: str, schema: pa.Schema, trial_ids=None) -> pd.DataFrame:

@@ -1,0 +1,260 @@
+"""Sweeps: which settings set a trial apart from its arm as the study declares it, and how reports show them.
+
+A sweep (`studybench -m study=dropout study.arms.dropout.model.dropout_rate=0.05,0.3`) runs an arm with
+settings its config does not declare, so the arm's name alone no longer tells its trials apart. Each trial
+is therefore stored with `sweep_json`: the settings (dotted keys, e.g. `model.dropout_rate`) in which its
+TrialSpec differs from the same arm planned from the study's YAML without command-line overrides. A report
+rebuilt from the store alone finds every job of a sweep by it and shows each swept value as an arm of its own
+(`dropout [dropout_rate=0.3]`); the declared settings keep the arm's name, so the article's claims are judged
+on them only. Trials stored before sweeps existed have no such column and count as not swept.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import OmegaConf
+
+from studies.cli import CONF_DIR
+from studies.contract import for_variant
+from studies.plan import Plan, plan_study
+from studies.report import _cell, _slug, context_line, summary_table
+from studies.stats import lower_is_better, point_values, t_interval
+
+IGNORED = ("label",)  # settings that do not change what a trial computes
+
+
+def flat_settings(spec: dict) -> dict:
+    """A trial's settings (as in `config_json`) as {dotted.key: value}; optimizer params sit beside its name,
+    as in the config (`optimizer.learning_rate`)."""
+    spec = {**spec, "optimizer": {"name": spec["optimizer"]["name"], **spec["optimizer"]["params"]}}
+    flat = {}
+
+    def walk(node: dict, prefix: str) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            else:
+                flat[f"{prefix}{key}"] = value
+
+    walk({part: spec[part] for part in ("dataset", "model", "optimizer", "train")}, "")
+    return flat
+
+
+def _trial_settings(trial) -> dict:
+    return flat_settings(json.loads(json.dumps(dataclasses.asdict(trial), default=str)))
+
+
+def declared_study(name: str) -> dict:
+    """The study's config as conf/study/<name>.yaml declares it, without command-line overrides."""
+    overrides = [f"study={name}"]
+    if GlobalHydra.instance().is_initialized():  # inside a Hydra job: compose with the app's search path
+        return OmegaConf.to_container(compose("config", overrides=overrides)["study"], resolve=True)
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return OmegaConf.to_container(compose("config", overrides=overrides)["study"], resolve=True)
+
+
+def sweep_settings(cfg: dict, plan: Plan) -> dict:
+    """Arm -> {dotted.key: value} of the settings in which the run's arm differs from the declared one
+    (empty for an arm the study does not declare: its name already sets it apart)."""
+    declared = plan_study({**cfg, "study": declared_study(plan.study)})
+    declared_arms = {trial.arm: _trial_settings(trial) for trial in declared.trials}
+    swept = {}
+    for trial in plan.trials:
+        mine, theirs = _trial_settings(trial), declared_arms.get(trial.arm, {})
+        swept[trial.arm] = {key: value for key, value in mine.items()
+                            if theirs and key not in IGNORED and theirs.get(key) != value}
+    return swept
+
+
+def swept_trial_ids(plan: Plan, stored: pd.DataFrame) -> list[str]:
+    """Stored trials of the plan's arms and seeds (same variant, profile, engine) run with swept settings."""
+    seeds = {trial.seed for trial in plan.trials}
+    same = ((stored["variant"] == plan.variant) & (stored["profile"] == plan.profile)
+            & (stored["engine"] == plan.engine) & stored["arm"].isin(plan.arms) & stored["seed"].isin(seeds))
+    return stored.loc[same & (_swept(stored).map(len) > 0), "trial_id"].tolist()
+
+
+def _swept(trials: pd.DataFrame) -> pd.Series:
+    """Each trial's swept settings; {} where not swept or stored before sweeps."""
+    return trials["sweep_json"].map(lambda text: json.loads(text) if isinstance(text, str) else {})
+
+
+def _short(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
+def _value_text(values: dict) -> str:
+    return ", ".join(f"{_short(key)}={value:.3g}" if isinstance(value, float) else f"{_short(key)}={value}"
+                     for key, value in values.items())
+
+
+def swept_values(trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per trial of a swept arm: trial_id, arm (declared), swept (False at the declared settings),
+    then a column per swept key with the trial's value, read from its settings (so that the declared trials
+    get their declared value too)."""
+    swept = _swept(trials)
+    keys_by_arm = {arm: sorted(set().union(*swept[trials["arm"] == arm])) for arm in trials["arm"].unique()}
+    rows = []
+    for (_, trial), own in zip(trials.iterrows(), swept):
+        settings = flat_settings(json.loads(trial["config_json"]))
+        rows += [{"trial_id": trial["trial_id"], "arm": trial["arm"], "swept": bool(own),
+                  **{key: settings.get(key) for key in keys_by_arm[trial["arm"]]}}] if keys_by_arm[trial["arm"]] else []
+    return pd.DataFrame(rows, columns=list(dict.fromkeys(["trial_id", "arm", "swept"] + sum(keys_by_arm.values(), []))))
+
+
+def expand(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame) -> tuple[Plan, pd.DataFrame, pd.DataFrame]:
+    """Give each swept value its own arm, `arm[key=value]` labelled `label [key=value]`, ordered by value.
+    Trials at the declared settings keep their arm (the claims are about them), labelled with its value, and
+    so does an arm run at one value only (a plain override, as before sweeps)."""
+    values = swept_values(trials) if "sweep_json" in trials else pd.DataFrame()
+    if values.empty:
+        return plan, trials, epochs
+    keys = list(values.columns[3:])
+    text = [_value_text({key: row[key] for key in keys if row[key] is not None}) for _, row in values.iterrows()]
+    values = values.assign(label=[f"{plan.arms.get(arm, arm)} [{t}]" for arm, t in zip(values["arm"], text)],
+                           order=[_sortable(row) for row in values[keys].itertuples(index=False)])
+    several = values.groupby("arm")["order"].transform("nunique") > 1  # one value: an override, not a sweep
+    values = values.assign(name=[f"{arm}[{t}]" if swept and apart else arm
+                                 for arm, swept, apart, t in zip(values["arm"], values["swept"], several, text)])
+    arms = {}
+    for arm, label in plan.arms.items():
+        rows = values[values["arm"] == arm].sort_values("order")
+        arms.update(dict(zip(rows["name"], rows["label"])) if len(rows) else {arm: label})
+    renamed = dict(zip(values["trial_id"], values["name"]))
+
+    def rename(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(arm=frame["trial_id"].map(renamed).fillna(frame["arm"]))
+
+    return replace(plan, arms=arms), rename(trials), rename(epochs)
+
+
+def _sortable(values) -> tuple:
+    """Sorts swept values numerically, with missing values (a key another trial added) first."""
+    return tuple((value is not None, value if value is not None else 0) for value in values)
+
+
+def _point_rows(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """Per finished trial of a swept arm and per summary column: the trial's swept values and its number."""
+    finished = trials[trials["status"] == "ok"]
+    frames = [point_values(epochs, finished, column.metric, column.split, column.point).assign(column=column.label)
+              for column in for_variant(plan.contract.SUMMARY, plan.variant)]
+    rows = pd.concat(frames).merge(values.drop(columns="arm"), on="trial_id")
+    arms = dict(zip(values["trial_id"], values["arm"]))
+    return rows.assign(line=rows["trial_id"].map(arms).map(plan.arms))
+
+
+def sweep_figure(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values: pd.DataFrame, path: Path) -> None:
+    """Each summary column against each swept setting: one panel per (setting, column), a line per arm,
+    mean and 95% t interval across seeds (points alone where every setting ran once, as in random search)."""
+    rows = _point_rows(plan, trials, epochs, values)
+    keys, columns = list(values.columns[3:]), list(dict.fromkeys(rows["column"]))
+    fig, grid = plt.subplots(len(keys), len(columns), figsize=(0.6 + 4.2 * len(columns), 0.6 + 3.6 * len(keys)),
+                             squeeze=False)
+    for key, axes in zip(keys, grid):
+        for column, axis in zip(columns, axes):
+            data = rows[(rows["column"] == column) & rows[key].notna()].astype({key: float})
+            if data.groupby(["line", key]).size().max() > 1:
+                sns.lineplot(data=data, x=key, y="value", hue="line", marker="o", err_style="bars",
+                             errorbar=t_interval, ax=axis)
+            else:
+                sns.scatterplot(data=data, x=key, y="value", hue="line", ax=axis)
+            positive = data[key][data[key] > 0]
+            if len(positive) == len(data) and positive.max() >= 100 * positive.min():
+                axis.set_xscale("log")
+            axis.set(xlabel=key, ylabel=column, title=f"{column} vs {_short(key)}")
+            axis.legend(title=None, fontsize=8)
+    fig.suptitle(f"{plan.study}: swept settings\n{context_line(plan, trials[trials['status'] == 'ok'])} "
+                 "(mean, 95% CI across seeds)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def sweep_table(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """The summary table's rows of swept arms (one per swept value), with a column per swept setting."""
+    plan, trials, epochs = expand(plan, trials, epochs)
+    finished = trials[trials["status"] == "ok"]
+    table = summary_table(plan, epochs[epochs["trial_id"].isin(finished["trial_id"])], finished)
+    settings = values.assign(arm=values["trial_id"].map(dict(zip(trials["trial_id"], trials["arm"]))))
+    settings = settings.drop(columns=["trial_id", "swept"]).drop_duplicates("arm")
+    return table.merge(settings, on="arm")[list(settings.columns) + list(table.columns.drop("arm"))]
+
+
+def sweep_markdown(plan: Plan, table: pd.DataFrame, keys: list) -> str:
+    columns = for_variant(plan.contract.SUMMARY, plan.variant)
+    header = ["arm"] + keys + ["n"] + [column.label for column in columns]
+    lines = [f"# {plan.study}: swept settings", "", "Each cell: mean ± half-width of the 95% Student-t "
+             "confidence interval across seeds. Diverged and failed trials are left out (see summary.md).", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in table.iterrows():
+        cells = [row["arm"].split("[")[0]] + [f"{row[key]:.4g}" if isinstance(row[key], float) else str(row[key])
+                                                 for key in keys]
+        lines.append("| " + " | ".join(cells + [str(row["n"])] + [_cell(row, _slug(c.label)) for c in columns]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def best_runs_figure(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, path: Path) -> None:
+    """The book's "best 20": the finished trials ranked by the study's OBJECTIVE, each in its own panel with
+    its OBJECTIVE curve (solid) and the training one (dashed), titled Best-i and its swept values."""
+    objective, count = plan.contract.OBJECTIVE, plan.contract.BEST_RUNS
+    finished = trials[trials["status"] == "ok"]
+    scores = point_values(epochs, finished, objective.metric, objective.split, objective.point)
+    best = scores.sort_values("value", ascending=lower_is_better(objective.metric)).head(count)
+    swept = dict(zip(finished["trial_id"], _swept(finished)))
+    columns = 5
+    fig, grid = plt.subplots(-(-len(best) // columns), columns, figsize=(14, 2.6 * -(-len(best) // columns)),
+                             sharex=True, sharey=True, squeeze=False)
+    for unused in grid.flat[len(best):]:
+        unused.set_visible(False)
+    for rank, ((_, trial), axis) in enumerate(zip(best.iterrows(), grid.flat), start=1):
+        curves = epochs[(epochs["trial_id"] == trial["trial_id"]) & (epochs["metric"] == objective.metric)]
+        for split, style in ((objective.split, "-"), ("train", "--")):
+            curve = curves[curves["split"] == split].sort_values("epoch")
+            axis.plot(curve["epoch"], curve["value"], style, label=split)
+        axis.set_title(f"Best-{rank} ({objective.split} {trial['value']:.3f})\n{_value_text(swept[trial['trial_id']])}",
+                       fontsize=7)
+    grid.flat[0].legend(fontsize=7)
+    fig.suptitle(f"{plan.study}: the {len(best)} best of {len(finished)} runs by {objective.label}\n"
+                 f"{context_line(plan, finished)}", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_sweep_report(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
+    """sweep.png, sweep.csv and sweep.md where the report holds swept trials, and best_runs.png where the
+    study declares BEST_RUNS (the trials as stored: not yet expanded)."""
+    values = swept_values(trials) if "sweep_json" in trials else pd.DataFrame()
+    if values.empty:
+        return []
+    keys = list(values.columns[3:])
+    table = sweep_table(plan, trials, epochs, values)
+    table.to_csv(folder / "sweep.csv", index=False)
+    (folder / "sweep.md").write_text(sweep_markdown(plan, table, keys))
+    sweep_figure(plan, trials, epochs, values, folder / "sweep.png")
+    written = [folder / name for name in ("sweep.png", "sweep.csv", "sweep.md")]
+    if getattr(plan.contract, "BEST_RUNS", None):
+        best_runs_figure(plan, trials, epochs, folder / "best_runs.png")
+        written.append(folder / "best_runs.png")
+    return written
+
+
+def objective(plan: Plan, store, trial_ids: list) -> float | None:
+    """A job's value for an optimising sweeper (Optuna): the mean of the study's OBJECTIVE over the job's
+    finished trials; NaN where none finished; None for a study without an OBJECTIVE."""
+    declared = getattr(plan.contract, "OBJECTIVE", None)
+    if declared is None:
+        return None
+    trials, epochs = store.trials(plan.study, trial_ids), store.epochs(plan.study, trial_ids)
+    finished = trials[trials["status"] == "ok"]
+    values = point_values(epochs, finished, declared.metric, declared.split, declared.point)["value"]
+    return float(values.mean()) if len(values) else math.nan

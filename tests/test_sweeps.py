@@ -1,0 +1,140 @@
+"""Hydra multirun sweeps through every launcher land each (value, seed) in the store exactly once; killed
+sweeps resume without duplicates; concurrent writers do not corrupt the store; reports show swept values.
+
+Each sweep runs the dropout study's `dropout` arm alone (profile=smoke, 2 seeds) at two dropout rates: four
+trials. The app runs from this checkout (`python -m studies.cli`, PYTHONPATH set), in a temporary folder.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from studies.store import TrialStore
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+RATES = (0.05, 0.3)
+SWEEP = ("-m", "study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
+         "results_dir=results", "reports_dir=reports", f"study.arms.dropout.model.dropout_rate={','.join(map(str, RATES))}")
+RAY_LOOPBACK = ("hydra/launcher=ray_local", "+hydra.launcher.ray.init.num_cpus=2")
+
+
+def command(*arguments) -> list:
+    return [sys.executable, "-m", "studies.cli", *arguments]
+
+
+def studybench(*arguments, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(command(*arguments), capture_output=True, text=True, cwd=cwd, env=ENV, timeout=600)
+
+
+def stored(folder: Path) -> pd.DataFrame:
+    """The dropout study's stored trials with their dropout rate, and whether every epoch row is there."""
+    store = TrialStore(folder / "results")
+    trials, epochs = store.trials("dropout"), store.epochs("dropout")
+    rows_per_trial = epochs.groupby("trial_id").size()
+    expected = trials["stop_epoch"] * 4  # (train, test) x (loss, accuracy) per epoch
+    return trials.assign(rate=[json.loads(c)["model"]["dropout_rate"] for c in trials["config_json"]],
+                         whole=rows_per_trial.reindex(trials["trial_id"]).to_numpy() == expected.to_numpy())
+
+
+def assert_every_value_and_seed_once(folder: Path) -> None:
+    trials = stored(folder)
+    assert sorted(zip(trials["rate"], trials["seed"])) == [(rate, seed) for rate in RATES for seed in (0, 1)]
+    assert trials["trial_id"].is_unique and trials["whole"].all() and (trials["status"] == "ok").all()
+
+
+def test_a_basic_sweep_lands_every_value_and_seed_once_and_one_report_shows_them_all(tmp_path):
+    assert studybench(*SWEEP, "report=false", cwd=tmp_path).returncode == 0
+    assert_every_value_and_seed_once(tmp_path)
+    done = studybench("report", "study=dropout", "profile=smoke", "n_seeds=2", "results_dir=results",
+                      "reports_dir=reports", cwd=tmp_path)  # from the store alone, every job of the sweep
+    assert done.returncode == 0, done.stderr[-2000:]
+    folder = tmp_path / "reports" / "dropout" / "smoke"
+    table = pd.read_csv(folder / "sweep.csv")
+    assert table["model.dropout_rate"].tolist() == list(RATES) and table["n"].tolist() == [2, 2]
+    assert table["final_test_accuracy_mean"].notna().all() and (folder / "sweep.png").is_file()
+    summary = (folder / "summary.md").read_text()
+    assert all(f"dropout 0.15 [dropout_rate={rate}]" in summary for rate in RATES)
+
+
+@pytest.mark.parametrize("launcher", [("hydra/launcher=joblib", "hydra.launcher.n_jobs=2"),
+                                      ("hydra/launcher=submitit_local",)], ids=["joblib", "submitit_local"])
+def test_a_parallel_launcher_sweep_lands_every_value_and_seed_once(tmp_path, launcher):
+    done = studybench(*SWEEP, *launcher, "report=false", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert_every_value_and_seed_once(tmp_path)
+
+
+def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_once(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher",
+                        reason="the ray extra is not installed: pip install -e '.[ray]' (CI installs it)")
+    done = studybench(*SWEEP, *RAY_LOOPBACK, "report=false", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert_every_value_and_seed_once(tmp_path)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_killed_sweep_resumes_to_complete_without_duplicates(tmp_path, stop):
+    longer = (*SWEEP, "profile.max_epochs=6", "report=false")  # trials long enough to be killed inside one
+    sweep = subprocess.Popen(command(*longer), cwd=tmp_path, env=ENV, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while sweep.poll() is None and stored(tmp_path).empty:
+            time.sleep(0.2)
+        os.killpg(sweep.pid, stop)  # the whole process group: the sweep and any worker it started
+        sweep.wait(timeout=60)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+    interrupted = stored(tmp_path)
+    assert 1 <= len(interrupted) < 4 and interrupted["whole"].all()  # stopped mid-sweep; what is stored is whole
+    done = studybench(*longer, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert_every_value_and_seed_once(tmp_path)
+    assert set(interrupted["trial_id"]) <= set(stored(tmp_path)["trial_id"])  # kept, not retrained
+    assert "already stored, skipped" in done.stdout
+
+
+def test_two_processes_writing_the_same_store_at_once_do_not_corrupt_it(tmp_path):
+    both = [subprocess.Popen(command(*SWEEP, "report=false"), cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for process in both:
+        assert process.wait(timeout=600) == 0, process.stderr.read()[-2000:]
+    assert_every_value_and_seed_once(tmp_path)  # every file readable, each trial once
+    assert not list((tmp_path / "results").rglob("*.tmp"))
+
+
+def test_a_diverging_value_is_stored_as_diverged_and_the_sweep_completes(tmp_path):
+    done = studybench("-m", "study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=1",
+                      "results_dir=results", "reports_dir=reports", "data.download=false",
+                      "study.optimizer.learning_rate=0.01,1e12", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    trials = stored(tmp_path).assign(rate=lambda t: [json.loads(c)["optimizer"]["params"]["learning_rate"]
+                                                      for c in t["config_json"]])
+    assert dict(zip(trials["rate"], trials["status"])) == {0.01: "ok", 1e12: "diverged"}
+    assert studybench("report", "study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=1",
+                      "results_dir=results", "reports_dir=reports", cwd=tmp_path).returncode == 0
+    summary = (tmp_path / "reports" / "dropout" / "smoke" / "summary.md").read_text()
+    assert "- diverged: arm dropout[learning_rate=1e+12] seed 0" in summary
+
+
+def test_the_book_random_search_is_seeded_resumable_and_draws_the_best_runs(tmp_path):
+    search = ("-m", "study=hyperparameters", "variant=book", "hydra/sweeper=book_random_search",
+              "hydra.sweeper.n_trials=3", "n_seeds=1", "profile=smoke", "data.download=false", "report=false",
+              "results_dir=results", "reports_dir=reports")
+    assert studybench(*search, cwd=tmp_path).returncode == 0
+    again = studybench(*search, cwd=tmp_path)  # the same seed draws the same settings: nothing left to train
+    assert again.returncode == 0 and again.stdout.count("0 to train") == 3
+    trials = TrialStore(tmp_path / "results").trials("hyperparameters")
+    drawn = [json.loads(sweep) for sweep in trials["sweep_json"]]
+    assert len(trials) == 3 and all(1e-6 <= d["optimizer.learning_rate"] <= 1e-2 for d in drawn)
+    assert all(5e-9 <= d["model.kernel_regularizer.l2"] <= 5e-5 for d in drawn)
+    done = studybench("report", "study=hyperparameters", "variant=book", "n_seeds=1", "profile=smoke",
+                      "results_dir=results", "reports_dir=reports", cwd=tmp_path)
+    assert done.returncode == 0 and (tmp_path / "reports" / "hyperparameters" / "book" / "smoke" / "best_runs.png").is_file()
