@@ -21,11 +21,13 @@ from bench.workloads import (article001_mlp, article002_tiny, fast_stepper, inte
 
 FASHION_MNIST_TRAIN = 60000
 MATMUL_SIZE = 4096
-# Each setting is (full, short); the floors sit far below the measured ratios, so noise never fails CI.
+# Each setting is (full, short). The floors sit far below the ratios measured on the shared 2-core machine
+# (B1 1.3-4, B2 51-77, B3 0.39-0.49: engine=fast loses most under other processes' load), so that noise
+# never fails CI while losing the stacking or the compiled loop (a >10x drop) still does.
 B1_SAMPLES = (FASHION_MNIST_TRAIN, 4096)
 B1_ROUNDS = (4, 3)
 B2_ROUNDS = (5, 3)
-B1_FLOOR, B2_FLOOR, B3_FLOOR = 2.0, 20.0, 0.1
+B1_FLOOR, B2_FLOOR, B3_FLOOR = 1.0, 15.0, 0.1
 
 
 def pick(settings: tuple, short: bool):
