@@ -7,7 +7,7 @@ float32 matmul FLOP/s measured in this invocation. Per stored trial:
 Trials that failed, and trials stored before sizes_json existed, are left out. The table compares each (study, variant, engine) group's stored trial wall
 times with its floor; `--wall-time` adds the whole `make reproduce`.
 
-    python -m bench.compute_floor --results results [--wall-time SECONDS] [--output reports/bench/floor.md]
+    python -m bench.compute_floor --results results [--engine fast --wall-time SECONDS] [--output FILE.md]
 """
 from __future__ import annotations
 
@@ -60,13 +60,14 @@ def trial_flops(config: dict, sizes: dict, epochs: int) -> tuple[int, int]:
             forward_flops(layers) * (sizes.get("val", 0) * epochs + sizes["test"]))
 
 
-def stored_trials(results: Path, profile: str) -> pd.DataFrame:
-    """Every completed trial of `profile` in the store, with its FLOPs."""
+def stored_trials(results: Path, profile: str, engine: str | None = None) -> pd.DataFrame:
+    """Every completed trial of `profile` (and `engine`, if given) in the store, with its FLOPs."""
     store = TrialStore(results)
     studies = sorted(p.name for p in (results / "trials").iterdir() if p.is_dir())
     trials = pd.concat([store.trials(study) for study in studies], ignore_index=True)
     trials = trials[trials["status"].isin(COMPLETE) & (trials["profile"] == profile)
-                    & trials["sizes_json"].notna()].copy()  # stores older than sizes_json cannot be counted
+                    & trials["sizes_json"].notna()  # stores older than sizes_json cannot be counted
+                    & (trials["engine"] == engine if engine else True)].copy()
     flops = [trial_flops(json.loads(c), json.loads(s), int(e))
              for c, s, e in zip(trials["config_json"], trials["sizes_json"], trials["stop_epoch"])]
     trials["training_flops"] = [f[0] for f in flops]
@@ -75,12 +76,16 @@ def stored_trials(results: Path, profile: str) -> pd.DataFrame:
 
 
 def floor_table(trials: pd.DataFrame, flops_per_second: float) -> pd.DataFrame:
-    """Per (study, variant, engine) and in total: trials, FLOPs, floor seconds, trial seconds, their ratio."""
+    """Per (study, variant, engine), per engine, and (with several engines) in all: trials, FLOPs, floor seconds, trial seconds, their ratio."""
     groups = trials.groupby(GROUP, sort=True).agg(trials=("trial_id", "size"), training_flops=("training_flops", "sum"),
                                                   evaluation_flops=("evaluation_flops", "sum"),
                                                   trial_s=("wall_time_s", "sum")).reset_index()
-    total = groups.drop(columns=GROUP).sum().to_frame().T.assign(study="total", variant="", engine="")
-    table = pd.concat([groups, total], ignore_index=True)
+    totals = groups.drop(columns=["study", "variant"]).groupby("engine").sum().reset_index().assign(study="total",
+                                                                                                   variant="")
+    if len(totals) > 1:  # the last row is always everything selected: what `--wall-time` is compared with
+        totals = pd.concat([totals, totals.drop(columns=GROUP).sum().to_frame().T.assign(study="total", variant="",
+                                                                                           engine="all")])
+    table = pd.concat([groups, totals], ignore_index=True)
     table["flops"] = table["training_flops"] + table["evaluation_flops"]
     table["floor_s"] = table["flops"] / flops_per_second
     table["ratio"] = table["trial_s"] / table["floor_s"]
@@ -107,6 +112,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"), help="the trial store")
     parser.add_argument("--profile", default="full", help="the profile whose trials count")
+    parser.add_argument("--engine", help="count only this engine's trials (the one `make reproduce` ran)")
     parser.add_argument("--wall-time", type=float, help="seconds `make reproduce` took end to end")
     parser.add_argument("--output", type=Path, help="also write the Markdown table here")
     parser.add_argument("--matmul-size", type=int, default=4096)
@@ -116,7 +122,7 @@ def main(argv=None) -> None:
         rate, source = args.matmul_gflops * 1e9, "given"
     else:
         rate, source = matmul_flops_per_second(args.matmul_size), f"{args.matmul_size}x{args.matmul_size}, measured now"
-    text = report(floor_table(stored_trials(args.results, args.profile), rate), rate, source, args.wall_time)
+    text = report(floor_table(stored_trials(args.results, args.profile, args.engine), rate), rate, source, args.wall_time)
     print(text, end="")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ DATASET = Dataset("toy", "synthetic", "ab" * 32, *(np.zeros((1, 1)), np.zeros(1)
 
 
 def toy_result(seed: int, stop_epoch: int, sizes: dict, steps_per_epoch=None, status="ok", profile="full",
-               wall_time_s=2.0) -> TrialResult:
-    trial = TrialSpec("toy", "original", "a", "A", seed, "fast", profile, DatasetSpec(), ModelSpec(hidden_units=(3,)),
+               wall_time_s=2.0, engine="fast") -> TrialResult:
+    trial = TrialSpec("toy", "original", "a", "A", seed, engine, profile, DatasetSpec(), ModelSpec(hidden_units=(3,)),
                       OptimizerSpec(), TrainSpec(batch_size=32, epochs=9, steps_per_epoch=steps_per_epoch))
     return TrialResult(trial, {}, {}, stop_epoch, None, wall_time_s, "CPU: toy", status=status, sizes=sizes)
 
@@ -46,6 +46,18 @@ def test_floor_table_from_a_store(tmp_path):
         assert (row["trials"], row["training_flops"], row["evaluation_flops"]) == (2, training, evaluation)
         assert row["floor_s"] == pytest.approx((training + evaluation) / 1e6)
         assert row["ratio"] == pytest.approx(4.0 / row["floor_s"])
+
+
+def test_totals_per_engine_then_in_all_and_the_engine_filter(tmp_path):
+    store = TrialStore(tmp_path)
+    for engine, wall_time_s in (("fast", 1.0), ("keras", 9.0)):
+        store.write(toy_result(0, 1, {"train": 32, "val": 0, "test": 0}, engine=engine, wall_time_s=wall_time_s),
+                    DATASET)
+    table = compute_floor.floor_table(compute_floor.stored_trials(tmp_path, "full"), flops_per_second=1.0)
+    totals = table[table["study"] == "total"]
+    assert list(totals["engine"]) == ["fast", "keras", "all"] and list(totals["trial_s"]) == [1.0, 9.0, 10.0]
+    only_fast = compute_floor.stored_trials(tmp_path, "full", engine="fast")
+    assert list(only_fast["engine"]) == ["fast"]
 
 
 def test_main_writes_the_markdown_table(tmp_path, capsys):
