@@ -11,7 +11,7 @@ RUNS ?= optimizers initializers batchnorm weight_decay dropout early_stopping ea
         optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book
 ARGS ?=
 
-.PHONY: reproduce report test data bench clean-venv
+.PHONY: reproduce report test data bench bench-ci clean-venv
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,18 @@ report: $(INSTALLED)
 test: data
 	$(PY) -m pytest $(ARGS)
 
+# Speed benchmarks (bench/): engine ratios and machine details in reports/bench/*.json.
+BENCH_REPORTS := reports/bench
+
 bench: data
-	$(PY) -m pytest bench --benchmark-only $(ARGS)
+	mkdir -p $(BENCH_REPORTS)
+	$(PY) -m pytest bench --benchmark-only --benchmark-json $(BENCH_REPORTS)/full.json $(ARGS)
+
+# CI's short version: small workloads; fails only on a gross regression of a fast/keras ratio, never on times.
+bench-ci: data
+	mkdir -p $(BENCH_REPORTS)
+	$(PY) -m pytest bench/test_bench_fast_engine.py --benchmark-only --bench-short \
+	  --benchmark-json $(BENCH_REPORTS)/ci.json $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

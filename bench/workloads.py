@@ -1,0 +1,97 @@
+"""The benchmarked workloads: study trials composed from conf/, their data, and each engine's run of them
+wrapped in an EpochStepper (bench/stepping.py) so that steady-state epochs can be timed one by one."""
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from dataclasses import dataclass
+
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from studies.cli import CONF_DIR
+from studies.config import DatasetSpec, TrialSpec
+from studies.data import load_dataset
+from studies.engines.fast import FastEngine
+from studies.engines.keras_fit import KerasFitEngine
+from studies.plan import plan_study
+from studies.splits import make_splits
+
+from bench.flops import dense_sizes, training_flops
+from bench.stepping import EpochStepper
+
+
+@dataclass(frozen=True)
+class Workload:
+    trial: TrialSpec  # the study's trial, cut to the epochs the benchmark steps through
+    dataset: DatasetSpec  # what each replica trains on
+    replicas: int  # trials stacked by engine=fast (seeds first_seed, first_seed + 1, ...)
+
+    def trials(self, engine: str) -> list[TrialSpec]:
+        return [dataclasses.replace(self.trial, seed=self.trial.seed + offset, engine=engine)
+                for offset in range(self.replicas)]
+
+    def splits(self, trial: TrialSpec):
+        return make_splits(load_dataset(self.trial.dataset.name, download=False), self.dataset, trial.seed)
+
+    def training_flops_per_epoch(self, train_samples: int) -> int:
+        """One replica's training FLOPs in one epoch over train_samples samples (see bench/flops.py)."""
+        outputs = self.trial.model.output_units or 10
+        return training_flops(dense_sizes(self.trial.model.hidden_units, outputs)) * train_samples
+
+
+def study_trial(study: str, arm: str, epochs: int) -> TrialSpec:
+    """The first seed's trial of a study arm, as `studybench study=STUDY` plans it, with `epochs` epochs."""
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        cfg = OmegaConf.to_container(compose("config", overrides=[f"study={study}", "n_seeds=1"]), resolve=True)
+    trial = next(t for t in plan_study(cfg).trials if t.arm == arm)
+    return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=epochs))
+
+
+def article001_mlp(samples: int, epochs: int) -> Workload:
+    """B1/B3: article 001's MLP (784-100x4-10, batch 128, Adam) on the first `samples` Fashion-MNIST
+    images, 8 seeds stacked; no per-epoch validation, so an epoch is training alone."""
+    return Workload(study_trial("optimizers", "adam", epochs), DatasetSpec(train_first=samples, validation="none"), 8)
+
+
+def article002_tiny(epochs: int, replicas: int = 20) -> Workload:
+    """B2: article 002's workload (700 drawn MNIST samples, 300 drawn validation samples evaluated every
+    epoch, Dense(2), batch 10). The stack is `replicas` seeds of the arm without early stopping: arms that
+    differ in having early stopping at all fall into separate stacks (engine=fast's stack_key)."""
+    trial = study_trial("early_stopping_mnist", "no_early_stopping", epochs)
+    return Workload(trial, trial.dataset, replicas)
+
+
+def keras_stepper(workload: Workload) -> EpochStepper:
+    """engine=keras training the workload's first trial, epoch by epoch."""
+    trial = workload.trials("keras")[0]
+    engine = KerasFitEngine({"name": "keras"}, "/nonexistent-artifacts")  # no checkpoints in these trials
+    return EpochStepper(lambda progress: engine.train(trial, workload.splits(trial), progress))
+
+
+def fast_stepper(workload: Workload) -> EpochStepper:
+    """engine=fast training all the workload's replicas as one stack, epoch by epoch."""
+    engine = FastEngine({"name": "fast"}, "/nonexistent-artifacts")
+    trials = workload.trials("fast")
+
+    def train(progress) -> None:
+        results = list(engine.run(trials, workload.splits, progress))
+        failed = [r.message for r in results if r.status == "failed"]
+        if failed:
+            raise RuntimeError(f"engine=fast failed: {failed[0]}")
+    return EpochStepper(train)
+
+
+def interleaved_rounds(benchmark, measured: EpochStepper, reference, rounds: int) -> tuple[list, list]:
+    """Benchmark `rounds` epochs of `measured`, each right after one call of `reference` (which returns
+    seconds), so that both see the same load on a shared machine. -> (measured seconds, reference seconds)."""
+    reference_seconds = []
+    benchmark.pedantic(measured.step, setup=lambda: reference_seconds.append(reference()), rounds=rounds,
+                       iterations=1, warmup_rounds=0)
+    measured.finish()
+    return list(benchmark.stats.stats.data), reference_seconds
+
+
+def median_ratio(numerators: list, denominators: list) -> float:
+    """Median over rounds of each round's ratio: robust to the load drifting between rounds."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators))

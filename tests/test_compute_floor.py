@@ -1,0 +1,72 @@
+"""bench.compute_floor (B4) on a tiny synthetic trial store with hand-counted FLOPs; nothing is trained."""
+import numpy as np
+import pytest
+
+from bench import compute_floor
+from bench.flops import dense_sizes, forward_flops, training_flops
+from studies.config import DatasetSpec, ModelSpec, OptimizerSpec, TrainSpec, TrialSpec
+from studies.data import Dataset
+from studies.engines import TrialResult
+from studies.store import TrialStore
+
+# 784-3-10: forward 2 x (784 x 3 + 3 x 10) = 4764; training 3 x 4764 - 2 x 784 x 3 = 9588 per sample.
+FORWARD, TRAINING = 4764, 9588
+DATASET = Dataset("toy", "synthetic", "ab" * 32, *(np.zeros((1, 1)), np.zeros(1)) * 2)
+
+
+def toy_result(seed: int, stop_epoch: int, sizes: dict, steps_per_epoch=None, status="ok", profile="full",
+               wall_time_s=2.0, engine="fast") -> TrialResult:
+    trial = TrialSpec("toy", "original", "a", "A", seed, engine, profile, DatasetSpec(), ModelSpec(hidden_units=(3,)),
+                      OptimizerSpec(), TrainSpec(batch_size=32, epochs=9, steps_per_epoch=steps_per_epoch))
+    return TrialResult(trial, {}, {}, stop_epoch, None, wall_time_s, "CPU: toy", status=status, sizes=sizes)
+
+
+def test_flop_counts_of_the_article001_mlp_and_a_toy_one():
+    assert training_flops(dense_sizes([100] * 4, 10)) == 499600  # the issue's "about 500k per sample"
+    assert (forward_flops(dense_sizes([3], 10)), training_flops(dense_sizes([3], 10))) == (FORWARD, TRAINING)
+
+
+@pytest.mark.parametrize("steps_per_epoch, epochs, samples", [(None, 2, 200), (3, 3, 232), (1, 1, 32), (None, 0, 0)])
+def test_trained_samples_follow_the_batch_stream(steps_per_epoch, epochs, samples):
+    # 100 samples in batches of 32: 4 batches per pass, the last one of 4 samples.
+    assert compute_floor.trained_samples(100, 32, steps_per_epoch, epochs) == samples
+
+
+def test_floor_table_from_a_store(tmp_path):
+    store = TrialStore(tmp_path)
+    for result in (toy_result(0, 2, {"train": 100, "val": 50, "test": 20}),
+                   toy_result(1, 3, {"train": 100, "val": 0, "test": 20}, steps_per_epoch=3),
+                   toy_result(2, 5, {"train": 100, "val": 0, "test": 20}, status="failed"),
+                   toy_result(3, 5, {"train": 100, "val": 0, "test": 20}, profile="smoke")):
+        store.write(result, DATASET)
+    table = compute_floor.floor_table(compute_floor.stored_trials(tmp_path, "full"), flops_per_second=1e6)
+    training = TRAINING * (200 + 232)
+    evaluation = FORWARD * ((50 * 2 + 20) + 20)
+    for row in (table.iloc[0], table.iloc[-1]):  # the one group, and the total
+        assert (row["trials"], row["training_flops"], row["evaluation_flops"]) == (2, training, evaluation)
+        assert row["floor_s"] == pytest.approx((training + evaluation) / 1e6)
+        assert row["ratio"] == pytest.approx(4.0 / row["floor_s"])
+
+
+def test_totals_per_engine_then_in_all_and_the_engine_filter(tmp_path):
+    store = TrialStore(tmp_path)
+    for engine, wall_time_s in (("fast", 1.0), ("keras", 9.0)):
+        store.write(toy_result(0, 1, {"train": 32, "val": 0, "test": 0}, engine=engine, wall_time_s=wall_time_s),
+                    DATASET)
+    table = compute_floor.floor_table(compute_floor.stored_trials(tmp_path, "full"), flops_per_second=1.0)
+    totals = table[table["study"] == "total"]
+    assert list(totals["engine"]) == ["fast", "keras", "all"] and list(totals["trial_s"]) == [1.0, 9.0, 10.0]
+    only_fast = compute_floor.stored_trials(tmp_path, "full", engine="fast")
+    assert list(only_fast["engine"]) == ["fast"]
+
+
+def test_main_writes_the_markdown_table(tmp_path, capsys):
+    TrialStore(tmp_path / "results").write(toy_result(0, 1, {"train": 32, "val": 0, "test": 0}), DATASET)
+    output = tmp_path / "floor.md"
+    compute_floor.main(["--results", str(tmp_path / "results"), "--matmul-gflops", "1e-6", "--wall-time", "10",
+                        "--output", str(output)])
+    text = output.read_text()
+    assert text == capsys.readouterr().out
+    floor = TRAINING * 32 / 1e3  # seconds at 1,000 FLOP/s
+    assert "| toy | original | fast | 1 |" in text and f"{floor:.1f}" in text
+    assert f"{10 / floor:.2f} x the floor" in text
