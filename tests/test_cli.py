@@ -27,7 +27,7 @@ def test_help_lists_the_studies(tmp_path):
 
 @pytest.mark.parametrize("arguments, message", [
     (["study=nope"], "unknown study 'nope'; valid: batchnorm, dropout, early_stopping, .*optimizers"),
-    (["engine=turbo"], "unknown engine 'turbo'; valid: keras, fast"),
+    (["engine=turbo"], "unknown engine 'turbo'; valid: fast, keras"),
     (["variant=ancient"], "unknown value 'ancient'; valid: original, modern"),
     (["nseeds=3"], "unknown key 'nseeds'; valid top-level keys:.*n_seeds"),
     (["n_seeds=-1"], "n_seeds=-1 is out of range"),

@@ -32,7 +32,7 @@ def test_round_trip_keeps_every_epoch_and_the_trial_record(tmp_path, trials):
     curve = epochs[(epochs["split"] == "train") & (epochs["metric"] == "loss")].sort_values("epoch")
     assert curve["epoch"].tolist() == [1, 2, 3] and curve["value"].tolist() == pytest.approx([2.0, 1.0, 2 / 3])
     row = store.trials("optimizers").iloc[0]
-    assert (row["arm"], row["seed"], row["engine"], row["profile"]) == ("sgd", 0, "keras", "smoke")
+    assert (row["arm"], row["seed"], row["engine"], row["profile"]) == ("sgd", 0, "fast", "smoke")
     assert row["config_hash"] == trials[0].config_hash and row["status"] == "ok"
     assert json.loads(row["config_json"])["optimizer"] == {"name": "SGD", "params": {"learning_rate": 0.1}}
     assert (row["data_source"], row["data_checksum"], row["dataset"]) == ("test:fixture", "c" * 64, "fashion_mnist")

@@ -16,7 +16,7 @@ def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_pa
     assert (summary["n"] == 2).all() and summary["final_train_loss_mean"].between(0, 10).all()
     assert (summary["final_test_accuracy_low"] <= summary["final_test_accuracy_mean"]).all()
     markdown = (folder / "summary.md").read_text()
-    assert "Fashion-MNIST · variant original · engine keras · n = 2 seeds" in markdown
+    assert "Fashion-MNIST · variant original · engine fast · n = 2 seeds" in markdown
     assert "| Nadam |" in markdown and "debian:" in markdown
     epochs = pd.read_parquet(tmp_path / "results" / "epochs" / "optimizers")
     assert len(epochs) == 12 * 2 * 4  # trials x epochs x (split, metric)
