@@ -156,7 +156,9 @@ def sweep_figure(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values:
     """Each summary column against each swept setting: one panel per (setting, column), a line per arm,
     mean and 95% t interval across seeds (points alone where every setting ran once, as in random search)."""
     rows = _point_rows(plan, trials, epochs, values)
-    keys, columns = list(values.columns[3:]), list(dict.fromkeys(rows["column"]))
+    keys = list(values.columns[3:])
+    varied = [key for key in keys if values[key].nunique() > 1]  # an override shared by every job is no axis
+    keys, columns = varied or keys, list(dict.fromkeys(rows["column"]))
     fig, grid = plt.subplots(len(keys), len(columns), figsize=(0.6 + 4.2 * len(columns), 0.6 + 3.6 * len(keys)),
                              squeeze=False)
     for key, axes in zip(keys, grid):
