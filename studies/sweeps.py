@@ -149,7 +149,8 @@ def _point_rows(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values: 
               for column in for_variant(plan.contract.SUMMARY, plan.variant)]
     rows = pd.concat(frames).merge(values.drop(columns="arm"), on="trial_id")
     arms = dict(zip(values["trial_id"], values["arm"]))
-    return rows.assign(line=rows["trial_id"].map(arms).map(plan.arms))
+    # The arm's name, not its article label: a label such as "dropout 0.15" would contradict the x axis.
+    return rows.assign(line=rows["trial_id"].map(arms))
 
 
 def sweep_figure(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values: pd.DataFrame, path: Path) -> None:
