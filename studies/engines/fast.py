@@ -186,14 +186,15 @@ class StackRun:
     def _evaluate(self, pool: Pool, keep_predictions: bool = False):
         """Inference over all of a pool's samples, in chunks of bounded size: per replica mean loss (with
         regularization, as evaluate() reports it), metric means, and the predictions if asked for."""
-        features = max(pool.x.shape[1], *(t.model.hidden_units[0] for t in self.trials))
+        features = max(pool.x.shape[1], *(max(t.model.hidden_units) for t in self.trials))  # widest activation
         chunk = max(1, self.engine.evaluation_bytes // (4 * features * len(self.trials)))
         loss_sum, metric_sums, predictions = 0.0, 0.0, []
         for start in range(0, pool.samples, chunk):
             rows = np.arange(start, min(start + chunk, pool.samples))[None, :].repeat(len(self.trials), axis=0)
             loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, tf.constant(pool.positions(rows)))
             loss_sum += loss.numpy()
-            metric_sums = metric_sums + np.stack([m.numpy() for m in metrics]) if metrics else metric_sums
+            if metrics:
+                metric_sums = metric_sums + np.stack([m.numpy() for m in metrics])
             if keep_predictions:
                 predictions.append(prediction.numpy())
         loss = loss_sum / pool.samples + self.stack.penalties().numpy()
