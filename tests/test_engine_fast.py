@@ -143,3 +143,19 @@ def test_settings_that_couple_replicas_are_rejected(base_trial, fashion_mnist, t
         run_fast([trial], fashion_mnist, tmp_path)
     with pytest.raises(ConfigError, match="unknown key.*replicas; valid: "):
         FastEngine({"name": "fast", "replicas": 4}, tmp_path)
+
+
+def test_stacks_are_split_to_fit_the_memory_bound(base_trial, fashion_mnist, tmp_path):
+    from studies.engines.fast import replica_bytes, shared_bytes
+    trials = [variant(base_trial, "plain", "SGD", seed=seed) for seed in range(3)]
+    splits = make_splits(fashion_mnist, trials[0].dataset, 0)
+    one = replica_bytes(trials[0], splits)
+    assert one > 4 * 6 * (784 * 100 + 3 * 100 * 100) and shared_bytes(splits) >= splits.x_train.nbytes
+    roomy = FastEngine({"name": "fast", "memory_bytes": shared_bytes(splits) + 10 * one}, tmp_path)
+    tight = FastEngine({"name": "fast", "memory_bytes": shared_bytes(splits) + 2 * one}, tmp_path)
+    assert roomy.replicas_per_stack(trials[0], splits) == 10 and tight.replicas_per_stack(trials[0], splits) == 2
+    split = run_fast(trials, fashion_mnist, tmp_path, memory_bytes=shared_bytes(splits) + one)
+    alone = run_fast(trials, fashion_mnist, tmp_path, max_replicas=1)
+    assert all(split[key].curves == alone[key].curves for key in alone)  # one replica per stack, as asked
+    with pytest.raises(ConfigError, match="memory_bytes=1000 is too small for one replica of optimizers/plain"):
+        run_fast(trials, fashion_mnist, tmp_path, memory_bytes=1000)

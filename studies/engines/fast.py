@@ -30,7 +30,29 @@ from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything
 from studies.engines.keras_fit import encode_targets, predicted_classes
 
-SETTINGS = ("name", "max_replicas", "evaluation_bytes", "jit_compile")
+SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_bytes", "jit_compile")
+TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
+
+
+def replica_bytes(trial: TrialSpec, splits) -> int:
+    """What one more replica adds to a stack: its weights with gradients and optimizer slots, its
+    activations (kept for the backward pass) and, where its data is its own (article 002's draws), its
+    samples; data shared with the other replicas is counted once per stack, by `shared_bytes`."""
+    widths = [splits.x_train.shape[1], *trial.model.hidden_units, max(splits.classes, trial.model.output_units or 0)]
+    weights = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    activations = trial.train.batch_size * sum(widths) * 3  # pre-activation, activation, gradient
+    own_data = sum(x.nbytes for x in _arrays(splits) if x.base is None)
+    return 4 * (TRAINING_COPIES * weights + activations) + own_data
+
+
+def shared_bytes(splits) -> int:
+    """Data that replicas share (views of one loaded dataset): on the device once per stack."""
+    views = {(x.__array_interface__["data"][0], x.shape): x.nbytes for x in _arrays(splits) if x.base is not None}
+    return sum(views.values())
+
+
+def _arrays(splits) -> list:
+    return [splits.x_train, splits.x_test] + ([splits.validation[0]] if splits.validation is not None else [])
 
 
 def stack_key(trial: TrialSpec, splits) -> str:
@@ -80,6 +102,7 @@ class FastEngine:
         if unknown:
             raise ConfigError(f"engine fast: unknown key(s) {', '.join(unknown)}; valid: {', '.join(SETTINGS)}")
         self.max_replicas = settings.get("max_replicas", 64)
+        self.memory_bytes = settings.get("memory_bytes", 4 * 2**30)
         self.evaluation_bytes = settings.get("evaluation_bytes", 64 * 2**20)
         self.jit_compile = settings.get("jit_compile", True)
         if not isinstance(self.max_replicas, int) or self.max_replicas < 1:
@@ -94,8 +117,18 @@ class FastEngine:
             splits = splits_for(trial)
             stacks.setdefault(stack_key(trial, splits), []).append((trial, splits))
         for members in stacks.values():
-            for start in range(0, len(members), self.max_replicas):
-                yield from self._run_stack(members[start:start + self.max_replicas], progress)
+            size = self.replicas_per_stack(*members[0])
+            for start in range(0, len(members), size):
+                yield from self._run_stack(members[start:start + size], progress)
+
+    def replicas_per_stack(self, trial: TrialSpec, splits) -> int:
+        """At most max_replicas, and no more than fit in memory_bytes beside the shared data."""
+        room = self.memory_bytes - shared_bytes(splits)
+        if room < replica_bytes(trial, splits):
+            raise ConfigError(f"engine fast: memory_bytes={self.memory_bytes} is too small for one replica of "
+                              f"{trial.study}/{trial.arm} (needs about {shared_bytes(splits) + replica_bytes(trial, splits)} "
+                              "bytes with its data): raise engine.memory_bytes")
+        return min(self.max_replicas, room // replica_bytes(trial, splits))
 
     def _run_stack(self, members: list, progress):
         try:
