@@ -126,16 +126,19 @@ class TrialSpec:
         return self.config_hash[:20]
 
 
+def check_keys(mapping: Any, valid, where: str) -> None:
+    """A mapping with no keys outside `valid`, else a one-line error naming them and the valid ones."""
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{where} must be a mapping, got {mapping!r}")
+    unknown = sorted(set(mapping) - set(valid))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+
+
 def build_spec(cls, values: Any, where: str):
     """Build dataclass `cls` from a mapping, rejecting unknown keys with a one-line error."""
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        raise ConfigError(f"{where} must be a mapping, got {values!r}")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+    values = {} if values is None else values
+    check_keys(values, sorted(f.name for f in dataclasses.fields(cls)), where)
     return cls(**values)
 
 

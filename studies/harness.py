@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from studies.config import ConfigError
+from studies.config import ConfigError, check_keys
 from studies.data import load_dataset
 from studies.engines import make_engine
 from studies.index import write_index
@@ -64,9 +64,7 @@ class ConsoleProgress:
 
 def _data_settings(cfg: dict) -> dict:
     data = dict(cfg.get("data") or {})
-    unknown = sorted(set(data) - set(DATA_KEYS))
-    if unknown:
-        raise ConfigError(f"data: unknown key(s) {', '.join(unknown)}; valid: {', '.join(DATA_KEYS)}")
+    check_keys(data, DATA_KEYS, "data")
     return {key: data.get(key) for key in DATA_KEYS}
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 
 from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
-                            TrialSpec, build_spec, require_choice, require_int, require_optional_int,
+                            TrialSpec, build_spec, check_keys, require_choice, require_int, require_optional_int,
                             validate_dataset, validate_model, validate_train)
 from studies.contract import load_contract
 from studies.model import build_optimizer, check_loss, check_model
@@ -62,14 +62,6 @@ def grid_arms(grid: dict) -> dict:
     return arms
 
 
-def _check_keys(mapping, valid, where: str) -> None:
-    if not isinstance(mapping, dict):
-        raise ConfigError(f"{where} must be a mapping, got {mapping!r}")
-    unknown = sorted(set(mapping) - set(valid))
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
-
-
 def _cap(value, limit):
     return limit if value is None else value if limit is None else min(value, limit)
 
@@ -115,14 +107,14 @@ def _train(values: dict, profile: dict, dataset: DatasetSpec, where: str) -> Tra
 
 def _profile(cfg: dict) -> dict:
     profile = cfg["profile"]
-    _check_keys(profile, PROFILE_KEYS, "profile")
+    check_keys(profile, PROFILE_KEYS, "profile")
     for key in PROFILE_KEYS[1:]:
         require_optional_int(profile.get(key), f"profile.{key}", 1)
     return {key: profile.get(key) for key in PROFILE_KEYS}
 
 
 def resolve_variant(study: dict, variant: str) -> dict:
-    _check_keys(study, STUDY_KEYS, f"study {study.get('name')}")
+    check_keys(study, STUDY_KEYS, f"study {study.get('name')}")
     variants = study.get("variants") or {}
     require_choice(variant, f"variant of study {study['name']}", tuple(variants))
     base = {key: value for key, value in study.items() if key != "variants"}
@@ -147,7 +139,7 @@ def plan_study(cfg: dict) -> Plan:
     labels, trials = {}, []
     for arm, patch in arms.items():
         where = f"study {study['name']} arm {arm}"
-        _check_keys(patch or {}, ARM_KEYS, where)
+        check_keys(patch or {}, ARM_KEYS, where)
         settings = merge({key: study.get(key) for key in ARM_KEYS[1:]}, patch or {})
         dataset = _dataset(settings["dataset"], profile, f"{where} dataset")
         model = _model(settings["model"], f"{where} model")

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from studies.config import ConfigError, TrialSpec
+from studies.config import ConfigError, TrialSpec, check_keys
 from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
 from studies.engines.replica import ReplicaModel
@@ -98,9 +98,7 @@ class FastEngine:
     name = "fast"
 
     def __init__(self, settings: dict, artifacts_dir):
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise ConfigError(f"engine fast: unknown key(s) {', '.join(unknown)}; valid: {', '.join(SETTINGS)}")
+        check_keys(settings, SETTINGS, "engine fast")
         self.max_replicas = settings.get("max_replicas", 64)
         self.memory_bytes = settings.get("memory_bytes", 4 * 2**30)
         self.evaluation_bytes = settings.get("evaluation_bytes", 64 * 2**20)

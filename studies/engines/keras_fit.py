@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from studies.config import ConfigError, TrialSpec
+from studies.config import TrialSpec, check_keys
 from studies.splits import Splits
 from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.environment import device
@@ -64,9 +64,7 @@ class KerasFitEngine:
     name = "keras"
 
     def __init__(self, settings: dict, artifacts_dir):
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise ConfigError(f"engine keras: unknown key(s) {', '.join(unknown)}; valid: {', '.join(SETTINGS)}")
+        check_keys(settings, SETTINGS, "engine keras")
         self.evaluation_batch_size = settings.get("evaluation_batch_size", 1024)
         self.jit_compile = settings.get("jit_compile", "auto")
         self.artifacts_dir = Path(artifacts_dir)
