@@ -40,15 +40,24 @@ reproduce: data
 report: $(INSTALLED)
 	@$(call each_run,$(VENV)/bin/studybench report)
 
+# Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
+# is chosen when Keras is imported, so once per process).
+JAX_TESTS := tests/test_engine_fast.py tests/test_backends.py
+
 test: data
 	$(PY) -m pytest $(ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest $(JAX_TESTS) $(ARGS)
 
 # Speed benchmarks (bench/): engine ratios and machine details in reports/bench/*.json.
 BENCH_REPORTS := reports/bench
 
+# BACKEND=jax: the same benchmarks on Keras's JAX backend, into full-jax.json.
+BACKEND ?= tensorflow
+BENCH_JSON := $(BENCH_REPORTS)/full$(if $(filter-out tensorflow,$(BACKEND)),-$(BACKEND)).json
+
 bench: data
 	mkdir -p $(BENCH_REPORTS)
-	$(PY) -m pytest bench --benchmark-only --benchmark-json $(BENCH_REPORTS)/full.json $(ARGS)
+	KERAS_BACKEND=$(BACKEND) $(PY) -m pytest bench --benchmark-only --benchmark-json $(BENCH_JSON) $(ARGS)
 
 # CI's short version: small workloads; fails only on a gross regression of a fast/keras ratio, never on times.
 bench-ci: data

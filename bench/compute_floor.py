@@ -20,9 +20,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.environment import import_tensorflow_quietly  # noqa: E402
+from studies.environment import import_backend_quietly  # noqa: E402
 
-import_tensorflow_quietly()  # the store's modules import TensorFlow
+import_backend_quietly()  # the store's modules import TensorFlow
 
 import pandas as pd  # noqa: E402
 

@@ -5,9 +5,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.environment import import_tensorflow_quietly  # noqa: E402
+from studies.environment import import_backend_quietly  # noqa: E402
 
-import_tensorflow_quietly()
+import_backend_quietly()
 
 import pytest  # noqa: E402
 

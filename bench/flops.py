@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-import tensorflow as tf
+import keras
+import numpy as np
 
 FEATURES = 784  # every study's images are 28x28, flattened
 
@@ -31,19 +32,29 @@ def training_flops(sizes: list[tuple[int, int]]) -> int:
     return 3 * forward_flops(sizes) - 2 * first_inputs * first_outputs
 
 
-compiled_matmul = tf.function(tf.matmul, jit_compile=True)
+def matmul_variants() -> list:
+    """The running Keras backend's float32 matmuls: TensorFlow's plain (oneDNN) and XLA-compiled ones, or
+    JAX's jit-compiled one."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return [jax.jit(jax.numpy.matmul)]
+    import tensorflow as tf
+
+    return [tf.matmul, tf.function(tf.matmul, jit_compile=True)]
 
 
-def _timed_matmul(left, right, compiled: bool) -> float:
-    multiply = compiled_matmul if compiled else tf.matmul
-    multiply(left, right).numpy()  # compile, and touch the memory, outside the timing
+def _timed_matmul(left, right, multiply) -> float:
+    keras.ops.convert_to_numpy(multiply(left, right))  # compile, and touch the memory, outside the timing
     started = time.perf_counter()
-    multiply(left, right).numpy()
+    keras.ops.convert_to_numpy(multiply(left, right))
     return time.perf_counter() - started
 
 
 def matmul_flops_per_second(size: int = 4096, repeats: int = 2) -> float:
-    """Best float32 FLOP/s of a size x size matmul, plain TensorFlow or XLA, over `repeats` tries each."""
-    left, right = tf.random.uniform((size, size)), tf.random.uniform((size, size))
-    best = min(_timed_matmul(left, right, compiled) for compiled in (False, True) for _ in range(repeats))
+    """Best float32 FLOP/s of a size x size matmul in the running backend, over `repeats` tries of each of
+    its matmuls."""
+    rng = np.random.default_rng(0)
+    left, right = (keras.ops.convert_to_tensor(rng.random((size, size), np.float32)) for _ in range(2))
+    best = min(_timed_matmul(left, right, multiply) for multiply in matmul_variants() for _ in range(repeats))
     return 2 * size ** 3 / best

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 
-import tensorflow as tf
+from studies.environment import versions
 
 from bench.flops import matmul_flops_per_second
 from bench.workloads import (article001_mlp, article002_tiny, fast_stepper, interleaved_rounds, keras_stepper,
@@ -82,4 +82,4 @@ def test_b3_mlp_flops_vs_matmul(benchmark, short):
     record(benchmark, 0.7, B3_FLOOR, median_ratio(achieved, matmul_rates), train_samples=samples,
            replicas=workload.replicas, training_flops_per_epoch=flops, fast_gflops=statistics.median(achieved) / 1e9,
            matmul_gflops=max(matmul_rates) / 1e9, matmul_gflops_rounds=[r / 1e9 for r in matmul_rates],
-           fast_gflops_rounds=[a / 1e9 for a in achieved], matmul_size=MATMUL_SIZE, tensorflow=tf.__version__)
+           fast_gflops_rounds=[a / 1e9 for a in achieved], matmul_size=MATMUL_SIZE, **versions())

@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from studies.config import ConfigError
 from studies.data import DataError
-from studies.environment import import_tensorflow_quietly
+from studies.environment import import_backend_quietly
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -63,7 +63,7 @@ def preflight(overrides: list[str]) -> None:
     try:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
             cfg = compose("config", overrides=kept)
-        import_tensorflow_quietly()  # only once the config composes: --help and typos stay fast
+        import_backend_quietly()  # only once the config composes: --help and typos stay fast
         from studies.plan import plan_study
 
         plan_study(OmegaConf.to_container(cfg, resolve=True))
@@ -76,7 +76,7 @@ def preflight(overrides: list[str]) -> None:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def run(cfg: DictConfig) -> float | None:
     """One study run (one job of a sweep); returns the study's OBJECTIVE for an optimising sweeper."""
-    import_tensorflow_quietly()
+    import_backend_quietly()
     from studies.harness import run_study
     from studies.store import TrialStore
     from studies.sweeps import objective

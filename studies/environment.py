@@ -12,14 +12,19 @@ SOURCE_PATHS = ("studies", "conf", "pyproject.toml", "Makefile")
 REPORT_LIBRARIES = ("pandas", "scipy", "matplotlib", "seaborn")
 
 
+BACKEND_LIBRARIES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib")}
+
+
 @functools.lru_cache(maxsize=1)
 def versions() -> dict:
+    """Python, Keras and its running backend's libraries (tensorflow, or jax and jaxlib), NumPy."""
     import keras
     import numpy
-    import tensorflow
 
-    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__,
-            "keras": keras.__version__, "keras_backend": keras.backend.backend(), "numpy": numpy.__version__}
+    backend = keras.backend.backend()
+    libraries = {name: importlib.metadata.version(name) for name in BACKEND_LIBRARIES.get(backend, ())}
+    return {"python": platform.python_version(), **libraries, "keras": keras.__version__, "keras_backend": backend,
+            "numpy": numpy.__version__}
 
 
 def report_versions() -> dict:
@@ -55,17 +60,35 @@ def cpu_model() -> str:
 
 @functools.lru_cache(maxsize=1)
 def device() -> str:
-    import tensorflow as tf
+    """The accelerator Keras's backend trains on ("GPU: name, ..."), else "CPU: model"."""
+    import keras
 
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        names = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
-        return "GPU: " + ", ".join(names)
-    return f"CPU: {cpu_model()}"
+    if keras.backend.backend() == "jax":
+        import jax
+
+        gpus = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    else:
+        import tensorflow as tf
+
+        gpus = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+                for gpu in tf.config.list_physical_devices("GPU")]
+    return "GPU: " + ", ".join(gpus) if gpus else f"CPU: {cpu_model()}"
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up lines (oneDNN, CUDA probing) kept off the terminal.
+def deterministic_ops() -> None:
+    """Seed s gives the same curves bit for bit: TensorFlow needs asking; XLA under JAX is so on CPU."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+        tf.get_logger().setLevel("ERROR")  # engine fast traces once per stack and batch shape: not a retracing bug
+
+
+def import_backend_quietly() -> None:
+    """Import Keras's backend (TensorFlow unless KERAS_BACKEND says otherwise) with its C++ start-up lines
+    (oneDNN, CUDA probing) kept off the terminal.
 
     TF 2.2x prints them through absl before TF_CPP_MIN_LOG_LEVEL applies; they are shown only if the
     import fails, or always with TF_CPP_MIN_LOG_LEVEL=0.
@@ -74,8 +97,8 @@ def import_tensorflow_quietly() -> None:
     import sys
     import tempfile
 
-    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") == "0":
-        import tensorflow  # noqa: F401
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") == "0" or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        import keras  # noqa: F401
         return
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:

@@ -1,8 +1,8 @@
 """engine=fast: a study's pending trials trained together, as replicas stacked along a leading axis.
 
 Trials share a stack when they share architecture, optimizer settings, loss, metrics, batch size and data
-sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate, early
-stopping and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own dropout
+sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate, learning
+rate, early stopping and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own dropout
 masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
 checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
 per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
@@ -18,14 +18,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from studies.config import ConfigError, TrialSpec, check_keys
 from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
 from studies.engines.replica import ReplicaModel
-from studies.engines.stack import Stack
-from studies.environment import device
+from studies.engines.stack import make_stack
+from studies.environment import deterministic_ops, device
 from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything
 from studies.engines.keras_fit import encode_targets, predicted_classes
@@ -59,8 +58,10 @@ def stack_key(trial: TrialSpec, splits) -> str:
     """What replicas of one stack must share; everything else may differ between them."""
     model = dataclasses.replace(trial.model, kernel_initializer=None, kernel_regularizer=None, output_initializer=None,
                                 output_regularizer=None, dropout_rate=trial.model.dropout_rate > 0)
+    optimizer = dataclasses.replace(trial.optimizer, params={k: v for k, v in trial.optimizer.params.items()
+                                                             if k != "learning_rate"})  # per replica
     train = trial.train
-    shared = (model, trial.optimizer, train.batch_size, train.steps_per_epoch, train.loss, train.metrics,
+    shared = (model, optimizer, train.batch_size, train.steps_per_epoch, train.loss, train.metrics,
               splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
     return json.dumps(shared, default=str, sort_keys=True)
 
@@ -85,7 +86,7 @@ class Pool:
     def __init__(self, xs: list, ys: list):
         x, self.offsets = _rows(xs)
         y, _ = _rows(ys)
-        self.x, self.y = tf.constant(x), tf.constant(y)
+        self.x, self.y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
         self.offsets = np.asarray(self.offsets)[:, None]
         self.samples = len(xs[0])
 
@@ -106,8 +107,7 @@ class FastEngine:
         if not isinstance(self.max_replicas, int) or self.max_replicas < 1:
             raise ConfigError(f"engine fast: max_replicas={self.max_replicas!r} must be an integer >= 1")
         self.artifacts_dir = Path(artifacts_dir)
-        tf.config.experimental.enable_op_determinism()
-        tf.get_logger().setLevel("ERROR")  # each stack traces its steps once per batch shape: not a retracing bug
+        deterministic_ops()
 
     def run(self, trials, splits_for, progress):
         stacks = {}
@@ -156,8 +156,11 @@ class StackRun:
         for trial, splits in members:
             seed_everything(trial.seed)  # the same initial weights engine=keras starts this trial from
             models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
-        self.stack = Stack(models, build_optimizer(self.trials[0].optimizer), spec.loss, list(spec.metrics),
-                           [t.seed for t in self.trials], self.train_pool.y.numpy()[:1], engine.jit_compile)
+        learning_rates = [float(keras.ops.convert_to_numpy(build_optimizer(t.optimizer).learning_rate))
+                          for t in self.trials]
+        self.stack = make_stack(models, build_optimizer(self.trials[0].optimizer), learning_rates, spec.loss,
+                                list(spec.metrics), [t.seed for t in self.trials],
+                                keras.ops.convert_to_numpy(self.train_pool.y[:1]), jit_compile=engine.jit_compile)
         self.replicas = [ReplicaModel(self.stack, index, model) for index, model in enumerate(models)]
         self.callbacks = [self._callbacks(trial, replica) for trial, replica in zip(self.trials, self.replicas)]
         self.curves = [{} for _ in self.trials]
@@ -204,12 +207,11 @@ class StackRun:
         loss_sum, metric_sums = 0.0, [0.0] * len(self.trials[0].train.metrics)
         for rows in segments:  # (replicas, steps, batch) of one batch size each
             loss, metric = self.stack.train_steps(self.train_pool.x, self.train_pool.y,
-                                                  tf.constant(self.train_pool.positions(rows)),
-                                                  tf.constant(first_step, tf.int64))
+                                                  self.train_pool.positions(rows), first_step)
             first_step += rows.shape[1]
             samples += rows.shape[1] * rows.shape[2]
-            loss_sum += loss.numpy()
-            metric_sums = [total + m.numpy() for total, m in zip(metric_sums, metric)]
+            loss_sum += loss
+            metric_sums = [total + m for total, m in zip(metric_sums, metric)]
         names = self.trials[0].train.metrics
         return [{"loss": float(loss_sum[r] / samples), **{n: float(m[r] / samples) for n, m in zip(names, metric_sums)}}
                 for r in range(len(self.trials))]
@@ -222,13 +224,13 @@ class StackRun:
         loss_sum, metric_sums, predictions = 0.0, 0.0, []
         for start in range(0, pool.samples, chunk):
             rows = np.arange(start, min(start + chunk, pool.samples))[None, :].repeat(len(self.trials), axis=0)
-            loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, tf.constant(pool.positions(rows)))
-            loss_sum += loss.numpy()
+            loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, pool.positions(rows))
+            loss_sum += loss
             if metrics:
-                metric_sums = metric_sums + np.stack([m.numpy() for m in metrics])
+                metric_sums = metric_sums + np.stack(metrics)
             if keep_predictions:
-                predictions.append(prediction.numpy())
-        loss = loss_sum / pool.samples + self.stack.penalties().numpy()
+                predictions.append(prediction)
+        loss = loss_sum / pool.samples + self.stack.current_penalties()
         names = self.trials[0].train.metrics
         metrics = {n: metric_sums[i] / pool.samples for i, n in enumerate(names)}
         return loss, metrics, np.concatenate(predictions, axis=1) if keep_predictions else None

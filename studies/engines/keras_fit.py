@@ -1,7 +1,7 @@
 """engine=keras: each trial is one `model.fit` with real Keras callbacks (the reference engine).
 
-The batch order comes from `studies.seeding`, fed through tf.data with `shuffle` off, so arms of one
-seed see the same batches; `steps_per_epoch` keeps Keras reading one iterator across epochs. With
+The batch order comes from `studies.seeding`, fed through tf.data (a NumPy generator on other Keras
+backends) with `shuffle` off, so arms of one seed see the same batches; `steps_per_epoch` keeps Keras reading one iterator across epochs. With
 train.steps_per_epoch set (the book's per-iteration curves) an "epoch" is that many batches of the same
 stream of passes over the data.
 """
@@ -14,12 +14,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from studies.config import TrialSpec, check_keys
 from studies.splits import Splits
 from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
-from studies.environment import device
+from studies.environment import deterministic_ops, device
 from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything, training_order
 
@@ -43,8 +42,13 @@ def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
     return np.argmax(probabilities, axis=1)
 
 
-def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int) -> tf.data.Dataset:
+def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int):
     """All epochs' batches in `order` ((epochs, samples) indices), last partial batch of each kept."""
+    if keras.backend.backend() != "tensorflow":
+        return ((x[epoch[start:start + batch_size]], y[epoch[start:start + batch_size]])
+                for epoch in order for start in range(0, len(epoch), batch_size))
+    import tensorflow as tf
+
     x, y = tf.constant(x), tf.constant(y)
     epochs = tf.data.Dataset.from_tensor_slices(order)
     indices = epochs.flat_map(lambda epoch: tf.data.Dataset.from_tensor_slices(epoch).batch(batch_size))
@@ -68,7 +72,7 @@ class KerasFitEngine:
         self.evaluation_batch_size = settings.get("evaluation_batch_size", 1024)
         self.jit_compile = settings.get("jit_compile", "auto")
         self.artifacts_dir = Path(artifacts_dir)
-        tf.config.experimental.enable_op_determinism()  # seed s gives the same curves bit for bit on CPU
+        deterministic_ops()
 
     def run(self, trials, splits_for, progress):
         for trial in trials:

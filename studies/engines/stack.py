@@ -3,15 +3,25 @@
 Each replica is first built by `studies.model.build_model` under its own seed, so it starts from exactly
 the weights engine=keras would give it (each kernel drawn by its own `(in, out)`-shaped initializer
 call); then the weights are stacked. The forward pass uses the Keras layers' own activations, dropout
-rates and BatchNormalization arithmetic (`keras.ops.moments`, `keras.ops.batch_normalization`, the same
+rates and BatchNormalization arithmetic (`keras.ops.moments`, Keras's batch-normalization formula, the same
 moving-average update); losses, metrics, regularizers and the optimizer are Keras's. The training loss is
 the sum of the replicas' losses, so each replica's gradient is its own.
+
+Every stacked weight is 3-D, (replicas, rows, columns), a bias or batch-norm vector as (replicas, 1, n):
+then a per-replica learning rate, shaped (replicas, 1, 1), broadcasts onto every variable in the Keras
+optimizer's own update, which is how replicas with different learning rates share one optimizer.
+
+This class holds what both backends share: the stacked initial values, the layer plan and the forward
+pass, losses, metrics and penalties, written with `keras.ops` on explicit weight values. Keeping and
+updating the weights, and compiling the epoch loop, is the backend's: `stack_tensorflow.TensorFlowStack`
+(tf.function + XLA, tf.Variables) and `stack_jax.JaxStack` (jax.jit, the optimizer's stateless_apply);
+`make_stack` picks the one of the running Keras backend.
 """
 from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 from keras.src.trainers.compile_utils import get_metric  # how compile() resolves "accuracy" for a loss
 
 from studies.config import ConfigError
@@ -19,6 +29,10 @@ from studies.config import ConfigError
 SUPPORTED_LAYERS = (keras.layers.InputLayer, keras.layers.Dense, keras.layers.BatchNormalization,
                     keras.layers.Activation, keras.layers.Dropout)
 COUPLING_OPTIMIZER_SETTINGS = ("clipnorm", "global_clipnorm")  # norms over a whole stacked variable
+# Optimizers whose update is elementwise (so per replica on stacked variables). Lamb, Adafactor and Muon
+# take norms or factorizations over a whole variable, which would mix the replicas.
+ELEMENTWISE_OPTIMIZERS = ("SGD", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Ftrl",
+                          "Lion", "Keras2Adagrad", "Keras2Nadam")
 
 
 def resolve_metric(name: str, y_true, y_pred) -> keras.metrics.MeanMetricWrapper:
@@ -30,33 +44,44 @@ def resolve_metric(name: str, y_true, y_pred) -> keras.metrics.MeanMetricWrapper
 
 
 def check_optimizer(optimizer: keras.optimizers.Optimizer) -> None:
+    name = type(optimizer).__name__
+    if name not in ELEMENTWISE_OPTIMIZERS:
+        raise ConfigError(f"engine fast: optimizer {name} updates each variable as a whole, which would mix the "
+                          f"replicas; engine fast supports {', '.join(ELEMENTWISE_OPTIMIZERS)} (or use engine=keras)")
     for setting in COUPLING_OPTIMIZER_SETTINGS:
         if getattr(optimizer, setting, None) is not None:
             raise ConfigError(f"engine fast: optimizer {setting}={getattr(optimizer, setting)} would clip the norm "
                               "of all replicas together; use clipvalue, or engine=keras")
 
 
-class Stack:
-    """Stacked weights of `models` (identical architectures), trained with one Keras optimizer."""
+def stacked_shape(shape: tuple) -> tuple:
+    """One replica's slice of a stacked weight: kernels as they are, vectors as (1, n)."""
+    return tuple(shape) if len(shape) == 2 else (1, *shape)
 
-    def __init__(self, models: list, optimizer, loss: str, metrics: list, seeds: list, y_example, jit_compile=True):
+
+class Stack:
+    """Stacked weights of `models` (identical architectures), trained with one Keras optimizer; the
+    replicas' `learning_rates` may differ (the optimizer's other settings are shared)."""
+
+    def __init__(self, models: list, optimizer, learning_rates: list, loss: str, metrics: list, seeds: list,
+                 y_example, jit_compile=True):
         check_optimizer(optimizer)
         reference = models[0]
-        self.replicas = len(models)
-        self.weights = [tf.Variable(np.stack([m.weights[i].numpy() for m in models]), trainable=w.trainable)
-                        for i, w in enumerate(reference.weights)]
-        self.trainable = [w for w in self.weights if w.trainable]
-        self.regularizers = [[m.weights[i].regularizer for m in models] for i in range(len(self.weights))]
+        self.replicas, self.seeds, self.jit_compile = len(models), seeds, jit_compile
+        self.shapes = [tuple(w.shape) for w in reference.weights]
+        self.initial = [np.stack([np.reshape(keras.ops.convert_to_numpy(m.weights[i].value), stacked_shape(w.shape))
+                                  for m in models]) for i, w in enumerate(reference.weights)]
+        self.trainable_positions = [i for i, w in enumerate(reference.weights) if w.trainable]
+        self.regularizers = [[m.weights[i].regularizer for m in models] for i in range(len(self.initial))]
         index = {id(w): i for i, w in enumerate(reference.weights)}
         self.layers = [self._layer([m.layers[k] for m in models], index) for k in range(len(reference.layers))]
-        self.seeds = tf.constant(seeds, tf.int64)
         self.loss = keras.losses.get(loss)
         example_prediction = np.zeros((1, reference.output_shape[-1]), np.float32)
         self.metric_objects = [resolve_metric(name, y_example[:1], example_prediction) for name in metrics]
         self.optimizer = optimizer
-        optimizer.build(self.trainable)
-        self.train_steps = tf.function(self._train_steps, jit_compile=jit_compile)
-        self.evaluate_chunk = tf.function(self._evaluate_chunk, jit_compile=jit_compile)
+        if len(set(learning_rates)) > 1:
+            per_replica = np.reshape(learning_rates, (-1, 1, 1)).astype(np.float32)
+            optimizer.learning_rate = lambda: per_replica  # Keras calls a callable learning rate each step
 
     def _layer(self, layers: list, index: dict):
         layer = layers[0]
@@ -73,99 +98,91 @@ class Stack:
         if isinstance(layer, keras.layers.Activation):
             return self._activation, layer.activation
         if isinstance(layer, keras.layers.Dropout):
-            rates = tf.constant([[[m.rate]] for m in layers], tf.float32)  # (replicas, 1, 1)
-            return self._dropout, (rates, id(layer))
+            rates = np.array([[[m.rate]] for m in layers], np.float32)  # (replicas, 1, 1)
+            return self._dropout, rates
         return None, None  # the input layer
 
-    # The forward pass: x is (replicas, samples, features).
-    def forward(self, x, training: bool, step):
+    # The forward pass: x is (replicas, samples, features); `values` holds every stacked weight.
+    def forward(self, values: list, x, training: bool, step):
+        """The predictions, and the batch-norm moving averages updated by this batch ({position: value})."""
+        moving = {}
         for number, (apply, settings) in enumerate(self.layers):
             if apply is not None:
-                x = apply(x, settings, training, (step, number))
-        return x
+                x = apply(values, x, settings, training, (step, number), moving)
+        return x, moving
 
-    def _dense(self, x, settings, training, where):
+    def _dense(self, values, x, settings, training, where, moving):
         (kernel, bias), activation = settings
-        return activation(tf.matmul(x, self.weights[kernel]) + self.weights[bias][:, None, :])
+        return activation(ops.matmul(x, values[kernel]) + values[bias])
 
-    def _batch_norm(self, x, settings, training, where):
+    def _batch_norm(self, values, x, settings, training, where, moving):
         (gamma, beta, moving_mean, moving_variance), momentum, epsilon = settings
         if training:
-            mean, variance = keras.ops.moments(x, axes=[1], keepdims=True)
+            mean, variance = ops.moments(x, axes=[1], keepdims=True)
             for position, batch in ((moving_mean, mean), (moving_variance, variance)):
-                moving = self.weights[position]
-                moving.assign(moving * momentum + batch[:, 0, :] * (1.0 - momentum))
+                moving[position] = values[position] * momentum + batch * (1.0 - momentum)
         else:
-            mean, variance = self.weights[moving_mean][:, None, :], self.weights[moving_variance][:, None, :]
-        return keras.ops.batch_normalization(x, mean, variance, axis=-1, offset=self.weights[beta][:, None, :],
-                                             scale=self.weights[gamma][:, None, :], epsilon=epsilon)
+            mean, variance = values[moving_mean], values[moving_variance]
+        # keras.ops.batch_normalization's formula (as tf.nn and Keras's jax backend write it), spelled out
+        # because that op takes 1-D statistics and these are per replica.
+        inverse = ops.rsqrt(variance + epsilon) * values[gamma]
+        return x * inverse + (values[beta] - mean * inverse)
 
-    def _activation(self, x, activation, training, where):
+    def _activation(self, values, x, activation, training, where, moving):
         return activation(x)
 
-    def _dropout(self, x, settings, training, where):
+    def _dropout(self, values, x, rates, training, where, moving):
         if not training:
             return x
-        rates, _ = settings
         step, layer_number = where
         # One stateless stream per replica, keyed by (replica seed, step, layer): a replica draws the same
         # masks whatever else is in its stack.
-        shape = tf.shape(x)[1:]
-        uniform = tf.stack([tf.random.stateless_uniform(shape, seed=tf.stack([self.seeds[r], step * 64 + layer_number]))
-                            for r in range(self.replicas)])
-        return tf.where(uniform >= rates, x / (1.0 - rates), tf.zeros_like(x))
+        uniform = self.replica_uniform(ops.shape(x)[1:], step * 64 + layer_number)
+        return ops.where(uniform >= rates, x / (1.0 - rates), ops.zeros_like(x))
 
-    def penalties(self):
+    def replica_uniform(self, shape, stream):
+        """(replicas, *shape) uniform [0, 1) draws, replica r's from the stateless stream (seed r, stream)."""
+        raise NotImplementedError
+
+    def penalties(self, values: list):
         """(replicas,) regularization loss of each replica, from its own Keras regularizers."""
-        total = tf.zeros([self.replicas])
-        for weight, regularizers in zip(self.weights, self.regularizers):
+        total = ops.zeros([self.replicas])
+        for weight, shape, regularizers in zip(values, self.shapes, self.regularizers):
             if any(regularizers):
-                total += tf.stack([r(weight[i]) if r else tf.constant(0.0) for i, r in enumerate(regularizers)])
+                total += ops.stack([r(ops.reshape(weight[i], shape)) if r else ops.convert_to_tensor(0.0)
+                                    for i, r in enumerate(regularizers)])
         return total
 
-    def _sums(self, y, prediction):
+    def training_losses(self, values: list, x, y, step):
+        """Per replica, its batch loss with regularization; the predictions; the moving averages."""
+        prediction, moving = self.forward(values, x, True, step)
+        return ops.mean(self.loss(y, prediction), axis=1) + self.penalties(values), prediction, moving
+
+    def sums(self, y, prediction):
         """Per replica: summed per-sample loss, and summed per-sample value of each metric."""
-        return (tf.reduce_sum(self.loss(y, prediction), axis=1),
+        return (ops.sum(self.loss(y, prediction), axis=1),
                 [self._sample_sums(m._fn(y, prediction, **m._fn_kwargs)) for m in self.metric_objects])
 
     def _sample_sums(self, values):
         """Per replica, the sum over samples of each sample's mean value (some metrics keep a last axis)."""
-        values = tf.reshape(tf.cast(values, tf.float32), [self.replicas, tf.shape(values)[1], -1])
-        return tf.reduce_sum(tf.reduce_mean(values, axis=2), axis=1)
+        values = ops.reshape(ops.cast(values, "float32"), (self.replicas, ops.shape(values)[1], -1))
+        return ops.sum(ops.mean(values, axis=2), axis=1)
 
-    def _train_steps(self, x_pool, y_pool, positions, first_step):
-        """Train on batches positions[:, s] ((replicas, batch) rows of the pools) for every s; return per
-        replica the batch-size-weighted sums of batch loss (with regularization) and metric values, as
-        Keras's epoch logs accumulate them."""
-        batch = tf.cast(tf.shape(positions)[2], tf.float32)  # positions: (replicas, steps, batch)
-        loss_sum = tf.zeros([self.replicas])
-        metric_sums = [tf.zeros([self.replicas]) for _ in self.metric_objects]
-        for s in tf.range(tf.shape(positions)[1]):
-            x, y = tf.gather(x_pool, positions[:, s]), tf.gather(y_pool, positions[:, s])
-            with tf.GradientTape() as tape:
-                prediction = self.forward(x, True, first_step + tf.cast(s, tf.int64))
-                losses = tf.reduce_mean(self.loss(y, prediction), axis=1) + self.penalties()
-                total = tf.reduce_sum(losses)
-            self.optimizer.apply(tape.gradient(total, self.trainable), self.trainable)
-            _, sums = self._sums(y, prediction)
-            loss_sum += losses * batch
-            metric_sums = [m + v for m, v in zip(metric_sums, sums)]
-        return loss_sum, metric_sums
-
-    def _evaluate_chunk(self, x_pool, y_pool, positions):
+    def evaluation(self, values: list, x_pool, y_pool, positions):
         """Inference on rows positions ((replicas, n)): summed loss and metrics per replica, predictions."""
-        x, y = tf.gather(x_pool, positions), tf.gather(y_pool, positions)
-        prediction = self.forward(x, False, tf.constant(0, tf.int64))
-        loss_sum, metric_sums = self._sums(y, prediction)
+        x, y = ops.take(x_pool, positions, axis=0), ops.take(y_pool, positions, axis=0)
+        prediction, _ = self.forward(values, x, False, 0)
+        loss_sum, metric_sums = self.sums(y, prediction)
         return loss_sum, metric_sums, prediction
 
-    def replica_weights(self, replica: int) -> list:
-        return [w[replica].numpy() for w in self.weights]
 
-    def all_weights(self) -> list:
-        """Host copies of every stacked weight, (replicas, ...) each."""
-        return [w.numpy() for w in self.weights]
-
-    def set_replica_weights(self, replica: int, values: list) -> None:
-        for weight, value in zip(self.weights, values):
-            weight[replica].assign(value)
+def make_stack(*arguments, **settings) -> Stack:
+    """The Stack of the running Keras backend (tensorflow or jax)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from studies.engines.stack_tensorflow import TensorFlowStack
+        return TensorFlowStack(*arguments, **settings)
+    if backend == "jax":
+        from studies.engines.stack_jax import JaxStack
+        return JaxStack(*arguments, **settings)
+    raise ConfigError(f"engine fast: Keras backend {backend!r} is not supported; use KERAS_BACKEND=tensorflow or jax")

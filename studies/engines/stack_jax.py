@@ -1,0 +1,75 @@
+"""A `Stack` on JAX: weights and optimizer state as arrays, a whole epoch's steps in one jax.jit'd
+fori_loop; gradients by jax.grad and updates by the Keras optimizer's own `stateless_apply`."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+
+from studies.engines.stack import Stack
+
+
+class JaxStack(Stack):
+    def __init__(self, *arguments, **settings):
+        super().__init__(*arguments, **settings)
+        self.values = [jnp.asarray(value) for value in self.initial]
+        self.optimizer.build([keras.Variable(self.initial[position]) for position in self.trainable_positions])
+        self.optimizer_values = [v.value for v in self.optimizer.variables]
+        jit = jax.jit if self.jit_compile else (lambda function, **_: function)
+        self.compiled_steps = jit(self._train_steps, donate_argnums=(0, 1))
+        self.compiled_evaluation = jit(self.evaluation)
+
+    def replica_uniform(self, shape, stream):
+        draw = lambda seed: jax.random.uniform(jax.random.fold_in(jax.random.PRNGKey(seed), stream), shape)  # noqa: E731
+        return jax.vmap(draw)(jnp.asarray(self.seeds, jnp.uint32))
+
+    def train_steps(self, x_pool, y_pool, positions: np.ndarray, first_step: int):
+        self.values, self.optimizer_values, loss, metrics = self.compiled_steps(
+            self.values, self.optimizer_values, x_pool, y_pool, jnp.asarray(positions), first_step)
+        return np.asarray(loss), [np.asarray(m) for m in metrics]
+
+    def _train_steps(self, values, optimizer_values, x_pool, y_pool, positions, first_step):
+        """As TensorFlowStack.train_steps, with the state passed in and out."""
+        batch = positions.shape[2]  # positions: (replicas, steps, batch)
+
+        def step(s, carry):
+            values, optimizer_values, loss_sum, metric_sums = carry
+            x, y = jnp.take(x_pool, positions[:, s], axis=0), jnp.take(y_pool, positions[:, s], axis=0)
+
+            def total(trainable):
+                losses, prediction, moving = self.training_losses(self._merge(values, trainable), x, y, first_step + s)
+                return jnp.sum(losses), (losses, prediction, moving)
+
+            trainable = [values[p] for p in self.trainable_positions]
+            gradients, (losses, prediction, moving) = jax.grad(total, has_aux=True)(trainable)
+            trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, gradients, trainable)
+            values = self._merge(values, trainable)
+            values = [moving.get(position, value) for position, value in enumerate(values)]
+            _, sums = self.sums(y, prediction)
+            return values, optimizer_values, loss_sum + losses * batch, [m + v for m, v in zip(metric_sums, sums)]
+
+        zeros = jnp.zeros([self.replicas])
+        start = (values, optimizer_values, zeros, [zeros for _ in self.metric_objects])
+        values, optimizer_values, loss_sum, metric_sums = jax.lax.fori_loop(0, positions.shape[1], step, start)
+        return values, optimizer_values, loss_sum, metric_sums
+
+    def _merge(self, values: list, trainable: list) -> list:
+        merged = list(values)
+        for position, value in zip(self.trainable_positions, trainable):
+            merged[position] = value
+        return merged
+
+    def evaluate_chunk(self, x_pool, y_pool, positions: np.ndarray):
+        loss, metrics, prediction = self.compiled_evaluation(self.values, x_pool, y_pool, jnp.asarray(positions))
+        return np.asarray(loss), [np.asarray(m) for m in metrics], np.asarray(prediction)
+
+    def current_penalties(self) -> np.ndarray:
+        return np.asarray(self.penalties(self.values))
+
+    def replica_weights(self, replica: int) -> list:
+        """One replica's weights, shaped as its Keras model's."""
+        return [np.reshape(np.asarray(w[replica]), shape) for w, shape in zip(self.values, self.shapes)]
+
+    def set_replica_weights(self, replica: int, values: list) -> None:
+        self.values = [w.at[replica].set(np.reshape(value, w.shape[1:])) for w, value in zip(self.values, values)]

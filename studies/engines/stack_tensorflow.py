@@ -1,0 +1,62 @@
+"""A `Stack` on TensorFlow: tf.Variables, a whole epoch's steps in one XLA-compiled tf.function."""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from studies.engines.stack import Stack
+
+
+class TensorFlowStack(Stack):
+    def __init__(self, *arguments, **settings):
+        super().__init__(*arguments, **settings)
+        self.weights = [tf.Variable(value, trainable=position in self.trainable_positions)
+                        for position, value in enumerate(self.initial)]
+        self.trainable = [self.weights[position] for position in self.trainable_positions]
+        self.seed_tensor = tf.constant(self.seeds, tf.int64)
+        self.optimizer.build(self.trainable)
+        self.compiled_steps = tf.function(self._train_steps, jit_compile=self.jit_compile)
+        self.compiled_evaluation = tf.function(self.evaluation, jit_compile=self.jit_compile)
+
+    def replica_uniform(self, shape, stream):
+        return tf.stack([tf.random.stateless_uniform(shape, seed=tf.stack([self.seed_tensor[r], stream]))
+                         for r in range(self.replicas)])
+
+    def train_steps(self, x_pool, y_pool, positions: np.ndarray, first_step: int):
+        """Train on batches positions[:, s] ((replicas, batch) rows of the pools) for every s; return per
+        replica the batch-size-weighted sums of batch loss (with regularization) and metric values, as
+        Keras's epoch logs accumulate them."""
+        loss, metrics = self.compiled_steps(x_pool, y_pool, tf.constant(positions), tf.constant(first_step, tf.int64))
+        return loss.numpy(), [m.numpy() for m in metrics]
+
+    def _train_steps(self, x_pool, y_pool, positions, first_step):
+        batch = tf.cast(tf.shape(positions)[2], tf.float32)  # positions: (replicas, steps, batch)
+        loss_sum = tf.zeros([self.replicas])
+        metric_sums = [tf.zeros([self.replicas]) for _ in self.metric_objects]
+        for s in tf.range(tf.shape(positions)[1]):
+            x, y = tf.gather(x_pool, positions[:, s]), tf.gather(y_pool, positions[:, s])
+            with tf.GradientTape() as tape:
+                losses, prediction, moving = self.training_losses(self.weights, x, y, first_step + tf.cast(s, tf.int64))
+                total = tf.reduce_sum(losses)
+            for position, value in moving.items():
+                self.weights[position].assign(value)
+            self.optimizer.apply(tape.gradient(total, self.trainable), self.trainable)
+            _, sums = self.sums(y, prediction)
+            loss_sum += losses * batch
+            metric_sums = [m + v for m, v in zip(metric_sums, sums)]
+        return loss_sum, metric_sums
+
+    def evaluate_chunk(self, x_pool, y_pool, positions: np.ndarray):
+        loss, metrics, prediction = self.compiled_evaluation(self.weights, x_pool, y_pool, tf.constant(positions))
+        return loss.numpy(), [m.numpy() for m in metrics], prediction.numpy()
+
+    def current_penalties(self) -> np.ndarray:
+        return self.penalties(self.weights).numpy()
+
+    def replica_weights(self, replica: int) -> list:
+        """One replica's weights, shaped as its Keras model's."""
+        return [np.reshape(w[replica].numpy(), shape) for w, shape in zip(self.weights, self.shapes)]
+
+    def set_replica_weights(self, replica: int, values: list) -> None:
+        for weight, value in zip(self.weights, values):
+            weight[replica].assign(np.reshape(value, weight.shape[1:]))
