@@ -104,6 +104,7 @@ class TrialSpec:
     optimizer: OptimizerSpec
     train: TrainSpec
     data_checksum: str = ""  # the loaded dataset's checksum: other data means another trial
+    backend: str = "tensorflow"  # Keras's backend: another one draws other initial weights, so another trial
 
     def identity(self) -> dict:
         """What determines the trial's results; its hash is the trial's content hash.

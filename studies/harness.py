@@ -125,7 +125,7 @@ def run_study(cfg: dict, stream=None) -> RunOutcome:
     pending = [t for t in trials if t.trial_id not in stored]
     print(f"{plan.study}/{plan.variant} [{plan.profile}]: {len(trials)} trials ({len(plan.arms)} arms x "
           f"{cfg['n_seeds']} seeds); {len(trials) - len(pending)} already stored, skipped; "
-          f"{len(pending)} to train with engine={plan.engine}", file=stream, flush=True)
+          f"{len(pending)} to train with engine={plan.engine} on {trials[0].backend}", file=stream, flush=True)
     if pending:
         swept = sweep_settings(cfg, plan)
         _train(cfg, pending, datasets, store, swept, ConsoleProgress(len(pending), stream=stream))

@@ -13,6 +13,8 @@ import itertools
 from dataclasses import dataclass, replace
 from types import ModuleType
 
+import keras
+
 from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
                             TrialSpec, build_spec, check_keys, require_choice, require_int, require_optional_int,
                             validate_dataset, validate_model, validate_train)
@@ -147,7 +149,7 @@ def plan_study(cfg: dict) -> Plan:
         train = _train(settings["train"], profile, dataset, f"{where} train")
         labels[arm] = (patch or {}).get("label", arm)
         trials += [TrialSpec(study["name"], cfg["variant"], arm, labels[arm], seed, cfg["engine"]["name"],
-                             profile["name"], dataset, model, optimizer, train)
+                             profile["name"], dataset, model, optimizer, train, backend=keras.backend.backend())
                    for seed in range(cfg["first_seed"], cfg["first_seed"] + cfg["n_seeds"])]
     contract = load_contract(study["name"], named, cfg["variant"])
     return Plan(study["name"], cfg["variant"], study.get("default_variant", "original"), profile["name"],

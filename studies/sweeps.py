@@ -76,10 +76,13 @@ def sweep_settings(cfg: dict, plan: Plan) -> dict:
 
 
 def swept_trial_ids(plan: Plan, stored: pd.DataFrame) -> list[str]:
-    """Stored trials of the plan's arms and seeds (same variant, profile, engine) run with swept settings."""
+    """Stored trials of the plan's arms and seeds (same variant, profile, engine, backend) run with swept
+    settings."""
     seeds = {trial.seed for trial in plan.trials}
+    backend = stored["versions_json"].map(lambda text: json.loads(text).get("keras_backend"))
     same = ((stored["variant"] == plan.variant) & (stored["profile"] == plan.profile)
-            & (stored["engine"] == plan.engine) & stored["arm"].isin(plan.arms) & stored["seed"].isin(seeds))
+            & (stored["engine"] == plan.engine) & (backend == plan.trials[0].backend)
+            & stored["arm"].isin(plan.arms) & stored["seed"].isin(seeds))
     return stored.loc[same & (_swept(stored).map(len) > 0), "trial_id"].tolist()
 
 

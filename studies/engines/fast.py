@@ -89,10 +89,18 @@ class Pool:
         self.x, self.y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
         self.offsets = np.asarray(self.offsets)[:, None]
         self.samples = len(xs[0])
+        self.shared = len(set(self.offsets[:, 0])) == 1  # every replica's samples are the same rows
 
     def positions(self, rows: np.ndarray) -> np.ndarray:
         """Replica-relative rows (replicas, ...) -> pool rows."""
         return (rows + self.offsets.reshape((-1,) + (1,) * (rows.ndim - 1))).astype(np.int32)
+
+    def evaluation_positions(self, start: int, stop: int) -> np.ndarray:
+        """Pool rows of samples start..stop of every replica: (n,) when shared, else (replicas, n)."""
+        rows = np.arange(start, stop)
+        if self.shared:
+            return (rows + self.offsets[0, 0]).astype(np.int32)
+        return self.positions(rows[None, :].repeat(len(self.offsets), axis=0))
 
 
 class FastEngine:
@@ -219,12 +227,12 @@ class StackRun:
     def _evaluate(self, pool: Pool, keep_predictions: bool = False):
         """Inference over all of a pool's samples, in chunks of bounded size: per replica mean loss (with
         regularization, as evaluate() reports it), metric means, and the predictions if asked for."""
-        features = max(pool.x.shape[1], *(max(t.model.hidden_units) for t in self.trials))  # widest activation
+        features = max(pool.x.shape[1], *(max(t.model.hidden_units, default=0) for t in self.trials))  # widest
         chunk = max(1, self.engine.evaluation_bytes // (4 * features * len(self.trials)))
         loss_sum, metric_sums, predictions = 0.0, 0.0, []
         for start in range(0, pool.samples, chunk):
-            rows = np.arange(start, min(start + chunk, pool.samples))[None, :].repeat(len(self.trials), axis=0)
-            loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, pool.positions(rows))
+            positions = pool.evaluation_positions(start, min(start + chunk, pool.samples))
+            loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, positions)
             loss_sum += loss
             if metrics:
                 metric_sums = metric_sums + np.stack(metrics)

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from studies.engines.stack import Stack
+from studies.engines.stack import Stack, to_keras, to_stacked
 
 
 class JaxStack(Stack):
@@ -69,7 +69,7 @@ class JaxStack(Stack):
 
     def replica_weights(self, replica: int) -> list:
         """One replica's weights, shaped as its Keras model's."""
-        return [np.reshape(np.asarray(w[replica]), shape) for w, shape in zip(self.values, self.shapes)]
+        return [np.asarray(to_keras(w[replica], shape)) for w, shape in zip(self.values, self.shapes)]
 
     def set_replica_weights(self, replica: int, values: list) -> None:
-        self.values = [w.at[replica].set(np.reshape(value, w.shape[1:])) for w, value in zip(self.values, values)]
+        self.values = [w.at[replica].set(to_stacked(np.asarray(value))) for w, value in zip(self.values, values)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from studies.engines.stack import Stack
+from studies.engines.stack import Stack, to_keras, to_stacked
 
 
 class TensorFlowStack(Stack):
@@ -55,8 +55,8 @@ class TensorFlowStack(Stack):
 
     def replica_weights(self, replica: int) -> list:
         """One replica's weights, shaped as its Keras model's."""
-        return [np.reshape(w[replica].numpy(), shape) for w, shape in zip(self.weights, self.shapes)]
+        return [np.asarray(to_keras(w[replica].numpy(), shape)) for w, shape in zip(self.weights, self.shapes)]
 
     def set_replica_weights(self, replica: int, values: list) -> None:
         for weight, value in zip(self.weights, values):
-            weight[replica].assign(np.reshape(value, weight.shape[1:]))
+            weight[replica].assign(to_stacked(np.asarray(value)))
