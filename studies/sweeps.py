@@ -177,7 +177,8 @@ def sweep_figure(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values:
             if len(positive) == len(data) and positive.max() >= 100 * positive.min():
                 axis.set_xscale("log")
             axis.set(xlabel=key, ylabel=column, title=f"{column} vs {_short(key)}")
-            axis.legend(title=None, fontsize=8)
+            if axis.get_legend_handles_labels()[0]:  # a panel with no finite value has no lines
+                axis.legend(title=None, fontsize=8)
     fig.suptitle(f"{plan.study}: swept settings\n{context_line(plan, trials[trials['status'] == 'ok'])} "
                  "(mean, 95% CI across seeds)", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
