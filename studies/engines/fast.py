@@ -2,8 +2,8 @@
 
 Trials share a stack when they share architecture, optimizer settings, loss, metrics, batch size and data
 sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate, learning
-rate, early stopping and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own dropout
-masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
+rate, early stopping and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own
+dropout masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
 checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
 per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
 at its stop; the stack trains until every replica has stopped.

@@ -158,6 +158,10 @@ class Stack:
         """(replicas, *shape) uniform [0, 1) draws, replica r's from the stateless stream (seed r, stream)."""
         raise NotImplementedError
 
+    def current_values(self) -> list:
+        """Every stacked weight as the backend holds it now (variables or arrays)."""
+        raise NotImplementedError
+
     def penalties(self, values: list):
         """(replicas,) regularization loss of each replica, from its own Keras regularizers."""
         total = ops.zeros([self.replicas])
@@ -191,6 +195,20 @@ class Stack:
         prediction, _ = self.forward(values, x, False, 0)
         loss_sum, metric_sums = self.sums(y, prediction)
         return loss_sum, metric_sums, prediction
+
+    def evaluate_chunk(self, x_pool, y_pool, positions: np.ndarray):
+        """`evaluation` compiled, on the current weights; host arrays out."""
+        loss, metrics, prediction = self.compiled_evaluation(self.current_values(), x_pool, y_pool,
+                                                             ops.convert_to_tensor(positions))
+        return ops.convert_to_numpy(loss), [ops.convert_to_numpy(m) for m in metrics], ops.convert_to_numpy(prediction)
+
+    def current_penalties(self) -> np.ndarray:
+        return ops.convert_to_numpy(self.penalties(self.current_values()))
+
+    def replica_weights(self, replica: int) -> list:
+        """One replica's weights, shaped as its Keras model's."""
+        return [ops.convert_to_numpy(to_keras(weight[replica], shape))
+                for weight, shape in zip(self.current_values(), self.shapes)]
 
 
 def make_stack(*arguments, **settings) -> Stack:

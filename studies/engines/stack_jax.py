@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from studies.engines.stack import Stack, to_keras, to_stacked
+from studies.engines.stack import Stack, to_stacked
 
 
 class JaxStack(Stack):
@@ -60,16 +60,8 @@ class JaxStack(Stack):
             merged[position] = value
         return merged
 
-    def evaluate_chunk(self, x_pool, y_pool, positions: np.ndarray):
-        loss, metrics, prediction = self.compiled_evaluation(self.values, x_pool, y_pool, jnp.asarray(positions))
-        return np.asarray(loss), [np.asarray(m) for m in metrics], np.asarray(prediction)
-
-    def current_penalties(self) -> np.ndarray:
-        return np.asarray(self.penalties(self.values))
-
-    def replica_weights(self, replica: int) -> list:
-        """One replica's weights, shaped as its Keras model's."""
-        return [np.asarray(to_keras(w[replica], shape)) for w, shape in zip(self.values, self.shapes)]
+    def current_values(self) -> list:
+        return self.values
 
     def set_replica_weights(self, replica: int, values: list) -> None:
         self.values = [w.at[replica].set(to_stacked(np.asarray(value))) for w, value in zip(self.values, values)]

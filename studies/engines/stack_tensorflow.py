@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from studies.engines.stack import Stack, to_keras, to_stacked
+from studies.engines.stack import Stack, to_stacked
 
 
 class TensorFlowStack(Stack):
@@ -46,16 +46,8 @@ class TensorFlowStack(Stack):
             metric_sums = [m + v for m, v in zip(metric_sums, sums)]
         return loss_sum, metric_sums
 
-    def evaluate_chunk(self, x_pool, y_pool, positions: np.ndarray):
-        loss, metrics, prediction = self.compiled_evaluation(self.weights, x_pool, y_pool, tf.constant(positions))
-        return loss.numpy(), [m.numpy() for m in metrics], prediction.numpy()
-
-    def current_penalties(self) -> np.ndarray:
-        return self.penalties(self.weights).numpy()
-
-    def replica_weights(self, replica: int) -> list:
-        """One replica's weights, shaped as its Keras model's."""
-        return [np.asarray(to_keras(w[replica].numpy(), shape)) for w, shape in zip(self.weights, self.shapes)]
+    def current_values(self) -> list:
+        return self.weights
 
     def set_replica_weights(self, replica: int, values: list) -> None:
         for weight, value in zip(self.weights, values):
