@@ -97,7 +97,8 @@ def import_backend_quietly() -> None:
     import sys
     import tempfile
 
-    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") == "0" or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+    other_backend = os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"
+    if other_backend or os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") == "0":
         import keras  # noqa: F401
         return
     saved = os.dup(2)

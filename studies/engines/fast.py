@@ -164,9 +164,9 @@ class StackRun:
         for trial, splits in members:
             seed_everything(trial.seed)  # the same initial weights engine=keras starts this trial from
             models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
-        learning_rates = [float(keras.ops.convert_to_numpy(build_optimizer(t.optimizer).learning_rate))
-                          for t in self.trials]
-        self.stack = make_stack(models, build_optimizer(self.trials[0].optimizer), learning_rates, spec.loss,
+        optimizers = [build_optimizer(t.optimizer) for t in self.trials]  # equal but for the learning rate
+        learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
+        self.stack = make_stack(models, optimizers[0], learning_rates, spec.loss,
                                 list(spec.metrics), [t.seed for t in self.trials],
                                 keras.ops.convert_to_numpy(self.train_pool.y[:1]), jit_compile=engine.jit_compile)
         self.replicas = [ReplicaModel(self.stack, index, model) for index, model in enumerate(models)]

@@ -2,8 +2,8 @@
 
 The batch order comes from `studies.seeding`, fed through tf.data (a NumPy generator on other Keras
 backends) with `shuffle` off, so arms of one seed see the same batches; `steps_per_epoch` keeps Keras
-reading one iterator across epochs. With train.steps_per_epoch set (the book's per-iteration curves) an "epoch" is that many batches of the same
-stream of passes over the data.
+reading one iterator across epochs. With train.steps_per_epoch set (the book's per-iteration curves) an
+"epoch" is that many batches of the same stream of passes over the data.
 """
 from __future__ import annotations
 
