@@ -43,6 +43,9 @@ class EpochStepper:
         self._paused.release()
         self._resume.acquire()
 
+    def say(self, text: str) -> None:
+        """The engine's other progress callback: nothing to time."""
+
     def step(self) -> None:
         """Run one epoch; fails if training ended before it."""
         if self._finished:

@@ -65,13 +65,13 @@ def article002_tiny(epochs: int, replicas: int = 20) -> Workload:
 def keras_stepper(workload: Workload) -> EpochStepper:
     """engine=keras training the workload's first trial, epoch by epoch."""
     trial = workload.trials("keras")[0]
-    engine = KerasFitEngine({"name": "keras"}, "/nonexistent-artifacts")  # no checkpoints in these trials
+    engine = KerasFitEngine({"name": "keras"}, "/nonexistent-results")  # these trials write no files
     return EpochStepper(lambda progress: engine.train(trial, workload.splits(trial), progress))
 
 
 def fast_stepper(workload: Workload) -> EpochStepper:
     """engine=fast training all the workload's replicas as one stack, epoch by epoch."""
-    engine = FastEngine({"name": "fast"}, "/nonexistent-artifacts")
+    engine = FastEngine({"name": "fast", "checkpoint_seconds": None}, "/nonexistent-results")
     trials = workload.trials("fast")
 
     def train(progress) -> None:

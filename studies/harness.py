@@ -135,7 +135,7 @@ def run_study(cfg: dict, stream=None) -> RunOutcome:
 
 
 def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: ConsoleProgress) -> None:
-    engine = make_engine(dict(cfg["engine"]), Path(cfg["results_dir"]) / "artifacts")
+    engine = make_engine(dict(cfg["engine"]), cfg["results_dir"])
 
     def splits_for(trial):
         progress.trial_started(trial)

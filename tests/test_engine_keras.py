@@ -18,6 +18,9 @@ class Quiet:
     def epoch(self, *args):
         pass
 
+    def say(self, text):
+        pass
+
 
 @pytest.fixture(scope="module")
 def smoke_trials():
@@ -77,7 +80,7 @@ def test_checkpoint_best_writes_a_loadable_keras_file(smoke_trials, fashion_mnis
     trial = next(t for t in smoke_trials if t.arm == "nadam")
     trial = dataclasses.replace(trial, train=dataclasses.replace(trial.train, checkpoint_best=True))
     result = train(trial, fashion_mnist, tmp_path)
-    assert result.artifacts == [str(tmp_path / trial.trial_id / "best_model.keras")]
+    assert result.artifacts == [str(tmp_path / "artifacts" / trial.trial_id / "best_model.keras")]
     restored = keras.saving.load_model(result.artifacts[0])
     assert type(restored.optimizer).__name__ == "Keras2Nadam"
 

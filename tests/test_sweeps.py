@@ -79,26 +79,34 @@ def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_o
     assert_every_value_and_seed_once(tmp_path)
 
 
+def interrupted(point: str, calls: int, marker: Path, arguments: tuple, cwd: Path, stop=signal.SIGKILL) -> None:
+    """Run the CLI until it pauses at `point` after `calls` calls (tests/interrupt.py), then send `stop` to its
+    whole process group (the run and any worker it started) and wait for it to end."""
+    run = subprocess.Popen([sys.executable, "-m", "tests.interrupt", point, str(calls), str(marker), "--", *arguments],
+                           cwd=cwd, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True)
+    try:
+        while not marker.exists():  # an event: the run reached the pause point
+            assert run.poll() is None, f"the run ended before its pause point: {run.stderr.read()[-2000:]}"
+            time.sleep(0.2)
+        os.killpg(run.pid, stop)
+        run.wait(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+
+
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_a_killed_sweep_resumes_to_complete_without_duplicates(tmp_path, stop):
-    longer = (*SWEEP, "profile.max_epochs=6", "report=false")  # trials long enough to be killed inside one
-    sweep = subprocess.Popen(command(*longer), cwd=tmp_path, env=ENV, start_new_session=True,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while sweep.poll() is None and stored(tmp_path).empty:
-            time.sleep(0.2)
-        os.killpg(sweep.pid, stop)  # the whole process group: the sweep and any worker it started
-        sweep.wait(timeout=60)
-    finally:
-        if sweep.poll() is None:
-            os.killpg(sweep.pid, signal.SIGKILL)
-    interrupted = stored(tmp_path)
-    assert 1 <= len(interrupted) < 4 and interrupted["whole"].all()  # stopped mid-sweep; what is stored is whole
-    done = studybench(*longer, cwd=tmp_path)
+    sweep = (*SWEEP, "report=false")  # two jobs of one stack of two trials each
+    interrupted("stored", 2, tmp_path / "paused", sweep, tmp_path, stop)  # the first job stored, the second not begun
+    stopped = stored(tmp_path)
+    assert len(stopped) == 2 and stopped["whole"].all()
+    done = studybench(*sweep, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert_every_value_and_seed_once(tmp_path)
-    assert set(interrupted["trial_id"]) <= set(stored(tmp_path)["trial_id"])  # kept, not retrained
-    assert "already stored, skipped" in done.stdout
+    assert set(stopped["trial_id"]) <= set(stored(tmp_path)["trial_id"])  # kept, not retrained
+    assert "2 already stored, skipped" in done.stdout
 
 
 def test_two_processes_writing_the_same_store_at_once_do_not_corrupt_it(tmp_path):

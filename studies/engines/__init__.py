@@ -63,6 +63,8 @@ def best_epoch(values, monitor: str) -> int | None:
 class Progress(Protocol):
     def epoch(self, trial: TrialSpec, epoch: int, epochs: int, logs: dict) -> None: ...
 
+    def say(self, text: str) -> None: ...
+
 
 class Engine(Protocol):
     name: str
@@ -71,9 +73,10 @@ class Engine(Protocol):
             progress: Progress) -> Iterator[TrialResult]: ...
 
 
-def make_engine(settings: dict, artifacts_dir) -> Engine:
+def make_engine(settings: dict, results_dir) -> Engine:
+    """The engine `settings` name; it keeps its files (artifacts, checkpoints) under `results_dir`."""
     name = settings.get("name")
     if name not in ENGINES:
         raise ConfigError(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")
     module, cls = ENGINES[name].split(":")
-    return getattr(importlib.import_module(module), cls)(settings, artifacts_dir)
+    return getattr(importlib.import_module(module), cls)(settings, results_dir)

@@ -23,14 +23,18 @@ from studies.config import ConfigError, TrialSpec, check_keys
 from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
 from studies.engines.replica import ReplicaModel
-from studies.engines.stack import make_stack
+from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
+from studies.engines.stack import make_stack, per_replica_sums
 from studies.environment import deterministic_ops, device
 from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything
 from studies.engines.keras_fit import encode_targets, predicted_classes
 
-SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_bytes", "jit_compile")
+SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_bytes", "jit_compile", "checkpoint_seconds")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
+# A stack of one is trained beside a copy of itself: XLA compiles a unit replica axis away, to arithmetic
+# that rounds differently, and a trial's bits must not depend on what else is in its stack.
+MINIMUM_REPLICAS = 2
 
 
 def replica_bytes(trial: TrialSpec, splits) -> int:
@@ -106,15 +110,21 @@ class Pool:
 class FastEngine:
     name = "fast"
 
-    def __init__(self, settings: dict, artifacts_dir):
+    def __init__(self, settings: dict, results_dir):
         check_keys(settings, SETTINGS, "engine fast")
         self.max_replicas = settings.get("max_replicas", 64)
         self.memory_bytes = settings.get("memory_bytes", 4 * 2**30)
         self.evaluation_bytes = settings.get("evaluation_bytes", 64 * 2**20)
         self.jit_compile = settings.get("jit_compile", True)
+        self.checkpoint_seconds = settings.get("checkpoint_seconds", 60)
         if not isinstance(self.max_replicas, int) or self.max_replicas < 1:
             raise ConfigError(f"engine fast: max_replicas={self.max_replicas!r} must be an integer >= 1")
-        self.artifacts_dir = Path(artifacts_dir)
+        seconds = self.checkpoint_seconds
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0):
+            raise ConfigError(f"engine fast: checkpoint_seconds={seconds!r} is out of range: a number of seconds >= 0 "
+                              "(0: after every epoch), or null for no checkpoints")
+        self.artifacts_dir = Path(results_dir) / "artifacts"
+        self.checkpoint_dir = Path(results_dir) / "checkpoints"
         deterministic_ops()
 
     def run(self, trials, splits_for, progress):
@@ -151,7 +161,9 @@ class StackRun:
 
     def __init__(self, engine: FastEngine, members: list, progress):
         self.engine, self.progress = engine, progress
-        self.trials = [trial for trial, _ in members]
+        self.trials = [trial for trial, _ in members]  # the trials reported, then any stand-in copy
+        members = members + members[:1] * (MINIMUM_REPLICAS - len(members))
+        self.seeds = [trial.seed for trial, _ in members]
         self.splits = [splits for _, splits in members]
         first, spec = self.splits[0], self.trials[0].train
         self.classes, self.loss = first.classes, spec.loss
@@ -164,14 +176,15 @@ class StackRun:
         for trial, splits in members:
             seed_everything(trial.seed)  # the same initial weights engine=keras starts this trial from
             models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
-        optimizers = [build_optimizer(t.optimizer) for t in self.trials]  # equal but for the learning rate
+        optimizers = [build_optimizer(t.optimizer) for t, _ in members]  # equal but for the learning rate
         learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
-        self.stack = make_stack(models, optimizers[0], learning_rates, spec.loss,
-                                list(spec.metrics), [t.seed for t in self.trials],
+        self.stack = make_stack(models, optimizers[0], learning_rates, spec.loss, list(spec.metrics), self.seeds,
                                 keras.ops.convert_to_numpy(self.train_pool.y[:1]), jit_compile=engine.jit_compile)
-        self.replicas = [ReplicaModel(self.stack, index, model) for index, model in enumerate(models)]
+        self.replicas = [ReplicaModel(self.stack, index, model) for index, model in enumerate(models[:len(self.trials)])]
         self.callbacks = [self._callbacks(trial, replica) for trial, replica in zip(self.trials, self.replicas)]
         self.curves = [{} for _ in self.trials]
+        self.trial_ids, self.elapsed = [t.trial_id for t, _ in members], 0.0
+        self.checkpoints = Checkpoints(engine.checkpoint_dir, engine.checkpoint_seconds, progress.say)
 
     def _callbacks(self, trial: TrialSpec, replica: ReplicaModel) -> list:
         callbacks, stopping = [], trial.train.early_stopping
@@ -192,56 +205,78 @@ class StackRun:
         started = time.perf_counter()
         spec = self.trials[0].train
         steps = spec.steps_per_epoch or math.ceil(self.train_pool.samples / spec.batch_size)
-        seeds = [t.seed for t in self.trials]
-        epoch, step = 0, 0
+        epoch = self._resume()
         while not all(r.stopped for r in self.replicas):
-            logs = self._train_epoch(epoch_batches(seeds, epoch, self.train_pool.samples, spec.batch_size, steps), step)
-            step += steps
+            batches = epoch_batches(self.seeds, epoch, self.train_pool.samples, spec.batch_size, steps)
+            logs = self._train_epoch(batches, epoch * steps)
             if self.validation_pool is not None:
-                loss, metrics, _ = self._evaluate(self.validation_pool)
-                logs = [{**log, "val_loss": loss[r], **{f"val_{k}": v[r] for k, v in metrics.items()}}
-                        for r, log in enumerate(logs)]
+                validation, _ = self._evaluate(self.validation_pool, prefix="val_")
+                logs = [{**log, **more} for log, more in zip(logs, validation)]
             self._end_epoch(epoch, logs)
             epoch += 1
+            if self.checkpoints.due() and not all(r.stopped for r in self.replicas):
+                self.checkpoints.save(self.trial_ids, self._state(epoch, started))
         for replica in self.replicas:
             replica.restore_final()
-        loss, metrics, predictions = self._evaluate(self.test_pool, keep_predictions=True)
-        wall = (time.perf_counter() - started) / len(self.trials)
+        tests, predictions = self._evaluate(self.test_pool, keep_predictions=True)
+        wall = (self.elapsed + time.perf_counter() - started) / len(self.trials)
         for r, trial in enumerate(self.trials):
-            yield self._result(r, trial, loss, metrics, predictions, wall)
+            yield self._result(r, trial, tests[r], predictions, wall)
+        self.checkpoints.remove(self.trial_ids)  # reached once the harness has stored every result
+
+    def _state(self, epoch: int, started: float) -> dict:
+        """What a checkpoint holds (studies.engines.checkpoint)."""
+        return {"epoch": epoch, "elapsed": self.elapsed + time.perf_counter() - started, "curves": self.curves,
+                "stack": self.stack.state(), "replicas": [plain_state(r) for r in self.replicas],
+                "callbacks": [[plain_state(c) for c in callbacks] for callbacks in self.callbacks]}
+
+    def _resume(self) -> int:
+        """The epoch to start from: 0, or where the stack's last checkpoint left it (its state restored)."""
+        state = self.checkpoints.load(self.trial_ids, self.stack.check_state)
+        if state is None:
+            return 0
+        self.stack.load_state(state["stack"])
+        for replica, saved in zip(self.replicas, state["replicas"]):
+            restore_state(replica, saved)
+        for callbacks, saved in zip(self.callbacks, state["callbacks"]):
+            for callback, attributes in zip(callbacks, saved):
+                restore_state(callback, attributes)
+        self.curves, self.elapsed = state["curves"], state["elapsed"]
+        self.progress.say(f"    resuming a stack of {len(self.trials)} trials at epoch {state['epoch'] + 1} from "
+                          f"{self.checkpoints.path(self.trial_ids)}")
+        return state["epoch"]
 
     def _train_epoch(self, segments: list, first_step: int) -> list[dict]:
-        samples = 0
-        loss_sum, metric_sums = 0.0, [0.0] * len(self.trials[0].train.metrics)
+        samples, sums = 0, [0.0] * (1 + len(self.trials[0].train.metrics))  # loss, then each metric
         for rows in segments:  # (replicas, steps, batch) of one batch size each
-            loss, metric = self.stack.train_steps(self.train_pool.x, self.train_pool.y,
-                                                  self.train_pool.positions(rows), first_step)
+            loss, metrics = self.stack.train_steps(self.train_pool.x, self.train_pool.y,
+                                                   self.train_pool.positions(rows), first_step)
             first_step += rows.shape[1]
             samples += rows.shape[1] * rows.shape[2]
-            loss_sum += loss
-            metric_sums = [total + m for total, m in zip(metric_sums, metric)]
-        names = self.trials[0].train.metrics
-        return [{"loss": float(loss_sum[r] / samples), **{n: float(m[r] / samples) for n, m in zip(names, metric_sums)}}
+            sums = [total + per_replica_sums(values) for total, values in zip(sums, [loss, *metrics])]
+        return self._logs(sums, samples, "")
+
+    def _logs(self, sums: list, samples: int, prefix: str) -> list[dict]:
+        """Per replica {prefix + loss: mean, prefix + metric: mean...} from the sums over `samples`."""
+        names = ["loss", *self.trials[0].train.metrics]
+        return [{prefix + name: float(total[r] / samples) for name, total in zip(names, sums)}
                 for r in range(len(self.trials))]
 
-    def _evaluate(self, pool: Pool, keep_predictions: bool = False):
-        """Inference over all of a pool's samples, in chunks of bounded size: per replica mean loss (with
-        regularization, as evaluate() reports it), metric means, and the predictions if asked for."""
+    def _evaluate(self, pool: Pool, prefix: str = "", keep_predictions: bool = False):
+        """Inference over all of a pool's samples, in chunks of bounded size: per replica the logs (mean loss
+        with regularization, as evaluate() reports it, and metric means), and the predictions if asked for."""
         features = max(pool.x.shape[1], *(max(t.model.hidden_units, default=0) for t in self.trials))  # widest
-        chunk = max(1, self.engine.evaluation_bytes // (4 * features * len(self.trials)))
-        loss_sum, metric_sums, predictions = 0.0, 0.0, []
+        # Sized for a full stack, not this one: chunk shapes do not depend on how many replicas share it.
+        chunk = max(1, self.engine.evaluation_bytes // (4 * features * self.engine.max_replicas))
+        sums, predictions = [0.0] * (1 + len(self.trials[0].train.metrics)), []
         for start in range(0, pool.samples, chunk):
             positions = pool.evaluation_positions(start, min(start + chunk, pool.samples))
             loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, positions)
-            loss_sum += loss
-            if metrics:
-                metric_sums = metric_sums + np.stack(metrics)
+            sums = [total + per_replica_sums(values) for total, values in zip(sums, [loss, *metrics])]
             if keep_predictions:
                 predictions.append(prediction)
-        loss = loss_sum / pool.samples + self.stack.current_penalties()
-        names = self.trials[0].train.metrics
-        metrics = {n: metric_sums[i] / pool.samples for i, n in enumerate(names)}
-        return loss, metrics, np.concatenate(predictions, axis=1) if keep_predictions else None
+        sums[0] = sums[0] + self.stack.current_penalties() * pool.samples
+        return self._logs(sums, pool.samples, prefix), np.concatenate(predictions, axis=1) if keep_predictions else None
 
     def _end_epoch(self, epoch: int, logs: list) -> None:
         for replica, trial, callbacks, curves, log in zip(self.replicas, self.trials, self.callbacks, self.curves, logs):
@@ -258,8 +293,7 @@ class StackRun:
         active = next((r for r, replica in enumerate(self.replicas) if not replica.stopped), 0)
         self.progress.epoch(self.trials[active], epoch + 1, self.trials[active].train.epochs, logs[active])
 
-    def _result(self, r: int, trial: TrialSpec, loss, metrics, predictions, wall: float) -> TrialResult:
-        final = {"loss": float(loss[r]), **{name: float(values[r]) for name, values in metrics.items()}}
+    def _result(self, r: int, trial: TrialSpec, final: dict, predictions, wall: float) -> TrialResult:
         splits = self.splits[r]
         if trial.dataset.target == "class":
             final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions[r]) == splits.y_test))

@@ -67,11 +67,11 @@ class _EpochReport(keras.callbacks.Callback):
 class KerasFitEngine:
     name = "keras"
 
-    def __init__(self, settings: dict, artifacts_dir):
+    def __init__(self, settings: dict, results_dir):
         check_keys(settings, SETTINGS, "engine keras")
         self.evaluation_batch_size = settings.get("evaluation_batch_size", 1024)
         self.jit_compile = settings.get("jit_compile", "auto")
-        self.artifacts_dir = Path(artifacts_dir)
+        self.artifacts_dir = Path(results_dir) / "artifacts"
         deterministic_ops()
 
     def run(self, trials, splits_for, progress):

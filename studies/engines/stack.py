@@ -22,6 +22,8 @@ updating the weights, and compiling the epoch loop, is the backend's: `stack_ten
 """
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 from keras import ops
@@ -84,13 +86,24 @@ class Stack:
         self.regularizers = [[m.weights[i].regularizer for m in models] for i in range(len(self.initial))]
         index = {id(w): i for i, w in enumerate(reference.weights)}
         self.layers = [self._layer([m.layers[k] for m in models], index) for k in range(len(reference.layers))]
+        # The learning rate, like the dropout rates, is a (replicas, 1, 1) value held beside the weights, even
+        # when all replicas share it: as a compile-time constant XLA could fold it (a scalar, or all-equal
+        # values) into other arithmetic, and a replica's bits must not depend on what else is in its stack.
+        self.learning_rate_position = self._per_replica(learning_rates)
         self.loss = keras.losses.get(loss)
         example_prediction = np.zeros((1, reference.output_shape[-1]), np.float32)
         self.metric_objects = [resolve_metric(name, y_example[:1], example_prediction) for name in metrics]
         self.optimizer = optimizer
-        if len(set(learning_rates)) > 1:
-            per_replica = np.reshape(learning_rates, (-1, 1, 1)).astype(np.float32)
-            optimizer.learning_rate = lambda: per_replica  # Keras calls a callable learning rate each step
+        optimizer.learning_rate = self.current_learning_rate  # Keras calls a callable learning rate each step
+
+    def _per_replica(self, values: list) -> int:
+        """Hold one number per replica beside the weights, as a (replicas, 1, 1) value; its position."""
+        self.initial.append(np.reshape(np.asarray(values, np.float32), (-1, 1, 1)))
+        return len(self.initial) - 1
+
+    def current_learning_rate(self):
+        """The (replicas, 1, 1) learning rate as the running training step sees it."""
+        raise NotImplementedError
 
     def _layer(self, layers: list, index: dict):
         layer = layers[0]
@@ -107,27 +120,23 @@ class Stack:
         if isinstance(layer, keras.layers.Activation):
             return self._activation, layer.activation
         if isinstance(layer, keras.layers.Dropout):
-            rates = np.array([[[m.rate]] for m in layers], np.float32)  # (replicas, 1, 1)
-            return self._dropout, rates
+            return self._dropout, self._per_replica([m.rate for m in layers])
         return None, None  # the input layer
 
-    # The forward pass: x is (replicas, samples, features), or (samples, features) when every replica
-    # takes the same samples; `values` holds every stacked weight.
+    # The forward pass: x is (replicas, samples, features); `values` holds every stacked weight.
     def forward(self, values: list, x, training: bool, step):
         """The predictions, and the batch-norm moving averages updated by this batch ({position: value})."""
         moving = {}
         for number, (apply, settings) in enumerate(self.layers):
             if apply is not None:
-                if len(x.shape) == 2 and apply != self._dense:
-                    x = ops.broadcast_to(x[None], (self.replicas, *x.shape))
                 x = apply(values, x, settings, training, (step, number), moving)
         return x, moving
 
     def _dense(self, values, x, settings, training, where, moving):
         (kernel, bias), activation = settings
-        # Shared samples: one (samples, in) x (in, replicas * out) product, far faster than one per replica.
-        contraction = "bi,roi->rbo" if len(x.shape) == 2 else "rbi,roi->rbo"
-        return activation(ops.einsum(contraction, x, values[kernel]) + values[bias])
+        # One product per replica: a shared (samples, in) x (in, replicas * out) product is faster, but its
+        # rounding depends on how many replicas share it.
+        return activation(ops.einsum("rbi,roi->rbo", x, values[kernel]) + values[bias])
 
     def _batch_norm(self, values, x, settings, training, where, moving):
         (gamma, beta, moving_mean, moving_variance), momentum, epsilon = settings
@@ -145,9 +154,10 @@ class Stack:
     def _activation(self, values, x, activation, training, where, moving):
         return activation(x)
 
-    def _dropout(self, values, x, rates, training, where, moving):
+    def _dropout(self, values, x, rates_position, training, where, moving):
         if not training:
             return x
+        rates = values[rates_position]
         step, layer_number = where
         # One stateless stream per replica, keyed by (replica seed, step, layer): a replica draws the same
         # masks whatever else is in its stack.
@@ -162,6 +172,19 @@ class Stack:
         """Every stacked weight as the backend holds it now (variables or arrays)."""
         raise NotImplementedError
 
+    def state(self) -> list:
+        """Host copies of everything training changes: the stacked weights, then the optimizer's variables."""
+        raise NotImplementedError
+
+    def load_state(self, arrays: list) -> None:
+        raise NotImplementedError
+
+    def check_state(self, saved: dict) -> None:
+        """ValueError unless `saved["stack"]` (a checkpoint's) has this stack's arrays, shapes and types."""
+        mine, theirs = self.state(), saved["stack"]
+        if [(a.shape, a.dtype) for a in mine] != [(np.shape(a), np.asarray(a).dtype) for a in theirs]:
+            raise ValueError("its arrays do not fit this stack")
+
     def penalties(self, values: list):
         """(replicas,) regularization loss of each replica, from its own Keras regularizers."""
         total = ops.zeros([self.replicas])
@@ -172,29 +195,31 @@ class Stack:
         return total
 
     def training_losses(self, values: list, x, y, step):
-        """Per replica, its batch loss with regularization; the predictions; the moving averages."""
+        """Per replica its batch loss with regularization (what the gradient is taken of); per replica and
+        sample its loss plus the replica's penalty (for the epoch's log); the predictions; the moving averages."""
         prediction, moving = self.forward(values, x, True, step)
-        return ops.mean(self.loss(y, prediction), axis=1) + self.penalties(values), prediction, moving
+        sample_losses, penalties = self.loss(y, prediction), self.penalties(values)
+        return ops.mean(sample_losses, axis=1) + penalties, sample_losses + penalties[:, None], prediction, moving
 
-    def sums(self, y, prediction):
-        """Per replica: summed per-sample loss, and summed per-sample value of each metric."""
-        return (ops.sum(self.loss(y, prediction), axis=1),
-                [self._sample_sums(m._fn(y, prediction, **m._fn_kwargs)) for m in self.metric_objects])
+    # Logged values leave the stack per sample, (replicas, samples), and are summed on the host
+    # (`per_replica_sums`): a sum over samples compiled into the stack may be vectorised across replicas and
+    # round differently with the number of replicas that share it.
+    def sample_metrics(self, y, prediction) -> list:
+        """Per replica and sample, its value of each metric (some metrics keep a last axis: its mean)."""
+        return [self._per_sample(m._fn(y, prediction, **m._fn_kwargs)) for m in self.metric_objects]
 
-    def _sample_sums(self, values):
-        """Per replica, the sum over samples of each sample's mean value (some metrics keep a last axis)."""
+    def _per_sample(self, values):
         values = ops.reshape(ops.cast(values, "float32"), (self.replicas, ops.shape(values)[1], -1))
-        return ops.sum(ops.mean(values, axis=2), axis=1)
+        return ops.mean(values, axis=2)
 
     def evaluation(self, values: list, x_pool, y_pool, positions):
-        """Inference on rows positions ((replicas, n), or (n,) for all replicas): summed loss and metrics per
-        replica, predictions."""
+        """Inference on rows positions ((replicas, n), or (n,) for all replicas): per replica and sample, the
+        loss and each metric; the predictions."""
         x, y = ops.take(x_pool, positions, axis=0), ops.take(y_pool, positions, axis=0)
         if len(positions.shape) == 1:
-            y = ops.broadcast_to(y[None], (self.replicas, *y.shape))
+            x, y = (ops.broadcast_to(a[None], (self.replicas, *a.shape)) for a in (x, y))
         prediction, _ = self.forward(values, x, False, 0)
-        loss_sum, metric_sums = self.sums(y, prediction)
-        return loss_sum, metric_sums, prediction
+        return self.loss(y, prediction), self.sample_metrics(y, prediction), prediction
 
     def evaluate_chunk(self, x_pool, y_pool, positions: np.ndarray):
         """`evaluation` compiled, on the current weights; host arrays out."""
@@ -209,6 +234,11 @@ class Stack:
         """One replica's weights, shaped as its Keras model's."""
         return [ops.convert_to_numpy(to_keras(weight[replica], shape))
                 for weight, shape in zip(self.current_values(), self.shapes)]
+
+
+def per_replica_sums(values) -> np.ndarray:
+    """(replicas, samples) -> (replicas,) exactly rounded sums (math.fsum: independent of order and layout)."""
+    return np.array([math.fsum(row) for row in np.asarray(values, np.float64)])
 
 
 def make_stack(*arguments, **settings) -> Stack:

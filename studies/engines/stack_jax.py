@@ -14,11 +14,15 @@ class JaxStack(Stack):
     def __init__(self, *arguments, **settings):
         super().__init__(*arguments, **settings)
         self.values = [jnp.asarray(value) for value in self.initial]
+        self.traced_learning_rate = self.values[self.learning_rate_position]
         self.optimizer.build([keras.Variable(self.initial[position]) for position in self.trainable_positions])
         self.optimizer_values = [v.value for v in self.optimizer.variables]
         jit = jax.jit if self.jit_compile else (lambda function, **_: function)
         self.compiled_steps = jit(self._train_steps, donate_argnums=(0, 1))
         self.compiled_evaluation = jit(self.evaluation)
+
+    def current_learning_rate(self):
+        return self.traced_learning_rate
 
     def replica_uniform(self, shape, stream):
         draw = lambda seed: jax.random.uniform(jax.random.fold_in(jax.random.PRNGKey(seed), stream), shape)  # noqa: E731
@@ -31,28 +35,27 @@ class JaxStack(Stack):
 
     def _train_steps(self, values, optimizer_values, x_pool, y_pool, positions, first_step):
         """As TensorFlowStack.train_steps, with the state passed in and out."""
-        batch = positions.shape[2]  # positions: (replicas, steps, batch)
-
         def step(s, carry):
-            values, optimizer_values, loss_sum, metric_sums = carry
+            values, optimizer_values, loss_sums, metric_sums = carry
             x, y = jnp.take(x_pool, positions[:, s], axis=0), jnp.take(y_pool, positions[:, s], axis=0)
 
             def total(trainable):
-                losses, prediction, moving = self.training_losses(self._merge(values, trainable), x, y, first_step + s)
-                return jnp.sum(losses), (losses, prediction, moving)
+                losses, sample_losses, prediction, moving = self.training_losses(
+                    self._merge(values, trainable), x, y, first_step + s)
+                return jnp.sum(losses), (sample_losses, prediction, moving)
 
             trainable = [values[p] for p in self.trainable_positions]
-            gradients, (losses, prediction, moving) = jax.grad(total, has_aux=True)(trainable)
+            gradients, (sample_losses, prediction, moving) = jax.grad(total, has_aux=True)(trainable)
+            self.traced_learning_rate = values[self.learning_rate_position]  # what current_learning_rate gives
             trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, gradients, trainable)
             values = self._merge(values, trainable)
             values = [moving.get(position, value) for position, value in enumerate(values)]
-            _, sums = self.sums(y, prediction)
-            return values, optimizer_values, loss_sum + losses * batch, [m + v for m, v in zip(metric_sums, sums)]
+            metric_sums = [m + v for m, v in zip(metric_sums, self.sample_metrics(y, prediction))]
+            return values, optimizer_values, loss_sums + sample_losses, metric_sums
 
-        zeros = jnp.zeros([self.replicas])
+        zeros = jnp.zeros([self.replicas, positions.shape[2]])  # positions: (replicas, steps, batch)
         start = (values, optimizer_values, zeros, [zeros for _ in self.metric_objects])
-        values, optimizer_values, loss_sum, metric_sums = jax.lax.fori_loop(0, positions.shape[1], step, start)
-        return values, optimizer_values, loss_sum, metric_sums
+        return jax.lax.fori_loop(0, positions.shape[1], step, start)
 
     def _merge(self, values: list, trainable: list) -> list:
         merged = list(values)
@@ -64,4 +67,12 @@ class JaxStack(Stack):
         return self.values
 
     def set_replica_weights(self, replica: int, values: list) -> None:
-        self.values = [w.at[replica].set(to_stacked(np.asarray(value))) for w, value in zip(self.values, values)]
+        for position, value in enumerate(values):  # the model's weights, then per-replica settings unchanged
+            self.values[position] = self.values[position].at[replica].set(to_stacked(np.asarray(value)))
+
+    def state(self) -> list:
+        return [np.asarray(value) for value in [*self.values, *self.optimizer_values]]
+
+    def load_state(self, arrays: list) -> None:
+        arrays = [jnp.asarray(value) for value in arrays]
+        self.values, self.optimizer_values = arrays[:len(self.values)], arrays[len(self.values):]

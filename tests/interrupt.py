@@ -1,0 +1,66 @@
+"""The studybench CLI with one pause point, so that a test kills it in a known state on any machine:
+
+    python -m tests.interrupt POINT N MARKER -- CLI ARGUMENTS...
+
+POINT is `stored` (once the N-th trial is stored), `checkpoint` (once the N-th stack checkpoint is on
+disk) or `checkpoint_write` (inside the N-th checkpoint write: its temporary file written, not yet
+renamed). There the process creates the file MARKER and sleeps until a signal ends it: the test waits for
+MARKER, an event, instead of guessing how long training takes.
+"""
+from __future__ import annotations
+
+import functools
+import pickle
+import sys
+import time
+from pathlib import Path
+
+from studies import cli
+from studies.engines import checkpoint
+from studies.store import TrialStore
+
+
+def pausing(function, calls: int, marker: Path):
+    """`function`, which after its `calls`-th call creates `marker` and sleeps forever."""
+    count = 0
+
+    @functools.wraps(function)
+    def wrapper(*arguments, **keywords):
+        nonlocal count
+        result = function(*arguments, **keywords)
+        count += 1
+        if count == calls:
+            marker.touch()
+            while True:
+                time.sleep(0.1)  # Python code: SIGINT and SIGTERM act at once
+        return result
+    return wrapper
+
+
+class PausingPickle:
+    """The `pickle` module as studies.engines.checkpoint sees it, pausing after its `calls`-th dump."""
+
+    def __init__(self, calls: int, marker: Path):
+        self.dump = pausing(pickle.dump, calls, marker)
+
+    def __getattr__(self, name):
+        return getattr(pickle, name)
+
+
+def main() -> None:
+    point, calls, marker = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    assert sys.argv[4] == "--", "usage: python -m tests.interrupt POINT N MARKER -- CLI ARGUMENTS..."
+    if point == "stored":
+        TrialStore.write = pausing(TrialStore.write, calls, marker)
+    elif point == "checkpoint":
+        checkpoint.Checkpoints.save = pausing(checkpoint.Checkpoints.save, calls, marker)
+    elif point == "checkpoint_write":
+        checkpoint.pickle = PausingPickle(calls, marker)
+    else:
+        raise SystemExit(f"unknown pause point {point!r}; valid: stored, checkpoint, checkpoint_write")
+    sys.argv = [sys.argv[0], *sys.argv[5:]]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()
