@@ -1,5 +1,6 @@
 """`studybench`: the Hydra app over conf/. `studybench --help` lists the studies;
-`studybench report study=NAME [variant=...]` rebuilds a study's report from the trial store alone.
+`studybench report study=NAME [variant=...]` rebuilds a study's report from the trial store alone;
+`studybench check [study=NAME]` prints the store's health (studies/check.py).
 
 Bad input stops before any training with one line on stderr and exit status 2. A single run is checked
 up front by composing the config the way Hydra will (so Hydra's multi-line composition errors become one
@@ -20,6 +21,7 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 import hydra
 from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
@@ -28,6 +30,7 @@ from studies.data import DataError
 from studies.environment import import_backend_quietly
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+COMMANDS = ("report", "check")  # `studybench report ...` stands for `studybench mode=report ...`
 
 
 def fail(message: str) -> None:
@@ -63,6 +66,8 @@ def preflight(overrides: list[str]) -> None:
     try:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
             cfg = compose("config", overrides=kept)
+        if cfg.mode == "check":  # reads the store only: nothing to plan
+            return
         import_backend_quietly()  # only once the config composes: --help and typos stay fast
         from studies.plan import plan_study
 
@@ -76,6 +81,11 @@ def preflight(overrides: list[str]) -> None:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def run(cfg: DictConfig) -> float | None:
     """One study run (one job of a sweep); returns the study's OBJECTIVE for an optimising sweeper."""
+    if cfg.mode == "check":  # before the backend's import: the store alone, fast
+        from studies.check import check_store
+
+        named = any(override.split("=", 1)[0] == "study" for override in HydraConfig.get().overrides.task)
+        sys.exit(check_store(cfg.results_dir, cfg.study.name if named else None))  # every study unless named
     import_backend_quietly()
     from studies.harness import run_study
     from studies.store import TrialStore
@@ -89,8 +99,8 @@ def run(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["report"]:  # `studybench report study=...`: no training, the store only
-        sys.argv[1:2] = ["mode=report"]
+    if sys.argv[1:2] and sys.argv[1] in COMMANDS:  # no training, the store only
+        sys.argv[1] = f"mode={sys.argv[1]}"
     if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own
         preflight(sys.argv[1:])
     run()

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from studies.atomic import write_text_atomic
 from studies.stats import mean_ci
 from studies.store import TrialStore
 from studies.verdicts import ALPHA, holm, paired_test
@@ -87,8 +88,7 @@ def main(argv=None) -> int:
     text = markdown({study: table for study, table in tables.items() if not table.empty})
     print(text)
     if arguments.out:
-        Path(arguments.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(arguments.out).write_text(text + "\n")
+        write_text_atomic(arguments.out, text + "\n")
     return 0
 
 

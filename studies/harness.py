@@ -105,7 +105,8 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list
               file=stream, flush=True)
         return []
     folder = report_dir(cfg["reports_dir"], plan)
-    files = write_report(*expand(plan, trials, epochs), folder) + write_sweep_report(plan, trials, epochs, folder)
+    files = write_sweep_report(plan, trials, epochs, folder)  # first: write_report ends with run.json
+    files = write_report(*expand(plan, trials, epochs), folder) + files
     files += write_index(cfg["reports_dir"])
     print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
     return files

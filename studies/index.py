@@ -8,10 +8,12 @@ self-contained HTML file (studies/document.py).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
 
+from studies.atomic import write_text_atomic
 from studies.document import Heading, Link, Paragraph, Table, Verdict, bullets, html_page, markdown
 from studies.environment import commit
 from studies.report import study_blocks
@@ -25,13 +27,29 @@ HEADER = ("Every claim of the three articles, tested over several seeds per arm.
           + INTERVALS + " Figures mark the article's own single-run value in red where it gave one.")
 
 
-def study_runs(reports_dir: Path) -> list[tuple[Path, dict]]:
-    runs = []
-    for path in sorted(reports_dir.rglob("run.json")):
+RUN_KEYS = ("study", "variant", "profile", "context", "figures", "trials", "excluded", "planned", "wall_time_s",
+            "summary", "provenance")  # what the index reads of a run.json
+
+
+def read_run(path: Path) -> dict | None:
+    """A study report's run.json; None (and a line on stderr) where it does not parse or lacks a key."""
+    try:
         run = json.loads(path.read_text())
-        if run["profile"] == "full":
-            runs.append((path.parent, run))
-    return runs
+    except (OSError, ValueError) as error:  # ValueError: not JSON, or not UTF-8
+        run, problem = None, " ".join(str(error).split())
+    else:
+        missing = [key for key in RUN_KEYS if key not in run] if isinstance(run, dict) else list(RUN_KEYS)
+        problem = f"no key {', '.join(missing)}" if missing else ""
+    if problem:
+        print(f"studybench: index: skipped {path}, not a whole run.json ({problem})", file=sys.stderr)
+        return None
+    return run
+
+
+def study_runs(reports_dir: Path) -> list[tuple[Path, dict]]:
+    """(folder, run) of every full-profile study report whose run.json is whole."""
+    runs = [(path.parent, read_run(path)) for path in sorted(reports_dir.rglob("run.json"))]
+    return [(folder, run) for folder, run in runs if run is not None and run["profile"] == "full"]
 
 
 def _anchor(link: str) -> str:
@@ -70,6 +88,6 @@ def write_index(reports_dir) -> list[Path]:
     reports_dir = Path(reports_dir)
     blocks = index_blocks(reports_dir)
     readme, page = reports_dir / "README.md", reports_dir / "index.html"
-    readme.write_text(markdown(blocks))
-    page.write_text(html_page(TITLE, blocks, reports_dir))
+    write_text_atomic(readme, markdown(blocks))
+    write_text_atomic(page, html_page(TITLE, blocks, reports_dir))
     return [readme, page]

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only bac
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
 from studies.contract import for_variant  # noqa: E402
 from studies.document import Bullets, Heading, Image, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
 from studies.environment import commit, report_versions  # noqa: E402
@@ -180,7 +181,7 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, folder
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     paths = [folder / f"{figure.name}.{kind}" for kind in FIGURE_FORMATS]
     for path in paths:
-        fig.savefig(path, dpi=120)
+        save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
     return paths
 
@@ -271,14 +272,15 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
     figures = for_variant(plan.contract.FIGURES, plan.variant)
     written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
     table = summary_table(plan, epochs, trials)
-    table.to_csv(folder / "summary.csv", index=False)
+    write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
     verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials, diverged)
-    verdicts.to_csv(folder / "claims.csv", index=False)
+    write_text_atomic(folder / "claims.csv", verdicts.to_csv(index=False))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
            "figures": {f"{figure.name}.png": figure.title for figure in figures}, "trials": len(trials),
            "excluded": len(excluded), "planned": len(plan.trials),
            "wall_time_s": round(float(trials["wall_time_s"].sum()), 1),
            "summary": dataclasses.asdict(summary_cells(plan, table)), "provenance": provenance(trials)}
-    (folder / "summary.md").write_text(summary_page(run, verdicts, excluded))
-    (folder / "run.json").write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n")
+    write_text_atomic(folder / "summary.md", summary_page(run, verdicts, excluded))
+    # Last: the index reads a folder only once its run.json is there, so everything it reads is whole.
+    write_text_atomic(folder / "run.json", json.dumps(run, indent=1, ensure_ascii=False) + "\n")
     return written + [folder / name for name in ("summary.csv", "claims.csv", "summary.md", "run.json")]

@@ -23,6 +23,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
+from studies.atomic import save_figure_atomic, write_text_atomic
 from studies.cli import CONF_DIR
 from studies.contract import for_variant
 from studies.plan import Plan, plan_study
@@ -182,7 +183,7 @@ def sweep_figure(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values:
     fig.suptitle(f"{plan.study}: swept settings\n{context_line(plan, trials[trials['status'] == 'ok'])} "
                  "(mean, 95% CI across seeds)", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(path, dpi=120)
+    save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
 
 
@@ -233,7 +234,7 @@ def best_runs_figure(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, pat
     fig.suptitle(f"{plan.study}: the {len(best)} best of {len(finished)} runs by {objective.label}\n"
                  f"{context_line(plan, finished)}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
-    fig.savefig(path, dpi=120)
+    save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
 
 
@@ -245,8 +246,8 @@ def write_sweep_report(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, f
         return []
     keys = list(values.columns[3:])
     table = sweep_table(plan, trials, epochs, values)
-    table.to_csv(folder / "sweep.csv", index=False)
-    (folder / "sweep.md").write_text(sweep_markdown(plan, table, keys))
+    write_text_atomic(folder / "sweep.csv", table.to_csv(index=False))
+    write_text_atomic(folder / "sweep.md", sweep_markdown(plan, table, keys))
     sweep_figure(plan, trials, epochs, values, folder / "sweep.png")
     written = [folder / name for name in ("sweep.png", "sweep.csv", "sweep.md")]
     if getattr(plan.contract, "BEST_RUNS", None):

@@ -15,6 +15,7 @@ from omegaconf import OmegaConf  # noqa: E402
 
 from studies.cli import CONF_DIR  # noqa: E402
 from studies.data import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
+from studies.plan import plan_study  # noqa: E402
 
 
 def compose_config(*overrides: str) -> dict:
@@ -29,6 +30,12 @@ def smoke_config(tmp_path):
         return compose_config("profile=smoke", "n_seeds=2", f"results_dir={tmp_path / 'results'}",
                               f"reports_dir={tmp_path / 'reports'}", "data.download=false", *overrides)
     return make
+
+
+@pytest.fixture(scope="module")
+def trials():
+    """The optimizers study's trials, shrunk (profile=smoke), two seeds: for store tests."""
+    return plan_study(compose_config("profile=smoke", "n_seeds=2")).trials
 
 
 @pytest.fixture(scope="session")

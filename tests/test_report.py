@@ -1,7 +1,9 @@
 """A study report from synthetic trial tables: figures (PNG and SVG) with the article's values marked,
 provenance, the interval statement."""
 import json
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +84,17 @@ def fake_git(head, changes):
 def test_commit_is_short_hash_dirty_or_unknown(monkeypatch, head, changes, expected):
     monkeypatch.setattr(environment, "_git", fake_git(head, changes))
     assert environment.commit() == expected
+
+
+def test_every_report_file_is_renamed_into_place_whole_run_json_last(monkeypatch, tmp_path):
+    renamed, real_replace = [], os.replace
+
+    def replace(source, target):
+        renamed.append(Path(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    trials, epochs = toy_tables()
+    written = write_report(toy_plan(), trials, epochs, tmp_path)
+    assert renamed == written and written[-1].name == "run.json"  # the index reads a folder once run.json is there
+    assert not list(tmp_path.glob(".*"))  # no temporary file left

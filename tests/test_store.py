@@ -6,16 +6,9 @@ import pytest
 
 from studies.data import Dataset
 from studies.engines import TrialResult
-from studies.plan import plan_study
 from studies.store import TrialStore
-from tests.conftest import compose_config
 
 DATASET = Dataset("fashion_mnist", "test:fixture", "c" * 64, *(np.zeros((1, 1)),) * 4)
-
-
-@pytest.fixture(scope="module")
-def trials():
-    return plan_study(compose_config("profile=smoke", "n_seeds=2")).trials
 
 
 def result_for(trial, epochs=3):
