@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from studies.config import ConfigError, TrialSpec, check_keys
-from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
+from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
 from studies.engines.replica import ReplicaModel
 from studies.engines.stack import make_stack
@@ -61,8 +61,8 @@ def stack_key(trial: TrialSpec, splits) -> str:
     optimizer = dataclasses.replace(trial.optimizer, params={k: v for k, v in trial.optimizer.params.items()
                                                              if k != "learning_rate"})  # per replica
     train = trial.train
-    shared = (model, optimizer, train.batch_size, train.steps_per_epoch, train.loss, train.metrics,
-              splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
+    shared = (model, optimizer, train.batch_size, train.steps_per_epoch, train.sampling, train.evaluate_train,
+              train.loss, train.metrics, splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
     return json.dumps(shared, default=str, sort_keys=True)
 
 
@@ -195,12 +195,13 @@ class StackRun:
         seeds = [t.seed for t in self.trials]
         epoch, step = 0, 0
         while not all(r.stopped for r in self.replicas):
-            logs = self._train_epoch(epoch_batches(seeds, epoch, self.train_pool.samples, spec.batch_size, steps), step)
+            logs = self._train_epoch(epoch_batches(seeds, epoch, self.train_pool.samples, spec.batch_size, steps,
+                                                   spec.sampling), step)
             step += steps
             if self.validation_pool is not None:
-                loss, metrics, _ = self._evaluate(self.validation_pool)
-                logs = [{**log, "val_loss": loss[r], **{f"val_{k}": v[r] for k, v in metrics.items()}}
-                        for r, log in enumerate(logs)]
+                logs = self._logged_evaluation(logs, self.validation_pool, "val_")
+            if spec.evaluate_train:  # inference mode on the training data, as engine=keras's evaluate() callback
+                logs = self._logged_evaluation(logs, self.train_pool, f"{TRAIN_EVALUATION}_")
             self._end_epoch(epoch, logs)
             epoch += 1
         for replica in self.replicas:
@@ -223,6 +224,12 @@ class StackRun:
         names = self.trials[0].train.metrics
         return [{"loss": float(loss_sum[r] / samples), **{n: float(m[r] / samples) for n, m in zip(names, metric_sums)}}
                 for r in range(len(self.trials))]
+
+    def _logged_evaluation(self, logs: list, pool: Pool, prefix: str) -> list[dict]:
+        """Each replica's epoch logs with its loss and metrics on `pool` added under `prefix`."""
+        loss, metrics, _ = self._evaluate(pool)
+        return [{**log, f"{prefix}loss": loss[r], **{f"{prefix}{k}": v[r] for k, v in metrics.items()}}
+                for r, log in enumerate(logs)]
 
     def _evaluate(self, pool: Pool, keep_predictions: bool = False):
         """Inference over all of a pool's samples, in chunks of bounded size: per replica mean loss (with
