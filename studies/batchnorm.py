@@ -7,8 +7,8 @@ it does not learn). variant=book: the book's grid (ch06/batch_norm_test.py, Fig.
 w (N(0, w^2) on every layer), with and without the book's batch norm (momentum 0.9, epsilon 1e-6, moving
 statistics from zero), on 1,000 MNIST images, 100 drawn with replacement per step, the same batches for both;
 its "training accuracy" is the whole 1,000 images evaluated in inference mode after every 10 steps (split
-train_eval; the book's 20 points come after steps 1, 11, ..., 191, these after 10, 20, ..., 200). The book: batch norm learns faster in almost every case, and without it a poor scale does not
-learn at all.
+train_eval; the book's 20 points come after steps 1, 11, ..., 191, these after 10, 20, ..., 200).
+The book: batch norm learns faster in almost every case, and without it a poor scale does not learn at all.
 """
 from studies.contract import Claim, Column, Figure
 

@@ -84,8 +84,8 @@ def test_with_replacement_each_step_draws_from_seed_and_step_alone_the_same_for_
     assert np.array_equal(replacement_order(3, 6, 1000, 100)[0], np.concatenate(draws))
     assert batches_seen(replacement_order(3, 6, 1000, 100), 100, epochs=2, steps=3) == [d.tolist() for d in draws]
     (rows,) = epoch_batches([3, 4, 3], epoch=1, samples=1000, batch_size=100, steps=3, sampling="with_replacement")
-    assert rows.shape == (3, 3, 100) and np.array_equal(rows[0], np.stack(draws[3:])) and np.array_equal(rows[0], rows[2])
-    assert not np.array_equal(rows[0], rows[1])
+    assert rows.shape == (3, 3, 100) and np.array_equal(rows[0], np.stack(draws[3:]))
+    assert np.array_equal(rows[0], rows[2]) and not np.array_equal(rows[0], rows[1])  # replicas of seeds 3, 4, 3
 
 
 def test_early_stopping_is_keras_own_and_stop_epoch_is_recorded(smoke_trials, fashion_mnist, tmp_path):
