@@ -52,6 +52,9 @@ class ModelSpec:
     activation: str = "relu"  # hidden activation, a keras.activations name
     kernel_initializer: Any = "glorot_uniform"  # hidden kernels: a name or {name: Class, **params}
     batch_norm: bool = False  # BatchNormalization between each hidden Dense and its activation
+    batch_norm_momentum: float = 0.99  # its moving-average momentum (Keras's default; the book's is 0.9)
+    batch_norm_epsilon: float = 1e-3  # added to the variance before the square root (Keras's; the book's 1e-6)
+    batch_norm_moving_variance_initializer: Any = "ones"  # the moving variance's start (Keras's; the book's zeros)
     dropout_rate: float = 0.0  # Dropout after each hidden activation; 0 means no Dropout layer
     kernel_regularizer: Any = None  # hidden kernels: None or {name: L2, l2: 0.1}
     output_activation: str = "softmax"  # output Dense keeps glorot_uniform, no regularizer
@@ -86,6 +89,10 @@ class TrainSpec:
     metrics: tuple[str, ...] = ("accuracy",)  # keras metric names, logged every epoch
     early_stopping: EarlyStoppingSpec | None = None  # None: train all epochs
     checkpoint_best: bool = False  # ModelCheckpoint(save_best_only) keeps best_model.keras per trial
+    sampling: str = "epoch"  # epoch: each pass visits every sample once, in a seeded order | with_replacement:
+    #                          each step draws batch_size samples with replacement (the book's np.random.choice)
+    evaluate_train: bool = False  # after each epoch, evaluate() the whole training data in inference mode (batch
+    #                               norm's moving statistics), stored as split train_eval (the book's accuracy)
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,26 @@ def require_choice(value: Any, where: str, valid) -> None:
         raise ConfigError(f"{where}: unknown value {value!r}; valid: {', '.join(map(str, valid))}")
 
 
+def require_bool(value: Any, where: str) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}={value!r} is not a boolean; valid: true, false")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def require_fraction(value: Any, where: str) -> None:
+    if not _is_number(value) or not 0.0 <= value < 1.0:
+        raise ConfigError(f"{where}={value!r} is out of range: must be in [0, 1)")
+
+
+def require_positive(value: Any, where: str) -> None:
+    if not _is_number(value) or not value > 0.0:
+        raise ConfigError(f"{where}={value!r} is out of range: must be a number > 0")
+
+
+SAMPLINGS = ("epoch", "with_replacement")  # TrainSpec.sampling
 DRAW_KEYS = ("train_range", "train_n", "val_range", "val_n")
 
 
@@ -189,15 +216,17 @@ def validate_model(spec: ModelSpec, where: str) -> None:
     for units in spec.hidden_units:
         require_int(units, f"{where}.hidden_units", 1)
     require_optional_int(spec.output_units, f"{where}.output_units", 1)
-    rate = spec.dropout_rate
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-        raise ConfigError(f"{where}.dropout_rate={rate!r} is out of range: must be in [0, 1)")
+    require_fraction(spec.dropout_rate, f"{where}.dropout_rate")
+    require_fraction(spec.batch_norm_momentum, f"{where}.batch_norm_momentum")
+    require_positive(spec.batch_norm_epsilon, f"{where}.batch_norm_epsilon")
 
 
 def validate_train(spec: TrainSpec, where: str) -> None:
     require_int(spec.batch_size, f"{where}.batch_size", 1)
     require_int(spec.epochs, f"{where}.epochs", 1)
     require_optional_int(spec.steps_per_epoch, f"{where}.steps_per_epoch", 1)
+    require_choice(spec.sampling, f"{where}.sampling", SAMPLINGS)
+    require_bool(spec.evaluate_train, f"{where}.evaluate_train")
     if spec.early_stopping is not None:
         require_int(spec.early_stopping.patience, f"{where}.early_stopping.patience", 0)
         require_choice(spec.early_stopping.mode, f"{where}.early_stopping.mode", ("auto", "min", "max"))

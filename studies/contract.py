@@ -23,7 +23,7 @@ VARIANTS = ("original", "modern")  # the default of every declaration's `variant
 class Figure:
     name: str  # file stem under reports/<study>/
     metric: str  # loss | accuracy | ...
-    splits: tuple[str, ...]  # train | test | val; several are told apart by line style
+    splits: tuple[str, ...]  # train | test | val | train_eval; several are told apart by line style
     ylabel: str  # axis label with units
     title: str = ""  # what the figure shows, in the article's words
     panel_per_arm: bool = False  # one panel per arm (the article's one figure per arm) instead of one plot

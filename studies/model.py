@@ -78,6 +78,7 @@ def check_model(spec: ModelSpec) -> None:
     make_initializer(_output_initializer(spec))
     make_regularizer(_output_regularizer(spec))
     make_regularizer(spec.kernel_regularizer)
+    make_initializer(spec.batch_norm_moving_variance_initializer)
 
 
 def _output_initializer(spec: ModelSpec):
@@ -101,7 +102,9 @@ def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
                                kernel_regularizer=make_regularizer(spec.kernel_regularizer),
                                activation=None if spec.batch_norm else spec.activation)(x)
         if spec.batch_norm:
-            x = keras.layers.BatchNormalization()(x)
+            x = keras.layers.BatchNormalization(
+                momentum=spec.batch_norm_momentum, epsilon=spec.batch_norm_epsilon,
+                moving_variance_initializer=make_initializer(spec.batch_norm_moving_variance_initializer))(x)
             x = keras.layers.Activation(spec.activation)(x)
         if spec.dropout_rate > 0:
             x = keras.layers.Dropout(spec.dropout_rate)(x)

@@ -2,6 +2,8 @@
 
 Every arm of seed s sees the same batch order (drawn here, independent of the model) and, where the
 architecture matches, the same initial weights (Keras's global seed is set right before the model is built).
+Batches come either from epoch orders (each pass a permutation) or, with train.sampling=with_replacement,
+from per-step draws with replacement.
 """
 from __future__ import annotations
 
@@ -16,6 +18,17 @@ def epoch_order(seed: int, epoch: int, samples: int) -> np.ndarray:
 def training_order(seed: int, epochs: int, samples: int) -> np.ndarray:
     """(epochs, samples) indices: row e is the order of epoch e."""
     return np.stack([epoch_order(seed, epoch, samples) for epoch in range(epochs)])
+
+
+def replacement_batch(seed: int, step: int, samples: int, batch_size: int) -> np.ndarray:
+    """The rows of step `step` (0-based) drawn with replacement, as the book's np.random.choice, a function
+    of (seed, step) alone; spawn key 2 keeps the stream apart from epoch orders and the splits' draws (1)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2, step))).integers(samples, size=batch_size)
+
+
+def replacement_order(seed: int, steps: int, samples: int, batch_size: int) -> np.ndarray:
+    """(1, steps * batch_size): the batches of steps 0..steps-1 end to end, read like one long epoch."""
+    return np.concatenate([replacement_batch(seed, step, samples, batch_size) for step in range(steps)])[None]
 
 
 def seed_everything(seed: int) -> None:

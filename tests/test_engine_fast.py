@@ -36,8 +36,14 @@ def variant(trial, arm, optimizer="Adam", model=None, train=None, dataset=None, 
                                dataset=dataclasses.replace(trial.dataset, **(dataset or {})))
 
 
+BOOK_BATCH_NORM = {"batch_norm": True, "batch_norm_momentum": 0.9, "batch_norm_epsilon": 1e-6,
+                   "batch_norm_moving_variance_initializer": "zeros"}
+BOOK_TRAINING = {"batch_size": 100, "sampling": "with_replacement", "evaluate_train": True}  # and validation
+
+
 def model_fit_cases(base):
-    """Every optimizer on the plain MLP, then BN, L2, early stopping, odd batching and article 000's losses."""
+    """Every optimizer on the plain MLP, then BN (also the book's, with its batches and train evaluation), L2,
+    early stopping, odd batching and article 000's losses."""
     stopping = EarlyStoppingSpec(patience=1, restore_best_weights=True)
     return [variant(base, name, name) for name in OPTIMIZERS] + [
         variant(base, "batch_norm", "SGD", model={"batch_norm": True}),
@@ -47,6 +53,7 @@ def model_fit_cases(base):
         variant(base, "partial_batches_split", "Adagrad", train={"batch_size": 100},
                 dataset={"validation": "split", "validation_split": 0.25}),
         variant(base, "steps_per_epoch", "SGD", train={"steps_per_epoch": 5, "epochs": 4}),
+        variant(base, "book_batch_norm", "SGD", model=BOOK_BATCH_NORM, train=BOOK_TRAINING),
         variant(base, "sparse", "Adam", train={"loss": "sparse_categorical_crossentropy"}),
         variant(base, "binary", "Adam", model={"output_units": 1, "output_activation": "sigmoid"},
                 train={"loss": "binary_crossentropy"}, dataset={"classes": (7, 9)}),

@@ -8,9 +8,10 @@ import pytest
 
 from studies.config import EarlyStoppingSpec
 from studies.splits import make_splits
-from studies.engines.keras_fit import KerasFitEngine, batches
+from studies.engines.batches import epoch_batches
+from studies.engines.keras_fit import KerasFitEngine, batch_order, batches
 from studies.plan import plan_study
-from studies.seeding import training_order
+from studies.seeding import replacement_batch, replacement_order, training_order
 from tests.conftest import compose_config
 
 
@@ -49,8 +50,9 @@ def test_arms_of_one_seed_share_batches_and_initial_weights(smoke_trials, fashio
     assert curves[0] == curves[1] and curves[0] != curves[2]
 
 
-def test_keras_reads_batches_in_the_drawn_order_across_epochs():
-    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+def batches_seen(order, batch_size: int, epochs: int, steps: int) -> list:
+    """The rows of each batch model.fit trains on, reading `batches(order)` as engine=keras does."""
+    x = np.arange(order.max() + 1, dtype=np.float32).reshape(-1, 1)
     seen = []
 
     class Recorder(keras.Model):
@@ -60,11 +62,33 @@ def test_keras_reads_batches_in_the_drawn_order_across_epochs():
 
     model = Recorder(inputs=(inp := keras.Input((1,))), outputs=keras.layers.Dense(1)(inp))
     model.compile(run_eagerly=True)
+    model.fit(batches(x, x, order, batch_size), epochs=epochs, steps_per_epoch=steps, shuffle=False, verbose=0)
+    return seen
+
+
+def test_keras_reads_batches_in_the_drawn_order_across_epochs():
     order = training_order(seed=7, epochs=3, samples=10)
-    model.fit(batches(x, x, order, 4), epochs=3, steps_per_epoch=math.ceil(10 / 4), shuffle=False, verbose=0)
+    seen = batches_seen(order, 4, epochs=3, steps=math.ceil(10 / 4))
     expected = [row[i:i + 4].tolist() for row in order for i in range(0, 10, 4)]
     assert seen == expected and len(seen) == 9
     assert not np.array_equal(order[0], order[1])  # a new order every epoch
+
+
+def test_with_replacement_each_step_draws_from_seed_and_step_alone_the_same_for_every_arm():
+    """The book's np.random.choice per iteration: both engines train step s of seed 3 on replacement_batch(3, s),
+    whatever the arm (batch norm or not, any weight scale), and the draw repeats duplicates as it should."""
+    book = plan_study(compose_config("study=batchnorm", "variant=book", "n_seeds=2")).trials
+    arms_of_seed = [t for t in book if t.seed == 1]
+    orders = [batch_order(t, steps=10, samples=1000) for t in arms_of_seed]
+    assert len(orders) == 32 and all(np.array_equal(orders[0], order) for order in orders)
+    assert not np.array_equal(orders[0], batch_order(book[0], steps=10, samples=1000))  # seed 0
+    draws = [replacement_batch(3, step, 1000, 100) for step in range(6)]
+    assert np.array_equal(replacement_batch(3, 5, 1000, 100), draws[5]) and len(set(draws[5])) < 100
+    assert np.array_equal(replacement_order(3, 6, 1000, 100)[0], np.concatenate(draws))
+    assert batches_seen(replacement_order(3, 6, 1000, 100), 100, epochs=2, steps=3) == [d.tolist() for d in draws]
+    (rows,) = epoch_batches([3, 4, 3], epoch=1, samples=1000, batch_size=100, steps=3, sampling="with_replacement")
+    assert rows.shape == (3, 3, 100) and np.array_equal(rows[0], np.stack(draws[3:]))
+    assert np.array_equal(rows[0], rows[2]) and not np.array_equal(rows[0], rows[1])  # replicas of seeds 3, 4, 3
 
 
 def test_early_stopping_is_keras_own_and_stop_epoch_is_recorded(smoke_trials, fashion_mnist, tmp_path):

@@ -31,6 +31,15 @@ def test_batch_norm_sits_between_dense_and_activation_and_dropout_after():
     assert model.layers[4].rate == 0.15
 
 
+def test_batch_norm_takes_keras_defaults_or_the_books_settings():
+    keras_default, book = (build_model(ModelSpec(hidden_units=(8,), batch_norm=True, **settings), 4, 2).layers[2]
+                           for settings in ({}, {"batch_norm_momentum": 0.9, "batch_norm_epsilon": 1e-6,
+                                                 "batch_norm_moving_variance_initializer": "zeros"}))
+    assert (keras_default.momentum, keras_default.epsilon) == (0.99, 1e-3)
+    assert np.all(keras_default.moving_variance.numpy() == 1.0)
+    assert (book.momentum, book.epsilon) == (0.9, 1e-6) and np.all(book.moving_variance.numpy() == 0.0)
+
+
 def test_initializer_and_regularizer_apply_to_hidden_kernels_only():
     spec = ModelSpec(hidden_units=(50, 50), kernel_initializer={"name": "RandomNormal", "mean": 0.0, "stddev": 0.01},
                      kernel_regularizer={"name": "L2", "l2": 0.1})
@@ -72,6 +81,7 @@ def test_optimizer_from_name_and_parameters():
     (ModelSpec(kernel_initializer="glorot_unicorn"), "unknown initializer 'glorot_unicorn'; valid: .*HeUniform"),
     (ModelSpec(kernel_initializer={"name": "RandomNormal", "sigma": 1}), "initializer RandomNormal: bad argument"),
     (ModelSpec(kernel_regularizer={"name": "L3"}), "unknown regularizer 'L3'; valid: .*L2"),
+    (ModelSpec(batch_norm_moving_variance_initializer="nought"), "unknown initializer 'nought'; valid: .*Zeros"),
 ])
 def test_bad_model_names_are_rejected_with_the_valid_ones(spec, message):
     with pytest.raises(ConfigError, match=message):

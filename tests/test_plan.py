@@ -63,6 +63,11 @@ def test_merge_replaces_named_objects_and_merges_the_rest():
     ("study.arms.sgd.optimizer.name=SGDD", "unknown optimizer 'SGDD'"),
     ("+study.model.width=3", "unknown key.*width; valid:"),
     ("study.dataset.name=cifar", "unknown value 'cifar'; valid: fashion_mnist, mnist"),
+    ("+study.train.sampling=bootstrap", "sampling: unknown value 'bootstrap'; valid: epoch, with_replacement"),
+    ("+study.train.evaluate_train=sometimes", "evaluate_train='sometimes' is not a boolean; valid: true, false"),
+    ("+study.model.batch_norm_momentum=1.0", r"batch_norm_momentum=1.0 is out of range: must be in \[0, 1\)"),
+    ("+study.model.batch_norm_epsilon=0", "batch_norm_epsilon=0 is out of range: must be a number > 0"),
+    ("+study.model.batch_norm_moving_variance_initializer=nought", "unknown initializer 'nought'; valid: "),
 ])
 def test_bad_input_is_one_line_naming_value_and_valid_ones(override, message):
     with pytest.raises(ConfigError, match=message) as error:
@@ -75,6 +80,8 @@ def test_identity_omits_defaults_so_new_settings_do_not_orphan_stored_trials():
     identity = trial.identity()
     assert identity["identity_version"] == 1 and "label" not in identity
     assert "batch_norm" not in identity["model"] and "output_initializer" not in identity["model"]
+    assert not {"batch_norm_momentum", "batch_norm_epsilon"} & set(identity["model"])
+    assert not {"sampling", "evaluate_train"} & set(identity["train"])
     assert identity["model"]["activation"] == "sigmoid" and identity["train"]["epochs"] == 15
     changed = plan("n_seeds=1", "study.model.dropout_rate=0.1").trials[0]
     assert changed.identity()["model"]["dropout_rate"] == 0.1 and changed.trial_id != trial.trial_id

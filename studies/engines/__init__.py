@@ -16,6 +16,7 @@ from studies.config import ConfigError, TrialSpec
 from studies.splits import Splits
 
 ENGINES = {"keras": "studies.engines.keras_fit:KerasFitEngine", "fast": "studies.engines.fast:FastEngine"}
+TRAIN_EVALUATION = "train_eval"  # the split of train.evaluate_train: training data evaluated in inference mode
 
 
 @dataclass
@@ -46,9 +47,11 @@ def outcome_status(curves: dict) -> str:
 
 
 def split_metric(log_key: str, validation_name: str) -> tuple[str, str]:
-    """A Keras log key (loss, val_accuracy...) -> the (split, metric) its curve is stored under."""
-    if log_key.startswith("val_"):
-        return validation_name, log_key[4:]
+    """A Keras log key (loss, val_accuracy, train_eval_accuracy...) -> the (split, metric) its curve is
+    stored under."""
+    for prefix, split in (("val_", validation_name), (f"{TRAIN_EVALUATION}_", TRAIN_EVALUATION)):
+        if log_key.startswith(prefix):
+            return split, log_key[len(prefix):]
     return "train", log_key
 
 

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from studies.config import ConfigError, TrialSpec, check_keys
-from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
+from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
 from studies.engines.replica import ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
@@ -65,8 +65,8 @@ def stack_key(trial: TrialSpec, splits) -> str:
     optimizer = dataclasses.replace(trial.optimizer, params={k: v for k, v in trial.optimizer.params.items()
                                                              if k != "learning_rate"})  # per replica
     train = trial.train
-    shared = (model, optimizer, train.batch_size, train.steps_per_epoch, train.loss, train.metrics,
-              splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
+    shared = (model, optimizer, train.batch_size, train.steps_per_epoch, train.sampling, train.evaluate_train,
+              train.loss, train.metrics, splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
     return json.dumps(shared, default=str, sort_keys=True)
 
 
@@ -207,11 +207,12 @@ class StackRun:
         steps = spec.steps_per_epoch or math.ceil(self.train_pool.samples / spec.batch_size)
         epoch = self._resume()
         while not all(r.stopped for r in self.replicas):
-            batches = epoch_batches(self.seeds, epoch, self.train_pool.samples, spec.batch_size, steps)
+            batches = epoch_batches(self.seeds, epoch, self.train_pool.samples, spec.batch_size, steps, spec.sampling)
             logs = self._train_epoch(batches, epoch * steps)
             if self.validation_pool is not None:
-                validation, _ = self._evaluate(self.validation_pool, prefix="val_")
-                logs = [{**log, **more} for log, more in zip(logs, validation)]
+                logs = self._logged_evaluation(logs, self.validation_pool, "val_")
+            if spec.evaluate_train:  # inference mode on the training data, as engine=keras's evaluate() callback
+                logs = self._logged_evaluation(logs, self.train_pool, f"{TRAIN_EVALUATION}_")
             self._end_epoch(epoch, logs)
             epoch += 1
             if self.checkpoints.due() and not all(r.stopped for r in self.replicas):
@@ -261,6 +262,11 @@ class StackRun:
         names = ["loss", *self.trials[0].train.metrics]
         return [{prefix + name: float(total[r] / samples) for name, total in zip(names, sums)}
                 for r in range(len(self.trials))]
+
+    def _logged_evaluation(self, logs: list, pool: Pool, prefix: str) -> list[dict]:
+        """Each replica's epoch logs with its loss and metrics on `pool` added under `prefix`."""
+        evaluated, _ = self._evaluate(pool, prefix)
+        return [{**log, **more} for log, more in zip(logs, evaluated)]
 
     def _evaluate(self, pool: Pool, prefix: str = "", keep_predictions: bool = False):
         """Inference over all of a pool's samples, in chunks of bounded size: per replica the logs (mean loss

@@ -3,7 +3,9 @@
 The batch order comes from `studies.seeding`, fed through tf.data (a NumPy generator on other Keras
 backends) with `shuffle` off, so arms of one seed see the same batches; `steps_per_epoch` keeps Keras
 reading one iterator across epochs. With train.steps_per_epoch set (the book's per-iteration curves) an
-"epoch" is that many batches of the same stream of passes over the data.
+"epoch" is that many batches of the same stream of passes over the data; with train.sampling=
+with_replacement the stream is the per-step draws instead. train.evaluate_train adds an evaluate() of the
+training data after each epoch (a callback), logged as train_eval_<metric>.
 """
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ import numpy as np
 
 from studies.config import TrialSpec, check_keys
 from studies.splits import Splits
-from studies.engines import TrialResult, best_epoch, failed_result, outcome_status, split_metric
+from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.environment import deterministic_ops, device
 from studies.model import build_model, build_optimizer
-from studies.seeding import seed_everything, training_order
+from studies.seeding import replacement_order, seed_everything, training_order
 
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
 
@@ -55,6 +57,28 @@ def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int):
     return indices.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx))).prefetch(2)
 
 
+def batch_order(trial: TrialSpec, steps: int, samples: int) -> np.ndarray:
+    """Rows of every step of the trial, as `batches` reads them: (passes, samples) epoch orders, or the
+    draws with replacement end to end."""
+    spec = trial.train
+    if spec.sampling == "with_replacement":
+        return replacement_order(trial.seed, spec.epochs * steps, samples, spec.batch_size)
+    return training_order(trial.seed, math.ceil(spec.epochs * steps / math.ceil(samples / spec.batch_size)), samples)
+
+
+class _TrainEvaluation(keras.callbacks.Callback):
+    """evaluate() on the training data after each epoch, in inference mode (batch norm's moving statistics,
+    no dropout), added to the epoch's logs as train_eval_<metric> for History and the callbacks after it."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        results = self.model.evaluate(self.x, self.y, batch_size=self.batch_size, return_dict=True, verbose=0)
+        logs.update({f"{TRAIN_EVALUATION}_{name}": value for name, value in results.items()})
+
+
 class _EpochReport(keras.callbacks.Callback):
     def __init__(self, trial: TrialSpec, progress):
         super().__init__()
@@ -82,8 +106,11 @@ class KerasFitEngine:
                 result = failed_result(trial, error, device())
             yield result
 
-    def _callbacks(self, trial: TrialSpec, progress) -> tuple[list, list]:
+    def _callbacks(self, trial: TrialSpec, progress, x_train, y_train) -> tuple[list, list]:
+        """Train evaluation first, so that the progress report, EarlyStopping and ModelCheckpoint see it."""
         callbacks, artifacts = [_EpochReport(trial, progress), keras.callbacks.TerminateOnNaN()], []
+        if trial.train.evaluate_train:
+            callbacks.insert(0, _TrainEvaluation(x_train, y_train, self.evaluation_batch_size))
         stopping = trial.train.early_stopping
         if stopping is not None:
             callbacks.append(keras.callbacks.EarlyStopping(**dataclasses.asdict(stopping)))
@@ -102,14 +129,13 @@ class KerasFitEngine:
         model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
                       jit_compile=self.jit_compile)
         y_train = encode_targets(splits.y_train, spec.loss, splits.classes)
-        batches_per_pass = math.ceil(len(splits.x_train) / spec.batch_size)
-        steps = spec.steps_per_epoch or batches_per_pass
-        order = training_order(trial.seed, math.ceil(spec.epochs * steps / batches_per_pass), len(splits.x_train))
+        steps = spec.steps_per_epoch or math.ceil(len(splits.x_train) / spec.batch_size)
+        order = batch_order(trial, steps, len(splits.x_train))
         validation = None
         if splits.validation is not None:
             x_val, y_val = splits.validation
             validation = (x_val, encode_targets(y_val, spec.loss, splits.classes))
-        callbacks, artifacts = self._callbacks(trial, progress)
+        callbacks, artifacts = self._callbacks(trial, progress, splits.x_train, y_train)
         started = time.perf_counter()
         history = model.fit(batches(splits.x_train, y_train, order, spec.batch_size), epochs=spec.epochs,
                             steps_per_epoch=steps,
