@@ -23,15 +23,15 @@ from bench.workloads import (article001_mlp, article002_tiny, fast_stepper, inte
 
 FASHION_MNIST_TRAIN = 60000
 MATMUL_SIZE = 4096
-# Each setting is (full, short). The floors sit far below the ratios measured on the shared 2-core machine
-# (TensorFlow: B1 1.3-4, B2 51-88, B3 0.37-0.49: engine=fast loses most under other processes' load), so that
-# noise never fails CI while losing the stacking or the compiled loop (a >10x drop) still does. On Keras's
-# JAX backend model.fit itself is 2x (B1) to 6x (B2) faster than on TensorFlow, so the ratios are lower
-# (B1 1.5-1.6, B2 6.6-12, B3 0.48-0.50) and so are the floors.
+# Each setting is (full, short). Regression floors, per Keras backend, each about half the lowest ratio this
+# benchmark measured on the project's 2-core machine (short and full runs, quiet and under load): TensorFlow
+# B1 1.9-3.5, B2 49-88, B3 0.37-0.50; JAX B1 1.5-1.6, B2 6.6-12.4, B3 0.48-0.50. B1's floor is also the
+# least that makes stacking worth having: never slower per replica than model.fit. A run below its floor
+# fails; a floor is never lowered to make a run pass (record the miss instead).
 B1_SAMPLES = (FASHION_MNIST_TRAIN, 4096)
 B1_ROUNDS = (4, 3)
 B2_ROUNDS = (5, 3)
-FLOORS = {"tensorflow": {"B1": 1.0, "B2": 15.0, "B3": 0.1}, "jax": {"B1": 0.3, "B2": 2.0, "B3": 0.1}}
+FLOORS = {"tensorflow": {"B1": 1.0, "B2": 25.0, "B3": 0.2}, "jax": {"B1": 1.0, "B2": 5.0, "B3": 0.2}}
 B1_FLOOR, B2_FLOOR, B3_FLOOR = FLOORS[keras.backend.backend()].values()
 
 
