@@ -42,7 +42,7 @@ report: $(INSTALLED)
 
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
 # is chosen when Keras is imported, so once per process).
-JAX_TESTS := tests/test_engine_fast.py tests/test_backends.py
+JAX_TESTS := tests/test_engine_fast.py tests/test_backends.py tests/test_stack_bits.py
 
 test: data
 	$(PY) -m pytest $(ARGS)

@@ -1,7 +1,7 @@
 """Same seed, same bits: a trial's curves under engine=fast do not depend on the stack it trains in.
 
-The same trials (two arms that differ in dropout rate, learning rate and early stopping; three seeds) train
-alone, with their own arm, all together and split by the memory bound, for 60 epochs; every stored
+The same trials (two arms that differ in dropout rate, learning rate and early stopping; two seeds) train
+alone, all together and split by the memory bound (3 + 1, in another order), for 60 epochs; every stored
 number must be equal bit for bit. Small data and layers keep it quick: bits, not accuracy, are tested.
 """
 import dataclasses
@@ -15,7 +15,7 @@ from studies.splits import make_splits
 from tests.test_engine_fast import base_trial, run_fast, variant  # noqa: F401 (a fixture)
 
 EPOCHS = 60
-SMALL = {"train_first": 192, "test_first": 96}
+SMALL = {"train_first": 192, "test_first": 600}  # evaluated in two calls of engine.evaluation_rows (512)
 # Keras's JAX backend: XLA as jaxlib 0.10 bundles it rounds some per-sample losses of stacks of 4 or more
 # replicas differently from smaller stacks (weights stay equal); recorded, not hidden.
 JAX_ROUNDING = pytest.mark.xfail(keras.backend.backend() == "jax", strict=True,
@@ -31,8 +31,8 @@ def arm(base, name, dropout_rate, learning_rate, stopping, seed):
 @pytest.fixture(scope="module")
 def two_arms(base_trial):
     stopping = EarlyStoppingSpec(monitor="val_loss", patience=3, restore_best_weights=True)
-    first = [arm(base_trial, "dropout_stopping", 0.15, 0.003, stopping, seed) for seed in range(3)]
-    second = [arm(base_trial, "more_dropout", 0.3, 0.001, None, seed) for seed in range(3)]
+    first = [arm(base_trial, "dropout_stopping", 0.15, 0.003, stopping, seed) for seed in range(2)]
+    second = [arm(base_trial, "more_dropout", 0.3, 0.001, None, seed) for seed in range(2)]
     return first, second
 
 
@@ -47,28 +47,29 @@ def assert_same_bits(results: dict, reference: dict) -> None:
 
 
 @JAX_ROUNDING
-def test_a_trial_trains_to_the_same_bits_alone_with_its_arm_with_other_arms_and_split(two_arms, fashion_mnist,
-                                                                                      tmp_path):
+def test_a_trial_trains_to_the_same_bits_alone_with_other_arms_and_split(two_arms, fashion_mnist, tmp_path):
     first, second = two_arms
     everything = first + second
     alone = run_fast(everything, fashion_mnist, tmp_path, max_replicas=1)
     assert {result.stop_epoch for key, result in alone.items() if key[0] == "dropout_stopping"} != {EPOCHS}
-    own_arm = {**run_fast(first, fashion_mnist, tmp_path), **run_fast(second, fashion_mnist, tmp_path)}
     together = run_fast(everything, fashion_mnist, tmp_path)
     splits = make_splits(fashion_mnist, first[0].dataset, 0)
-    room_for_four = shared_bytes(splits) + 4 * replica_bytes(first[0], splits)
-    split = run_fast(second[::-1] + first, fashion_mnist, tmp_path, memory_bytes=room_for_four)
-    for composition in (own_arm, together, split):
+    room_for_three = shared_bytes(splits) + 3 * replica_bytes(first[0], splits)
+    split = run_fast(second[::-1] + first, fashion_mnist, tmp_path, memory_bytes=room_for_three)
+    for composition in (together, split):
         assert_same_bits(composition, alone)
-    seeds = [alone[("more_dropout", seed)].curves[("train", "loss")] for seed in range(3)]
-    assert seeds[0] != seeds[1] != seeds[2]  # the seeds really differ
+    seeds = [alone[("more_dropout", seed)].curves[("train", "loss")] for seed in range(2)]
+    assert seeds[0] != seeds[1]  # the seeds really differ
 
 
 def test_sparse_and_one_hot_cross_entropy_give_the_same_bits(base_trial, fashion_mnist, tmp_path):
-    """fit_basics's claim that the two losses are the same computation, as engine=keras shows it."""
+    """fit_basics's claim that the two losses are the same computation, as engine=keras shows it; as in
+    fit_basics, the sparse arm shares its stack with an arm of another learning rate, the one-hot arm not."""
     trials = [variant(base_trial, loss, "Adam", seed=seed, train={"loss": loss, "epochs": 5}, dataset=SMALL)
               for loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") for seed in range(2)]
-    results = run_fast(trials, fashion_mnist, tmp_path)
+    slower = [dataclasses.replace(t, arm="slower", optimizer=OptimizerSpec("Adam", {"learning_rate": 0.0005}))
+              for t in trials[:2]]
+    results = run_fast(trials + slower, fashion_mnist, tmp_path)
     for seed in range(2):
         sparse, one_hot = results[("sparse_categorical_crossentropy", seed)], results[("categorical_crossentropy", seed)]
         assert sparse.curves == one_hot.curves and sparse.final == one_hot.final

@@ -30,11 +30,12 @@ from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything
 from studies.engines.keras_fit import encode_targets, predicted_classes
 
-SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_bytes", "jit_compile", "checkpoint_seconds")
+SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
 # A stack of one is trained beside a copy of itself: XLA compiles a unit replica axis away, to arithmetic
 # that rounds differently, and a trial's bits must not depend on what else is in its stack.
 MINIMUM_REPLICAS = 2
+SAME_LOSS = {"sparse_categorical_crossentropy": "categorical_crossentropy"}
 
 
 def replica_bytes(trial: TrialSpec, splits) -> int:
@@ -93,18 +94,16 @@ class Pool:
         self.x, self.y = keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y)
         self.offsets = np.asarray(self.offsets)[:, None]
         self.samples = len(xs[0])
-        self.shared = len(set(self.offsets[:, 0])) == 1  # every replica's samples are the same rows
 
     def positions(self, rows: np.ndarray) -> np.ndarray:
         """Replica-relative rows (replicas, ...) -> pool rows."""
         return (rows + self.offsets.reshape((-1,) + (1,) * (rows.ndim - 1))).astype(np.int32)
 
     def evaluation_positions(self, start: int, stop: int) -> np.ndarray:
-        """Pool rows of samples start..stop of every replica: (n,) when shared, else (replicas, n)."""
-        rows = np.arange(start, stop)
-        if self.shared:
-            return (rows + self.offsets[0, 0]).astype(np.int32)
-        return self.positions(rows[None, :].repeat(len(self.offsets), axis=0))
+        """Pool rows of samples start..stop of every replica, (replicas, n), even where all replicas share
+        their samples: taking them once compiles to other products, whose rounding would then depend on
+        whether the stack's other replicas share this one's data."""
+        return self.positions(np.arange(start, stop)[None, :].repeat(len(self.offsets), axis=0))
 
 
 class FastEngine:
@@ -114,11 +113,13 @@ class FastEngine:
         check_keys(settings, SETTINGS, "engine fast")
         self.max_replicas = settings.get("max_replicas", 64)
         self.memory_bytes = settings.get("memory_bytes", 4 * 2**30)
-        self.evaluation_bytes = settings.get("evaluation_bytes", 64 * 2**20)
+        self.evaluation_rows = settings.get("evaluation_rows", 512)
         self.jit_compile = settings.get("jit_compile", True)
         self.checkpoint_seconds = settings.get("checkpoint_seconds", 60)
-        if not isinstance(self.max_replicas, int) or self.max_replicas < 1:
-            raise ConfigError(f"engine fast: max_replicas={self.max_replicas!r} must be an integer >= 1")
+        for name in ("max_replicas", "evaluation_rows"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"engine fast: {name}={value!r} must be an integer >= 1")
         seconds = self.checkpoint_seconds
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0):
             raise ConfigError(f"engine fast: checkpoint_seconds={seconds!r} is out of range: a number of seconds >= 0 "
@@ -166,8 +167,10 @@ class StackRun:
         self.seeds = [trial.seed for trial, _ in members]
         self.splits = [splits for _, splits in members]
         first, spec = self.splits[0], self.trials[0].train
-        self.classes, self.loss = first.classes, spec.loss
-        encode = lambda y: encode_targets(y, spec.loss, first.classes)  # noqa: E731
+        # Sparse targets train as one-hot ones: the same loss by the same ops, so the two arms of fit_basics
+        # give the same bits (Keras's sparse kernel rounds differently in the last digit).
+        self.classes, self.loss = first.classes, SAME_LOSS.get(spec.loss, spec.loss)
+        encode = lambda y: encode_targets(y, self.loss, first.classes)  # noqa: E731
         self.train_pool = Pool([s.x_train for s in self.splits], [encode(s.y_train) for s in self.splits])
         self.validation_pool = None if first.validation is None else Pool(
             [s.validation[0] for s in self.splits], [encode(s.validation[1]) for s in self.splits])
@@ -178,7 +181,7 @@ class StackRun:
             models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
         optimizers = [build_optimizer(t.optimizer) for t, _ in members]  # equal but for the learning rate
         learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
-        self.stack = make_stack(models, optimizers[0], learning_rates, spec.loss, list(spec.metrics), self.seeds,
+        self.stack = make_stack(models, optimizers[0], learning_rates, self.loss, list(spec.metrics), self.seeds,
                                 keras.ops.convert_to_numpy(self.train_pool.y[:1]), jit_compile=engine.jit_compile)
         self.replicas = [ReplicaModel(self.stack, index, model) for index, model in enumerate(models[:len(self.trials)])]
         self.callbacks = [self._callbacks(trial, replica) for trial, replica in zip(self.trials, self.replicas)]
@@ -271,9 +274,8 @@ class StackRun:
     def _evaluate(self, pool: Pool, prefix: str = "", keep_predictions: bool = False):
         """Inference over all of a pool's samples, in chunks of bounded size: per replica the logs (mean loss
         with regularization, as evaluate() reports it, and metric means), and the predictions if asked for."""
-        features = max(pool.x.shape[1], *(max(t.model.hidden_units, default=0) for t in self.trials))  # widest
-        # Sized for a full stack, not this one: chunk shapes do not depend on how many replicas share it.
-        chunk = max(1, self.engine.evaluation_bytes // (4 * features * self.engine.max_replicas))
+        # A fixed number of rows, whatever the stack and engine settings: a product's rounding depends on its shape.
+        chunk = self.engine.evaluation_rows
         sums, predictions = [0.0] * (1 + len(self.trials[0].train.metrics)), []
         for start in range(0, pool.samples, chunk):
             positions = pool.evaluation_positions(start, min(start + chunk, pool.samples))
