@@ -194,10 +194,10 @@ def _refutation(claim: Claim, pair: Pair) -> str:
 
 
 def _pair_text(pair: Pair) -> str:
-    d = pair.difference
-    interval = f" [{d['low']:.4g}, {d['high']:.4g}]" if not math.isnan(d["low"]) else ""
+    difference = pair.difference
+    interval = (f" [{difference['low']:.4g}, {difference['high']:.4g}]" if not math.isnan(difference["low"]) else "")
     p = f", one-sided p={pair.p_support:.3g}" if not math.isnan(pair.p_support) else ""
-    return f"{pair.name}: {d['mean']:.4g}{interval} (n={d['n']}{p})"
+    return f"{pair.name}: {difference['mean']:.4g}{interval} (n={difference['n']}{p})"
 
 
 def _ordering_outcome(claim: Claim, ordering: Ordering, alpha: float, diverged) -> Outcome:
@@ -237,7 +237,8 @@ def _near_outcome(claim: Claim, values: pd.DataFrame, alpha: float, diverged) ->
     interval = "" if problem else f", {confidence:.0%} CI [{summary['low']:.4g}, {summary['high']:.4g}]"
     lines = [f"{seeds} seeds within {claim.value:g} ± {claim.tolerance:g}",
              f"{claim.arms[0]}: mean {summary['mean']:.4g}{interval} (n={summary['n']})"]
-    return Outcome(verdict, seeds, "; ".join(lines + [problem] * bool(problem) + _divergence_notes(claim, diverged)))
+    lines += [problem] if problem else []
+    return Outcome(verdict, seeds, "; ".join(lines + _divergence_notes(claim, diverged)))
 
 
 def _per_run_outcome(claim: Claim, values: pd.DataFrame, alpha: float, diverged) -> Outcome:
@@ -246,13 +247,13 @@ def _per_run_outcome(claim: Claim, values: pd.DataFrame, alpha: float, diverged)
     seeds = f"{holds} of {n}"
     line = f"{seeds} seeds within {claim.value:g} ± {claim.tolerance:g} (claimed: at least {claim.at_least:.0%})"
     if n < MIN_SEEDS:
-        verdict, share = "INCONCLUSIVE", f"n = {n} seeds, fewer than {MIN_SEEDS}"
+        verdict, detail = "INCONCLUSIVE", f"n = {n} seeds, fewer than {MIN_SEEDS}"
     else:
         interval = stats.binomtest(holds, n).proportion_ci(confidence_level=1 - alpha, method="exact")
         verdict = ("FAIL" if interval.high < claim.at_least else "PASS" if holds / n >= claim.at_least
                    else "INCONCLUSIVE")
-        share = f"{1 - alpha:.0%} Clopper-Pearson interval of the share [{interval.low:.2f}, {interval.high:.2f}]"
-    return Outcome(verdict, seeds, "; ".join([line, share] + _divergence_notes(claim, diverged)))
+        detail = f"{1 - alpha:.0%} Clopper-Pearson interval of the share [{interval.low:.2f}, {interval.high:.2f}]"
+    return Outcome(verdict, seeds, "; ".join([line, detail] + _divergence_notes(claim, diverged)))
 
 
 def _curve_difference(claim: Claim, curve: pd.Series, other: pd.Series) -> dict:

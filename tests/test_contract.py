@@ -27,7 +27,8 @@ def test_claims_naming_an_arm_the_config_lacks_are_rejected():
     ({"relation": "approx", "versus": (), "value": None}, "relation 'approx' needs a `value`"),
     ({"relation": "runs_near", "value": 0.1}, r"relation 'runs_near' is about one arm: arms \('a',\), versus \('b',\); "
                                               "valid: one arm, no versus"),
-    ({"relation": "runs_near", "versus": (), "value": 0.1, "at_least": 1.5}, r"at_least 1.5; valid: a share in \(0, 1\]"),
+    ({"relation": "runs_near", "versus": (), "value": 0.1, "at_least": 1.5},
+     r"at_least 1.5; valid: a share in \(0, 1\]"),
     ({"tolerance": -0.01}, "tolerance -0.01; valid: a number >= 0"),
     ({"relation": "identical"}, "relation 'identical' compares whole curves: point 'final'; valid: curve"),
     ({"point": "curve"}, "unknown point 'curve'"),

@@ -51,7 +51,8 @@ def test_paired_test_flags_a_null_effect_at_about_the_stated_rate():
 def test_ordering_passes_a_planted_effect_fails_the_opposite_and_counts_the_seeds():
     rng = np.random.default_rng(1)
     seed_effect = rng.normal(0, 1.0, 5)  # large between-seed noise, removed by pairing
-    epochs, trials = tables({"a": seed_effect + rng.normal(0, 0.01, 5), "b": seed_effect + 0.2 + rng.normal(0, 0.01, 5)})
+    a, b = seed_effect + rng.normal(0, 0.01, 5), seed_effect + 0.2 + rng.normal(0, 0.01, 5)
+    epochs, trials = tables({"a": a, "b": b})
     passed = one([claim("<")], epochs, trials)
     assert (passed["verdict"], passed["seeds"], passed["kind"]) == ("PASS", "5 of 5", "ordering")
     assert passed["measured"].startswith("5 of 5 seeds in the claimed order; supported")
@@ -73,7 +74,8 @@ def test_an_exact_zero_difference_in_every_seed_fails_by_equivalence():
     values = [0.3, 0.5, 0.4, 0.6, 0.2]
     epochs, trials = tables({"a": values, "b": values})
     verdict = one([claim("<", tolerance=0.005)], epochs, trials)
-    assert verdict["verdict"] == "FAIL" and "no effect larger than 0.005: a - b is 0 in every seed" in verdict["measured"]
+    assert verdict["verdict"] == "FAIL"
+    assert "no effect larger than 0.005: a - b is 0 in every seed" in verdict["measured"]
     assert verdict["seeds"] == "0 of 5"
     without = one([claim("<")], epochs, trials)  # tolerance 0: no FAIL by equivalence
     assert without["verdict"] == "INCONCLUSIVE" and "zero spread" in without["measured"]
