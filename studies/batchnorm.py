@@ -31,16 +31,20 @@ SUMMARY = (
            variants=("book",)),
 )
 
+NEGLIGIBLE_ACCURACY = 0.01  # one point of accuracy, the precision the articles quote: orderings FAIL below it
+
+# "Stays near chance" is said of what a run does, so it is judged run by run (runs_near): a mean near 10% could
+# hide a run that learned late. Final accuracy: a run that escaped chance does not fall back under SGD.
 CLAIMS = (
     Claim("batchnorm_learns", "With batch norm, the N(0, 0.01) network learns: higher train accuracy",
           metric="accuracy", split="train", point="final", relation=">", arms=("batch_norm",),
-          versus=("no_batch_norm",)),
+          versus=("no_batch_norm",), tolerance=NEGLIGIBLE_ACCURACY),
     Claim("no_batchnorm_chance", "Without batch norm it stays near chance (10% accuracy)", metric="accuracy",
-          split="train", point="final", relation="approx", arms=("no_batch_norm",), value=0.10, tolerance=0.02),
+          split="train", point="final", relation="runs_near", arms=("no_batch_norm",), value=0.10, tolerance=0.02),
 ) + tuple(
     Claim(f"book_batchnorm_learns_at_{scale}",
           f"The book: batch norm learns faster in almost every case; here weight scale {scale}",
-          metric="accuracy", split="train_eval", point="final", relation=">",
-          arms=(f"stddev={scale},batch_norm=True",), versus=(f"stddev={scale},batch_norm=False",), variants=("book",))
+          metric="accuracy", split="train_eval", point="final", relation=">", arms=(f"stddev={scale},batch_norm=True",),
+          versus=(f"stddev={scale},batch_norm=False",), tolerance=NEGLIGIBLE_ACCURACY, variants=("book",))
     for scale in BOOK_SCALES
 )

@@ -14,8 +14,15 @@ from types import ModuleType
 from studies.config import ConfigError
 
 POINTS = ("final", "best", "best_epoch", "stop", "evaluate", "size")  # or "epoch:N"
+CURVE = "curve"  # the point of an identity claim: every epoch of the curve
 GAP_SPLIT = "train-test"  # a derived split: train minus test, per epoch
-RELATIONS = ("<", ">", "lowest", "highest", "equal", "approx")
+# Each relation is one kind of claim, and each kind its own test (studies/verdicts.py).
+KINDS = {"<": "ordering", ">": "ordering", "lowest": "ordering", "highest": "ordering",
+         "approx": "near",  # the arm's mean lies near `value`
+         "identical": "identity",  # every seed's curves are the same, within `tolerance`
+         "runs_near": "per-run"}  # each run ends near `value`, in at least `at_least` of the runs
+RELATIONS = tuple(KINDS)
+SINGLE_ARM = ("near", "per-run")  # kinds about one arm's own values
 VARIANTS = ("original", "modern")  # the default of every declaration's `variants`
 
 
@@ -51,14 +58,21 @@ class Claim:
     metric: str
     split: str  # a split, or train-test (the generalisation gap)
     point: str  # final | best | best_epoch | stop | evaluate | epoch:N
-    relation: str  # arms <, > versus; arms lowest/highest of arms+versus; equal; approx value
+    relation: str  # arms <, > versus; arms lowest/highest of arms+versus; identical; approx, runs_near value
     arms: tuple[str, ...]
     versus: tuple[str, ...] = ()
-    value: float | None = None  # for approx: the expected value
-    tolerance: float = 0.0  # allowed absolute deviation (approx, equal)
+    value: float | None = None  # approx, runs_near: the expected value
+    # Allowed absolute deviation: around `value` (approx, runs_near), between curves (identical; 0: bit for bit),
+    # or the smallest difference that matters (orderings; 0: no FAIL by equivalence).
+    tolerance: float = 0.0
+    at_least: float = 0.9  # runs_near: the share of runs in which it must hold
     article_value: str = ""  # the article's own single-run number, where it gave one
     article_marks: tuple[tuple[str, float], ...] = ()  # (arm, number) of article_value, marked on the figures
     variants: tuple[str, ...] = VARIANTS  # the variants whose arms and settings it is about
+
+    @property
+    def kind(self) -> str:
+        return KINDS[self.relation]
 
 
 def check_point(point: str, where: str) -> None:
@@ -66,17 +80,35 @@ def check_point(point: str, where: str) -> None:
         raise ConfigError(f"{where}: unknown point {point!r}; valid: {', '.join(POINTS)}, epoch:N")
 
 
+def _check_claim_point(claim: Claim, where: str) -> None:
+    if claim.kind == "identity" and claim.point != CURVE:
+        raise ConfigError(f"{where}: relation 'identical' compares whole curves: point {claim.point!r}; valid: {CURVE}")
+    if claim.kind != "identity":
+        check_point(claim.point, where)
+
+
+def _check_claim_numbers(claim: Claim, where: str) -> None:
+    if claim.kind in SINGLE_ARM and claim.value is None:
+        raise ConfigError(f"{where}: relation {claim.relation!r} needs a `value`")
+    if not claim.tolerance >= 0:
+        raise ConfigError(f"{where}: tolerance {claim.tolerance!r}; valid: a number >= 0")
+    if not 0 < claim.at_least <= 1:
+        raise ConfigError(f"{where}: at_least {claim.at_least!r}; valid: a share in (0, 1]")
+
+
 def _check_claim(claim: Claim, arms: set[str], where: str) -> None:
-    check_point(claim.point, where)
     if claim.relation not in RELATIONS:
         raise ConfigError(f"{where}: unknown relation {claim.relation!r}; valid: {', '.join(RELATIONS)}")
+    _check_claim_point(claim, where)
     unknown = sorted(set(claim.arms + claim.versus) - arms)
     if unknown or not claim.arms:
         raise ConfigError(f"{where}: unknown arm(s) {unknown or '(none given)'}; valid: {', '.join(sorted(arms))}")
-    if claim.relation in ("<", ">", "equal") and not claim.versus:
+    if claim.kind in SINGLE_ARM and (len(claim.arms) != 1 or claim.versus):
+        raise ConfigError(f"{where}: relation {claim.relation!r} is about one arm: arms {claim.arms!r}, versus "
+                          f"{claim.versus!r}; valid: one arm, no versus")
+    if claim.kind not in SINGLE_ARM and not claim.versus:
         raise ConfigError(f"{where}: relation {claim.relation!r} needs `versus` arms")
-    if claim.relation == "approx" and claim.value is None:
-        raise ConfigError(f"{where}: relation 'approx' needs a `value`")
+    _check_claim_numbers(claim, where)
     marked = sorted({arm for arm, _ in claim.article_marks} - set(claim.arms + claim.versus))
     if marked:
         raise ConfigError(f"{where}: article_marks name arm(s) {marked} outside the claim's arms")

@@ -25,11 +25,15 @@ SUMMARY = (
     Column("final test loss", metric="loss", split="test", point="final", variants=ALL),
 )
 
+# Orderings FAIL by equivalence below one point of accuracy (the article's precision), or 0.02 of test loss,
+# about 3% of the final test loss (0.6 to 0.9) whose seed-to-seed spread is far larger.
+NEGLIGIBLE_ACCURACY, NEGLIGIBLE_LOSS = 0.01, 0.02
+
 CLAIMS = (
     Claim("narrower_gap", "Dropout reduces overfitting: a smaller train-test accuracy gap after 300 epochs",
           metric="accuracy", split="train-test", point="final", relation="<", arms=("dropout",),
-          versus=("no_dropout",), variants=ALL),
+          versus=("no_dropout",), tolerance=NEGLIGIBLE_ACCURACY, variants=ALL),
     Claim("lower_test_loss", "Dropout reduces overfitting: a lower test loss after 300 epochs", metric="loss",
           split="test", point="final", relation="<", arms=("dropout",), versus=("no_dropout",),
-          variants=ALL),
+          tolerance=NEGLIGIBLE_LOSS, variants=ALL),
 )

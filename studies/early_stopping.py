@@ -22,6 +22,9 @@ SUMMARY = (
     Column("final test loss", metric="loss", split="test", point="final"),
 )
 
+# Both numbers are where the article's single run stopped or turned: one draw of an epoch that varies from seed
+# to seed. The claim is about its typical value, so it is judged on the mean (approx: TOST against the window),
+# not run by run: the article says nothing of how widely the epoch spreads.
 CLAIMS = (
     Claim("stops_near_40", "EarlyStopping(patience=2) halts training near epoch 40", metric="loss", split="test",
           point="stop", relation="approx", arms=("early_stopping",), value=40, tolerance=10, article_value="40",

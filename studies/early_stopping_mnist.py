@@ -21,6 +21,9 @@ SUMMARY = (
     Column("test accuracy (evaluate)", metric="accuracy", split="test", point="evaluate"),
 )
 
+# The epochs and accuracies are the article's single run: one draw of a value that varies from seed to seed, so
+# they are judged on the mean (approx), not run by run. A difference below one point of test accuracy (the
+# precision the article quotes) refutes the ordering.
 CLAIMS = (
     Claim("val_loss_turns_up_near_200", "Without early stopping val_loss turns up near epoch 200",
           metric="loss", split="val", point="best_epoch", relation="approx", arms=("no_early_stopping",),
@@ -36,6 +39,6 @@ CLAIMS = (
           article_value="145", article_marks=(("patience_30", 145),)),
     Claim("patience_30_beats_patience_0", "Patience 30 gives better test accuracy than patience 0",
           metric="accuracy", split="test", point="evaluate", relation=">", arms=("patience_30",),
-          versus=("patience_0",), article_value="0.5570 vs 0.4443 (book)",
+          versus=("patience_0",), tolerance=0.01, article_value="0.5570 vs 0.4443 (book)",
           article_marks=(("patience_30", 0.5570), ("patience_0", 0.4443))),
 )

@@ -20,11 +20,16 @@ from studies.report import study_blocks
 from studies.stats import INTERVALS
 
 TITLE = "studybench results"
-HEADER = ("Every claim of the three articles, tested over several seeds per arm. Verdicts: PASS (supported at the "
-          "Holm-corrected 5% level, or the 95% interval inside the stated tolerance), FAIL (the opposite supported, "
-          "or the interval wholly outside the tolerance), INCONCLUSIVE (not enough evidence with the seeds run), "
-          "DIVERGED (an arm the claim needs diverged in every seed), NOT RUN (an arm it needs was not trained). "
-          + INTERVALS + " Figures mark the article's own single-run value in red where it gave one.")
+HEADER = ("Every claim of the three articles, tested over several seeds per arm, each kind of claim by its own "
+          "test at the 5% level; the measured column says in how many seeds the claim holds. PASS: an ordering "
+          "supported by one-sided paired t-tests (Holm-corrected across a study's claims), a mean whose 90% interval "
+          "lies within the stated value ± tolerance, curves identical in every seed, or a per-run property holding in "
+          "at least the claimed share of seeds. FAIL: the opposite order supported, or no difference larger than "
+          "the claim's tolerance (TOST); the interval wholly outside; the first seed and epoch where curves differ; "
+          "the share's 95% Clopper-Pearson interval below the claimed share. INCONCLUSIVE: not enough evidence "
+          "with the seeds run (the reason is given). DIVERGED: an arm the claim needs diverged in every seed (a "
+          "diverged seed otherwise counts as its arm's outcome and is named). NOT RUN: an arm it needs was not "
+          "trained. " + INTERVALS + " Figures mark the article's own single-run value in red where it gave one.")
 
 
 RUN_KEYS = ("study", "variant", "profile", "context", "figures", "trials", "excluded", "planned", "wall_time_s",

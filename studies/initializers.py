@@ -20,16 +20,21 @@ SUMMARY = (
     Column("final test accuracy", metric="accuracy", split="test", point="final"),
 )
 
+NEGLIGIBLE_LOSS = 0.01  # a train-loss difference no one sees on the loss plot (0 to 2.3): orderings FAIL below it
+
+# "Does not learn" is said of what a run does, so it is judged run by run (runs_near): a mean near ln 10 could
+# hide one run that learned and one that went above chance.
 CLAIMS = (
     Claim("he_best", "With ReLU, He initialisation reaches the lowest train loss", metric="loss", split="train",
-          point="final", relation="lowest", arms=("he_uniform",), versus=("glorot_uniform", "normal_0_01")),
+          point="final", relation="lowest", arms=("he_uniform",), versus=("glorot_uniform", "normal_0_01"),
+          tolerance=NEGLIGIBLE_LOSS),
     Claim("normal_does_not_learn", "With N(0, 0.01) the loss stays at chance level, ln 10 = 2.303",
-          metric="loss", split="train", point="final", relation="approx", arms=("normal_0_01",),
+          metric="loss", split="train", point="final", relation="runs_near", arms=("normal_0_01",),
           value=2.303, tolerance=0.01),
     Claim("book_he_best", "The book: He initialisation learns fastest with ReLU", metric="loss", split="train",
           point="final", relation="lowest", arms=("he_normal",), versus=("xavier_normal", "normal_0_01"),
-          variants=("book",)),
+          tolerance=NEGLIGIBLE_LOSS, variants=("book",)),
     Claim("book_std_0_01_does_not_learn", "The book: with std=0.01 learning does not progress", metric="loss",
-          split="train", point="final", relation="approx", arms=("normal_0_01",), value=2.303, tolerance=0.05,
+          split="train", point="final", relation="runs_near", arms=("normal_0_01",), value=2.303, tolerance=0.05,
           variants=("book",)),
 )

@@ -263,7 +263,7 @@ def excluded_lines(trials: pd.DataFrame) -> list[str]:
 
 def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
     excluded = excluded_lines(trials)
-    diverged = set(trials.loc[trials["status"] == "diverged", "arm"])
+    diverged = set(trials.loc[trials["status"] == "diverged", ["arm", "seed"]].itertuples(index=False, name=None))
     trials = trials[trials["status"] == "ok"]
     if trials.empty:
         raise ValueError(f"{plan.study}/{plan.variant}: no trial finished normally; nothing to report")

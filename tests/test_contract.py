@@ -1,5 +1,8 @@
+import importlib
+
 import pytest
 
+from studies.cli import available
 from studies.config import ConfigError
 from studies.contract import Claim, _check_claim, for_variant, load_contract
 
@@ -21,7 +24,15 @@ def test_claims_naming_an_arm_the_config_lacks_are_rejected():
     ({"relation": "<<"}, "unknown relation '<<'"),
     ({"point": "last"}, "unknown point 'last'"),
     ({"relation": "<", "versus": ()}, "needs `versus` arms"),
-    ({"relation": "approx", "value": None}, "needs a `value`"),
+    ({"relation": "approx", "versus": (), "value": None}, "relation 'approx' needs a `value`"),
+    ({"relation": "runs_near", "value": 0.1}, r"relation 'runs_near' is about one arm: arms \('a',\), versus \('b',\); "
+                                              "valid: one arm, no versus"),
+    ({"relation": "runs_near", "versus": (), "value": 0.1, "at_least": 1.5},
+     r"at_least 1.5; valid: a share in \(0, 1\]"),
+    ({"tolerance": -0.01}, "tolerance -0.01; valid: a number >= 0"),
+    ({"relation": "identical"}, "relation 'identical' compares whole curves: point 'final'; valid: curve"),
+    ({"point": "curve"}, "unknown point 'curve'"),
+    ({"relation": "equal"}, "unknown relation 'equal'; valid: <, >, lowest, highest, approx, identical, runs_near"),
     ({"article_marks": (("c", 0.5),)}, r"article_marks name arm\(s\) \['c'\] outside"),
 ])
 def test_malformed_claims_are_rejected(changes, message):
@@ -29,3 +40,9 @@ def test_malformed_claims_are_rejected(changes, message):
                   arms=("a",), versus=("b",))
     with pytest.raises(ConfigError, match=message):
         _check_claim(Claim(**{**fields, **changes}), {"a", "b"}, "claim c")
+
+
+def test_every_study_declares_a_kind_for_each_claim_and_a_tolerance_for_each_ordering():
+    claims = [claim for study in available("study") for claim in importlib.import_module(f"studies.{study}").CLAIMS]
+    assert {claim.kind for claim in claims} == {"ordering", "near", "identity", "per-run"}
+    assert all(claim.tolerance > 0 for claim in claims if claim.kind == "ordering")
