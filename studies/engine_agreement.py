@@ -120,8 +120,9 @@ def decide(p_equivalent: float, p_different: float) -> str:
 
 
 def declared(trials: pd.DataFrame) -> pd.DataFrame:
-    """The trials at the study's declared settings, each with its Keras backend."""
-    swept = trials["sweep_json"].map(lambda text: isinstance(text, str) and json.loads(text) != {})  # null: before sweeps
+    """The trials at the study's declared settings (sweep_json {} or, stored before sweeps, null), each with its
+    Keras backend."""
+    swept = trials["sweep_json"].map(lambda text: isinstance(text, str) and json.loads(text) != {})
     backend = trials["versions_json"].map(lambda text: json.loads(text).get("keras_backend", ""))
     return trials[~swept].assign(backend=backend[~swept])
 
@@ -249,9 +250,10 @@ def _p_text(row) -> str:
 def agreement_lines(table: pd.DataFrame) -> list[str]:
     lines = ["| variant | arm | metric | n | keras | fast | fast - keras [95% CI] | tolerance | largest per-seed "
              "difference | p equivalent / different (Holm) | verdict | why |", "|" + "---|" * 12]
-    return lines + [f"| {_run_name((r.variant, r.profile, r.backend))} | {r.arm} | {r.metric} | {r.n} | {r.keras:.4g} | "
-                     f"{r.fast:.4g} | {r.difference:.3g} [{r.low:.3g}, {r.high:.3g}] | {_tolerance_text(r)} | "
-                     f"{r.largest:.3g} | {_p_text(r)} | {r.verdict} | {r.why} |" for r in table.itertuples()]
+    return lines + [f"| {_run_name((r.variant, r.profile, r.backend))} | {r.arm} | {r.metric} | {r.n} | "
+                     f"{r.keras:.4g} | {r.fast:.4g} | {r.difference:.3g} [{r.low:.3g}, {r.high:.3g}] | "
+                     f"{_tolerance_text(r)} | {r.largest:.3g} | {_p_text(r)} | {r.verdict} | {r.why} |"
+                     for r in table.itertuples()]
 
 
 def flip_lines(runs: dict) -> list[str]:
