@@ -165,7 +165,7 @@ def _reason(fast: str, keras: str) -> str:
         if verdict in UNRUN:
             return f"under engine={engine} an arm it needs {UNRUN[verdict]}"
     if {fast, keras} == {"PASS", "FAIL"}:
-        return "opposite conclusions: each engine's evidence supports the other side"
+        return "opposite conclusions: one engine's runs support the claim, the other's its opposite"
     return ("a borderline claim: the evidence reaches the verdict's threshold (Holm-corrected 5%, or the "
             "tolerance) under one engine only")
 
@@ -203,7 +203,7 @@ def arm_agreement(claim, trials: pd.DataFrame, epochs: pd.DataFrame) -> str:
         verdict = row["verdict"] or decide(row["p_equivalent"], row["p_different"])
         parts.append(f"{arm} {verdict} (fast - keras {row['difference']:.3g} [{row['low']:.3g}, {row['high']:.3g}], "
                      f"tolerance ±{row['tolerance']:.3g}, n = {row['n']})")
-    return "the claim's values, fast vs keras: " + "; ".join(parts)
+    return "the claim's values, fast vs keras (TOST, uncorrected): " + "; ".join(parts)
 
 
 def claim_flips(claims, trials: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFrame:
