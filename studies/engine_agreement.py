@@ -289,10 +289,11 @@ def main(argv=None) -> int:
     store = TrialStore(arguments.results)
     tables, flips = {}, {}
     for study in sorted(path.name for path in folder.iterdir()):
-        table = compare(store.trials(study))
+        trials = store.trials(study)
+        table = compare(trials)
         if not table.empty:
             tables[study] = table
-            flips[study] = study_flips(study, store.trials(study), store.epochs(study))
+            flips[study] = study_flips(study, trials, store.epochs(study))
     text = markdown(tables, flips)
     print(text)
     if arguments.out:

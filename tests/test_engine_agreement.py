@@ -1,5 +1,6 @@
 """The engine comparison as an equivalence test (TOST against stated tolerances), and the claims whose verdict
 differs between the engines."""
+import dataclasses
 import json
 import math
 
@@ -8,9 +9,12 @@ import pandas as pd
 import pytest
 
 from studies import engine_agreement
-from studies.engine_agreement import (claim_flips, compare, decide, equivalence, main, markdown, study_flips,
-                                      verdict_flips)
+from studies.engine_agreement import (ENGINES, claim_flips, compare, decide, equivalence, main, markdown,
+                                      study_flips, verdict_flips)
+from studies.engines import TrialResult
+from studies.store import TrialStore
 from tests.synthetic import CLAIMS, toy_tables
+from tests.test_store import DATASET
 
 
 def trials_table(shift: dict, noise: dict, seeds: int = 8) -> pd.DataFrame:
@@ -149,3 +153,23 @@ def test_study_flips_and_the_report_list_flips_per_study_run(monkeypatch):
 def test_missing_store_is_a_one_line_error(tmp_path, capsys):
     assert main(["--results", str(tmp_path / "nowhere")]) == 2
     assert "no trial store at" in capsys.readouterr().err
+
+
+def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path, trials):
+    """The optimizers study (smoke, two seeds) in a trial store under both engines; under engine=fast SGD's
+    train loss ends far lower, so `sgd_slower` flips from PASS to FAIL and `nadam_fastest` from INCONCLUSIVE to
+    FAIL."""
+    store = TrialStore(tmp_path)
+    for trial in trials:
+        for engine in ENGINES:
+            spec = dataclasses.replace(trial, engine=engine)
+            end = 0.1 if (engine, trial.arm) == ("fast", "sgd") else {"sgd": 2.0, "adadelta": 1.5}.get(trial.arm, 0.5)
+            curves = {("train", "loss"): [2.5, end + 0.01 * trial.seed]}
+            store.write(TrialResult(spec, curves, {"loss": end, "accuracy": 0.8}, 2, 2, 1.0, "CPU: test"), DATASET)
+    assert main(["--results", str(tmp_path), "--out", str(tmp_path / "agreement.md")]) == 0
+    text = (tmp_path / "agreement.md").read_text()
+    assert "| original, smoke | adam | loss | 2 | 0.5 | 0.5 |" in text and "identical" in text
+    assert "| original, smoke | sgd | loss | 2 | 2 | 0.1 | -1.9 [-1.9, -1.9] | ±0.02 (1%) | -1.9 | — | DIFFERENT | " \
+           "by inspection: every seed differs by -1.9, outside ±0.02" in text
+    assert "original, smoke: 2 of 3 claims:" in text and "| nadam_fastest | FAIL | INCONCLUSIVE |" in text
+    assert "| sgd_slower | FAIL | PASS |" in text and "opposite conclusions" in text
