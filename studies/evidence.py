@@ -116,7 +116,8 @@ def evidence_figure(claim, values: pd.DataFrame, texts: list[str], context: str,
     arms = list(dict.fromkeys(claim.arms + claim.versus))
     shown = values[values["arm"].isin(arms)].dropna(subset=["value"])
     shown = shown.assign(seed=shown["seed"].astype(str))
-    fig, axis = plt.subplots(figsize=(max(4.5, 1.5 + 1.3 * len(arms)), 4.2))
+    width = max(4.5, 1.5 + 1.3 * len(arms))
+    fig, axis = plt.subplots(figsize=(width, 4.2))
     if claim.relation == "approx":
         _mark_claimed_value(axis, claim)
     if not shown.empty:
@@ -128,7 +129,7 @@ def evidence_figure(claim, values: pd.DataFrame, texts: list[str], context: str,
         axis.legend(title="seed", fontsize=7, title_fontsize=7, loc="best")
     missing = [arm for arm in arms if arm not in set(shown["arm"])]
     lines = [claim.id, context] + texts + ([f"no values: {', '.join(missing)}"] if missing else [])
-    axis.set_title("\n".join(textwrap.fill(line, 70) for line in lines), fontsize=8)
+    axis.set_title("\n".join(textwrap.fill(line, int(11 * width)) for line in lines), fontsize=8)  # 8 pt: ~11/inch
     fig.tight_layout()
     paths = [folder / FOLDER / f"{claim.id}.{kind}" for kind in FIGURE_FORMATS]
     for path in paths:
