@@ -165,7 +165,8 @@ def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path, trials):
             spec = dataclasses.replace(trial, engine=engine)
             end = 0.1 if (engine, trial.arm) == ("fast", "sgd") else {"sgd": 2.0, "adadelta": 1.5}.get(trial.arm, 0.5)
             curves = {("train", "loss"): [2.5, end + 0.01 * trial.seed]}
-            store.write(TrialResult(spec, curves, {"loss": end, "accuracy": 0.8}, 2, 2, 1.0, "CPU: test"), DATASET)
+            result = TrialResult(spec, curves, {"loss": end, "accuracy": 0.8}, 2, 2, 1.0, "CPU: test")
+            store.write(result, DATASET)
     assert main(["--results", str(tmp_path), "--out", str(tmp_path / "agreement.md")]) == 0
     text = (tmp_path / "agreement.md").read_text()
     assert "| original, smoke | adam | loss | 2 | 0.5 | 0.5 |" in text and "identical" in text
