@@ -244,11 +244,13 @@ def claims_cells(verdicts: pd.DataFrame, evidence: dict) -> Table:
 
 
 def evidence_blocks(run: dict, prefix: str) -> list:
-    """Each claim's per-seed figure. Reports written before these figures existed have none."""
-    evidence = run.get("evidence", {})
+    """Each claim's per-seed figure, its probabilities of improvement as the caption."""
+    evidence = run.get("evidence", {})  # reports written before these figures existed have none
+    if not evidence:
+        return []
     return [Paragraph(("Per-seed evidence of each claim. " + IMPROVEMENT,))] + [
         Image(prefix + item["figure"], f"{claim}: {item['improvement'] or 'per-seed values'}")
-        for claim, item in evidence.items()] if evidence else []
+        for claim, item in evidence.items()]
 
 
 def study_blocks(run: dict, prefix: str = "") -> list:
