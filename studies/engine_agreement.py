@@ -1,37 +1,136 @@
-"""Do engine=fast and engine=keras give the same study results? From the trial store alone.
-
-Trials of the two engines are paired by (variant, profile, arm, seed): same initial weights, same batch
-order. For each final metric (evaluate() on the test set) and the stop epoch: the per-seed differences
-fast - keras, their mean with a 95% t interval, and a two-sided paired t-test, Holm-corrected across a
-study's comparisons. Verdict: `identical` where every difference is below 1e-4 relative (the float32
-tolerance of the equivalence tests), `agree` where the corrected p-value is >= 0.05, `DIFFER` otherwise.
+"""Do engine=fast and engine=keras give the same study results? An equivalence test, from the trial store alone.
 
     python -m studies.engine_agreement --results results [--out reports/bench/engine_agreement.md]
+
+Trials of the two engines are paired by (variant, profile, backend, arm, seed): same initial weights, same batch
+order; trials of swept settings are left out (the claims are about the declared ones). RULES says how each
+final metric and the stop epoch is judged against TOLERANCES; then, for each study run both engines made, the
+article's claims are judged on each engine's trials (studies.verdicts.judge) and those whose verdict differs
+are listed with both verdicts, both measured values and why. `verdict_flips` does the same for two claims
+tables (claims.csv of one engine and of the other), since a report folder holds one engine's report only:
+`studybench report study=X engine=keras` writes where the engine=fast report was.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from studies.atomic import write_text_atomic
-from studies.stats import mean_ci
+from studies.contract import for_variant
+from studies.stats import lower_is_better, mean_ci, point_values
 from studies.store import TrialStore
-from studies.verdicts import ALPHA, holm, paired_test
+from studies.verdicts import ALPHA, holm, judge
 
+# What "the same" means, per kind of metric: (tolerance, absolute or relative to the keras mean, why).
+TOLERANCES = {
+    "accuracy": (0.005, "absolute", "half a percentage point: well below the accuracy effects the articles claim "
+                                    "(a point or more)"),
+    "loss or error": (0.01, "relative", "1% of the keras mean: losses and errors here run from 0.001 (MSE) to 20 "
+                                        "(the book's L2-weighted loss), so no absolute bound fits them all"),
+    "epochs": (2.0, "absolute", "two epochs: where early stopping falls, at article 001's patience of 2"),
+}
+RULES = ("For each final metric (evaluate() on the test set) and the stop epoch, the per-seed differences d = fast - "
+         "keras are held against the metric's tolerance ±tol. EQUIVALENT: both one-sided paired t-tests of TOST "
+         "(H0: mean d <= -tol; H0: mean d >= +tol) reject at 5%, Holm-corrected across the study's comparisons "
+         "(p equivalent: the larger one-sided p). DIFFERENT: the paired test that mean d lies beyond the tolerance "
+         "rejects at Holm-corrected 5% (p different: twice the smaller one-sided p of H0: mean d <= +tol and H0: "
+         "mean d >= -tol; uncorrected, that is the 95% interval of mean d wholly outside ±tol). UNDECIDED: neither. "
+         "Without a test, and no p-value made up: every difference below 1e-4 relative is EQUIVALENT, identical "
+         "(the float32 tolerance of the engine tests); differences that do not vary are EQUIVALENT by inspection "
+         "when inside ±tol, DIFFERENT when outside; fewer than 3 seeds are otherwise UNDECIDED.")
 ENGINES = ("keras", "fast")
-KEYS = ["variant", "profile", "arm", "seed"]
-IDENTICAL = 1e-4
+KEYS = ["variant", "profile", "backend", "arm", "seed"]
+RUN = KEYS[:3]  # one study run: the trials one report covers
+IDENTICAL = 1e-4  # relative
+FLAT = 1e-6  # relative: a spread below float32 rounding of the values is no spread
+MIN_SEEDS = 3
+EPOCH_POINTS = ("stop", "best_epoch")
+UNRUN = {"DIVERGED": "diverged", "NOT RUN": "was not run"}
+
+
+def metric_kind(metric: str) -> str | None:
+    """The row of TOLERANCES that applies; None for a metric it does not cover."""
+    if metric == "stop_epoch":
+        return "epochs"
+    if "accuracy" in metric:
+        return "accuracy"
+    return "loss or error" if lower_is_better(metric) else None
+
+
+def tolerance(kind: str | None, keras) -> float:
+    if kind is None:
+        return math.nan
+    bound, scale, _ = TOLERANCES[kind]
+    return bound * abs(float(np.mean(keras))) if scale == "relative" else bound
+
+
+def _without_test(difference: np.ndarray, scale: np.ndarray, bound: float) -> tuple[str, str]:
+    """(verdict, why) where inspection decides or no test can; ("", "") where the test decides."""
+    if np.all(np.abs(difference) / scale < IDENTICAL):
+        return "EQUIVALENT", "identical: every seed within 1e-4 relative"
+    if math.isnan(bound):
+        return "UNDECIDED", "no tolerance stated for this metric"
+    if len(difference) > 1 and np.ptp(difference) <= FLAT * scale.max():
+        inside = np.abs(difference).max() <= bound
+        return ("EQUIVALENT" if inside else "DIFFERENT",
+                f"by inspection: every seed differs by {difference[0]:.3g}, {'inside' if inside else 'outside'} "
+                f"±{bound:.3g}; no spread, so no test")
+    if len(difference) < MIN_SEEDS:
+        return "UNDECIDED", f"n = {len(difference)}: too few seeds for a test"
+    return "", ""
+
+
+def _tost(difference: np.ndarray, bound: float) -> dict:
+    def one_sided(null_bound, alternative):
+        return float(stats.ttest_1samp(difference, null_bound, alternative=alternative).pvalue)
+
+    inside = max(one_sided(-bound, "greater"), one_sided(bound, "less"))
+    beyond = min(1.0, 2 * min(one_sided(bound, "greater"), one_sided(-bound, "less")))
+    return {"p_equivalent": inside, "p_different": beyond}
+
+
+def equivalence(fast, keras, kind: str | None) -> dict:
+    """The paired comparison of one arm and metric: means, fast - keras with its 95% t interval, the tolerance,
+    the largest per-seed difference, the TOST p-values (NaN where no test is made), and the verdict with why
+    where inspection decides (else "": `decide` gives it from the p-values)."""
+    fast, keras = np.asarray(fast, dtype=float), np.asarray(keras, dtype=float)
+    difference = fast - keras
+    scale = np.maximum(np.abs(keras), 1e-12)
+    interval, bound = mean_ci(difference), tolerance(kind, keras)
+    verdict, why = _without_test(difference, scale, bound)
+    tested = _tost(difference, bound) if not verdict else {"p_equivalent": math.nan, "p_different": math.nan}
+    return {"n": len(difference), "keras": float(keras.mean()), "fast": float(fast.mean()),
+            "difference": interval["mean"], "low": interval["low"], "high": interval["high"], "tolerance": bound,
+            "largest": float(difference[np.argmax(np.abs(difference))]),
+            "max_relative": float(np.max(np.abs(difference) / scale)), **tested, "verdict": verdict, "why": why}
+
+
+def decide(p_equivalent: float, p_different: float) -> str:
+    if p_equivalent < ALPHA:
+        return "EQUIVALENT"
+    return "DIFFERENT" if p_different < ALPHA else "UNDECIDED"
+
+
+def declared(trials: pd.DataFrame) -> pd.DataFrame:
+    """The trials at the study's declared settings (sweep_json {} or, stored before sweeps, null), each with its
+    Keras backend."""
+    swept = trials["sweep_json"].map(lambda text: isinstance(text, str) and json.loads(text) != {})
+    backend = trials["versions_json"].map(lambda text: json.loads(text).get("keras_backend", ""))
+    return trials[~swept].assign(backend=backend[~swept])
 
 
 def final_values(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per completed trial and metric: the evaluate() values and the stop epoch."""
     rows = []
-    for trial in trials[trials["status"] == "ok"].itertuples():
+    for trial in declared(trials).query("status == 'ok'").itertuples():
         values = {**json.loads(trial.final_json), "stop_epoch": trial.stop_epoch}
         rows += [{**{k: getattr(trial, k) for k in KEYS + ["engine"]}, "metric": m, "value": float(v)}
                  for m, v in values.items()]
@@ -39,38 +138,142 @@ def final_values(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare(trials: pd.DataFrame) -> pd.DataFrame:
-    """Per (variant, profile, arm, metric) where both engines ran the same seeds: the paired comparison."""
+    """Per (variant, profile, backend, arm, metric) where both engines ran the same seeds: the paired comparison
+    and its verdict, Holm across all of them."""
     values = final_values(trials).pivot_table(index=KEYS + ["metric"], columns="engine", values="value")
     if not set(ENGINES) <= set(values.columns):
         return pd.DataFrame()
     values = values.dropna(subset=list(ENGINES)).reset_index()
-    rows = []
-    for (variant, profile, arm, metric), group in values.groupby(["variant", "profile", "arm", "metric"]):
-        difference = (group["fast"] - group["keras"]).to_numpy()
-        scale = np.maximum(np.abs(group["keras"].to_numpy()), 1e-12)
-        interval = mean_ci(difference)
-        rows.append({"variant": variant, "profile": profile, "arm": arm, "metric": metric, "n": len(group),
-                     "keras": group["keras"].mean(), "fast": group["fast"].mean(), "difference": interval["mean"],
-                     "low": interval["low"], "high": interval["high"], "p": paired_test(difference),
-                     "max_relative": float(np.max(np.abs(difference) / scale))})
-    table = pd.DataFrame(rows)
+    groups = KEYS[:-1] + ["metric"]
+    table = pd.DataFrame([{**dict(zip(groups, key)), **equivalence(group["fast"], group["keras"], metric_kind(key[-1]))}
+                          for key, group in values.groupby(groups)])
     if table.empty:
         return table
-    table["p_holm"] = holm(table["p"])
-    table["verdict"] = np.where(table["max_relative"] < IDENTICAL, "identical",
-                                np.where(table["p_holm"].fillna(1.0) >= ALPHA, "agree", "DIFFER"))
+    table["p_equivalent_holm"], table["p_different_holm"] = holm(table["p_equivalent"]), holm(table["p_different"])
+    tested = table["verdict"] == ""
+    table.loc[tested, "verdict"] = [decide(equal, apart) for equal, apart in
+                                    table.loc[tested, ["p_equivalent_holm", "p_different_holm"]].to_numpy()]
     return table
 
 
-def markdown(tables: dict) -> str:
-    lines = ["# engine=fast vs engine=keras", "", __doc__.split("\n\n")[1].replace("\n", " "), ""]
-    for study, table in tables.items():
-        lines += [f"## {study}", "", "| variant | arm | metric | n | keras | fast | fast - keras [95% CI] | p (Holm) | "
-                  "max rel. diff | verdict |", "|---|---|---|---|---|---|---|---|---|---|"]
-        lines += [f"| {r.variant} | {r.arm} | {r.metric} | {r.n} | {r.keras:.4g} | {r.fast:.4g} | {r.difference:.3g} "
-                  f"[{r.low:.3g}, {r.high:.3g}] | {r.p_holm:.3g} | {r.max_relative:.2g} | {r.verdict} |"
-                  for r in table.itertuples()]
+def _claims_table(claims) -> pd.DataFrame:
+    return claims if isinstance(claims, pd.DataFrame) else pd.read_csv(claims, keep_default_na=False)
+
+
+def _reason(fast: str, keras: str) -> str:
+    for engine, verdict in (("fast", fast), ("keras", keras)):
+        if verdict in UNRUN:
+            return f"under engine={engine} an arm it needs {UNRUN[verdict]}"
+    if {fast, keras} == {"PASS", "FAIL"}:
+        return "opposite conclusions: one engine's runs support the claim, the other's its opposite"
+    return ("a borderline claim: the evidence reaches the verdict's threshold (Holm-corrected 5%, or the "
+            "tolerance) under one engine only")
+
+
+def verdict_flips(fast, keras) -> pd.DataFrame:
+    """The claims whose verdict differs between two claims tables (claims.csv of engine=fast and of engine=keras,
+    as paths or DataFrames): claim, says, both verdicts, both measured values and why."""
+    merged = _claims_table(fast).merge(_claims_table(keras), on="claim", suffixes=("_fast", "_keras"))
+    flipped = merged[merged["verdict_fast"] != merged["verdict_keras"]]
+    return pd.DataFrame({"claim": flipped["claim"], "says": flipped["says_fast"], "fast": flipped["verdict_fast"],
+                         "keras": flipped["verdict_keras"], "measured_fast": flipped["measured_fast"],
+                         "measured_keras": flipped["measured_keras"],
+                         "why": [_reason(f, k) for f, k in zip(flipped["verdict_fast"], flipped["verdict_keras"])]},
+                        columns=["claim", "says", "fast", "keras", "measured_fast", "measured_keras", "why"])
+
+
+def _finished(trials: pd.DataFrame, engine: str) -> pd.DataFrame:
+    return trials[(trials["engine"] == engine) & (trials["status"] == "ok")]
+
+
+def arm_agreement(claim, trials: pd.DataFrame, epochs: pd.DataFrame) -> str:
+    """How the claim's own per-seed values compare between the engines, arm by arm (uncorrected)."""
+    finished = trials[trials["status"] == "ok"]
+    values = point_values(epochs, finished, claim.metric, claim.split, claim.point).merge(
+        finished[["trial_id", "engine"]], on="trial_id")
+    kind = "epochs" if claim.point in EPOCH_POINTS else metric_kind(claim.metric)
+    parts = []
+    for arm in dict.fromkeys(claim.arms + claim.versus):
+        paired = values[values["arm"] == arm].pivot_table(index="seed", columns="engine", values="value")
+        paired = paired.reindex(columns=list(ENGINES)).dropna()
+        if paired.empty:
+            parts.append(f"{arm}: no seed run by both engines")
+            continue
+        row = equivalence(paired["fast"], paired["keras"], kind)
+        verdict = row["verdict"] or decide(row["p_equivalent"], row["p_different"])
+        parts.append(f"{arm} {verdict} (fast - keras {row['difference']:.3g} [{row['low']:.3g}, {row['high']:.3g}], "
+                     f"tolerance ±{row['tolerance']:.3g}, n = {row['n']})")
+    return "the claim's values, fast vs keras (TOST, uncorrected): " + "; ".join(parts)
+
+
+def claim_flips(claims, trials: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFrame:
+    """verdict_flips of one study run (declared trials of one variant, profile and backend, both engines), each
+    claim judged on each engine's trials; why adds how the claim's own values compare between the engines."""
+    verdicts = {engine: judge(claims, epochs[epochs["trial_id"].isin(_finished(trials, engine)["trial_id"])],
+                              _finished(trials, engine),
+                              set(trials.loc[(trials["engine"] == engine) & (trials["status"] == "diverged"), "arm"]))
+                for engine in ENGINES}
+    flips = verdict_flips(verdicts["fast"], verdicts["keras"])
+    by_id = {claim.id: claim for claim in claims}
+    return flips.assign(why=[f"{why}; {arm_agreement(by_id[claim], trials, epochs)}"
+                             for claim, why in zip(flips["claim"], flips["why"])])
+
+
+def study_flips(study: str, trials: pd.DataFrame, epochs: pd.DataFrame) -> dict:
+    """(variant, profile, backend) -> (claims judged, their flips), for every study run both engines made."""
+    trials = declared(trials)
+    module = importlib.import_module(f"studies.{study}")
+    runs = {}
+    for run, group in trials.groupby(RUN):
+        if set(ENGINES) <= set(group["engine"]):
+            claims = for_variant(module.CLAIMS, run[0])
+            runs[run] = (len(claims), claim_flips(claims, group, epochs[epochs["trial_id"].isin(group["trial_id"])]))
+    return runs
+
+
+def _run_name(run: tuple) -> str:
+    variant, profile, backend = run
+    return variant + "".join(f", {part}" for part, usual in ((profile, "full"), (backend, "tensorflow"))
+                             if part != usual)
+
+
+def _tolerance_text(row) -> str:
+    kind = metric_kind(row.metric)
+    relative = f" ({TOLERANCES[kind][0]:.0%})" if kind and TOLERANCES[kind][1] == "relative" else ""
+    return f"±{row.tolerance:.3g}{relative}" if not math.isnan(row.tolerance) else "—"
+
+
+def _p_text(row) -> str:
+    return "—" if math.isnan(row.p_equivalent_holm) else f"{row.p_equivalent_holm:.3g} / {row.p_different_holm:.3g}"
+
+
+def agreement_lines(table: pd.DataFrame) -> list[str]:
+    lines = ["| variant | arm | metric | n | keras | fast | fast - keras [95% CI] | tolerance | largest per-seed "
+             "difference | p equivalent / different (Holm) | verdict | why |", "|" + "---|" * 12]
+    return lines + [f"| {_run_name((r.variant, r.profile, r.backend))} | {r.arm} | {r.metric} | {r.n} | "
+                     f"{r.keras:.4g} | {r.fast:.4g} | {r.difference:.3g} [{r.low:.3g}, {r.high:.3g}] | "
+                     f"{_tolerance_text(r)} | {r.largest:.3g} | {_p_text(r)} | {r.verdict} | {r.why} |"
+                     for r in table.itertuples()]
+
+
+def flip_lines(runs: dict) -> list[str]:
+    lines = ["### Claims whose verdict differs between the engines", ""] if runs else []
+    for run, (judged, flips) in runs.items():
+        lines.append(f"{_run_name(run)}: {len(flips)} of {judged} claims" + (":" if len(flips) else "."))
+        lines += ["", "| claim | engine=fast | engine=keras | measured (fast) | measured (keras) | why |",
+                  "|---|---|---|---|---|---|"] if len(flips) else []
+        lines += [f"| {r.claim} | {r.fast} | {r.keras} | {r.measured_fast} | {r.measured_keras} | {r.why} |"
+                  for r in flips.itertuples()]
         lines.append("")
+    return lines
+
+
+def markdown(tables: dict, flips: dict) -> str:
+    lines = ["# engine=fast vs engine=keras", "", RULES, "", "| metric | tolerance | why |", "|---|---|---|"]
+    lines += [f"| {kind} | ±{bound:g}{' relative' if scale == 'relative' else ''} | {why} |"
+              for kind, (bound, scale, why) in TOLERANCES.items()]
+    for study, table in tables.items():
+        lines += ["", f"## {study}", ""] + agreement_lines(table) + [""] + flip_lines(flips.get(study, {}))
     return "\n".join(lines)
 
 
@@ -84,8 +287,14 @@ def main(argv=None) -> int:
         print(f"engine_agreement: error: no trial store at {arguments.results}", file=sys.stderr)
         return 2
     store = TrialStore(arguments.results)
-    tables = {study.name: compare(store.trials(study.name)) for study in sorted(folder.iterdir())}
-    text = markdown({study: table for study, table in tables.items() if not table.empty})
+    tables, flips = {}, {}
+    for study in sorted(path.name for path in folder.iterdir()):
+        trials = store.trials(study)
+        table = compare(trials)
+        if not table.empty:
+            tables[study] = table
+            flips[study] = study_flips(study, trials, store.epochs(study))
+    text = markdown(tables, flips)
     print(text)
     if arguments.out:
         write_text_atomic(arguments.out, text + "\n")

@@ -21,8 +21,9 @@ import seaborn as sns  # noqa: E402
 
 from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
 from studies.contract import for_variant  # noqa: E402
-from studies.document import Bullets, Heading, Image, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
+from studies.document import Bullets, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
 from studies.environment import commit, report_versions  # noqa: E402
+from studies.evidence import IMPROVEMENT, claim_evidence  # noqa: E402
 from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
 from studies.verdicts import VERDICTS, judge  # noqa: E402
 
@@ -232,10 +233,24 @@ def summary_cells(plan, table: pd.DataFrame) -> Table:
                        for _, row in table.iterrows()))
 
 
-def claims_cells(verdicts: pd.DataFrame) -> Table:
-    return Table(("claim", "the article says", "article's value", "measured", "verdict"),
+def claims_cells(verdicts: pd.DataFrame, evidence: dict) -> Table:
+    """The claims and their verdicts, each with its probabilities of improvement and a link to its per-seed
+    figure."""
+    return Table(("claim", "the article says", "article's value", "measured", "P(A beats B) [95% CI]", "per seed",
+                  "verdict"),
                  tuple((row["claim"], row["says"], row["article_value"] or "—", row["measured"] or "—",
+                        evidence[row["claim"]]["improvement"], Link("figure", evidence[row["claim"]]["figure"]),
                         Verdict(row["verdict"])) for _, row in verdicts.iterrows()))
+
+
+def evidence_blocks(run: dict, prefix: str) -> list:
+    """Each claim's per-seed figure, its probabilities of improvement as the caption."""
+    evidence = run.get("evidence", {})  # reports written before these figures existed have none
+    if not evidence:
+        return []
+    return [Paragraph(("Per-seed evidence of each claim. " + IMPROVEMENT,))] + [
+        Image(prefix + item["figure"], f"{claim}: {item['improvement'] or 'per-seed values'}")
+        for claim, item in evidence.items()]
 
 
 def study_blocks(run: dict, prefix: str = "") -> list:
@@ -245,14 +260,14 @@ def study_blocks(run: dict, prefix: str = "") -> list:
               f"{run['excluded']} diverged or failed (named in summary.md).")
     return ([Paragraph((counts,))] + [Image(prefix + name, title) for name, title in run["figures"].items()]
             + [Paragraph(("Each cell: mean ± half-width of the 95% confidence interval across seeds. " + INTERVALS,)),
-               Table(tuple(run["summary"]["header"]), tuple(map(tuple, run["summary"]["rows"]))),
-               Paragraph(("Provenance:",)), bullets(run["provenance"])])
+               Table(tuple(run["summary"]["header"]), tuple(map(tuple, run["summary"]["rows"])))]
+            + evidence_blocks(run, prefix) + [Paragraph(("Provenance:",)), bullets(run["provenance"])])
 
 
 def summary_page(run: dict, verdicts: pd.DataFrame, excluded: list[str]) -> str:
     left_out = [Paragraph(("Left out of every number above:",)), Bullets(tuple(excluded))] if excluded else []
     return markdown([Heading(f"{run['study']}: summary", 1)] + study_blocks(run) + [
-        Heading("Claims", 2), Paragraph((VERDICTS,)), claims_cells(verdicts)] + left_out)
+        Heading("Claims", 2), Paragraph((VERDICTS,)), claims_cells(verdicts, run["evidence"])] + left_out)
 
 
 def excluded_lines(trials: pd.DataFrame) -> list[str]:
@@ -271,16 +286,18 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
     folder.mkdir(parents=True, exist_ok=True)
     figures = for_variant(plan.contract.FIGURES, plan.variant)
     written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
+    claims = for_variant(plan.contract.CLAIMS, plan.variant)
+    evidence, drawn = claim_evidence(claims, epochs, trials, context_line(plan, trials), folder)
     table = summary_table(plan, epochs, trials)
     write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
-    verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials, diverged)
+    verdicts = judge(claims, epochs, trials, diverged)
     write_text_atomic(folder / "claims.csv", verdicts.to_csv(index=False))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
-           "figures": {f"{figure.name}.png": figure.title for figure in figures}, "trials": len(trials),
-           "excluded": len(excluded), "planned": len(plan.trials),
+           "figures": {f"{figure.name}.png": figure.title for figure in figures}, "evidence": evidence,
+           "trials": len(trials), "excluded": len(excluded), "planned": len(plan.trials),
            "wall_time_s": round(float(trials["wall_time_s"].sum()), 1),
            "summary": dataclasses.asdict(summary_cells(plan, table)), "provenance": provenance(trials)}
     write_text_atomic(folder / "summary.md", summary_page(run, verdicts, excluded))
     # Last: the index reads a folder only once its run.json is there, so everything it reads is whole.
     write_text_atomic(folder / "run.json", json.dumps(run, indent=1, ensure_ascii=False) + "\n")
-    return written + [folder / name for name in ("summary.csv", "claims.csv", "summary.md", "run.json")]
+    return written + drawn + [folder / name for name in ("summary.csv", "claims.csv", "summary.md", "run.json")]

@@ -14,7 +14,9 @@ CLAIMS = (Claim("b_stops_near_3", "B stops near epoch 3", metric="loss", split="
                 relation="approx", arms=("b",), value=3, tolerance=1, article_value="3", article_marks=(("b", 3),)),
           Claim("a_accurate", "A ends near 0.8 accuracy", metric="accuracy", split="test", point="final",
                 relation="approx", arms=("a",), value=0.8, tolerance=0.1, article_value="0.84",
-                article_marks=(("a", 0.84),)))
+                article_marks=(("a", 0.84),)),
+          Claim("a_beats_b", "A ends with a higher test accuracy than B", metric="accuracy", split="test",
+                point="final", relation=">", arms=("a",), versus=("b",)))
 CONTRACT = SimpleNamespace(FIGURES=FIGURES, CLAIMS=CLAIMS,
                            SUMMARY=(Column("final test accuracy", metric="accuracy", split="test", point="final"),))
 EPOCHS = {("a", 0): 5, ("a", 1): 5, ("a", 2): 5, ("b", 0): 5, ("b", 1): 3, ("b", 2): 4}  # b stops early

@@ -1,10 +1,20 @@
-"""The engine comparison: identical, statistically agreeing and differing arms told apart."""
+"""The engine comparison as an equivalence test (TOST against stated tolerances), and the claims whose verdict
+differs between the engines."""
+import dataclasses
 import json
+import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from studies.engine_agreement import compare, main
+from studies import engine_agreement
+from studies.engine_agreement import (ENGINES, claim_flips, compare, decide, equivalence, main, markdown,
+                                      study_flips, verdict_flips)
+from studies.engines import TrialResult
+from studies.store import TrialStore
+from tests.synthetic import CLAIMS, toy_tables
+from tests.test_store import DATASET
 
 
 def trials_table(shift: dict, noise: dict, seeds: int = 8) -> pd.DataFrame:
@@ -17,26 +27,150 @@ def trials_table(shift: dict, noise: dict, seeds: int = 8) -> pd.DataFrame:
                                  ("fast", keras_loss + shift[arm] + noise[arm] * rng.standard_normal())):
                 rows.append({"trial_id": f"{engine}{arm}{seed}", "variant": "original", "profile": "full",
                              "arm": arm, "seed": seed, "engine": engine, "status": "ok", "stop_epoch": 10,
-                             "final_json": json.dumps({"loss": loss})})
+                             "final_json": json.dumps({"loss": loss}), "sweep_json": None,
+                             "versions_json": json.dumps({"keras_backend": "tensorflow"})})
     return pd.DataFrame(rows)
 
 
-def test_identical_agreeing_and_differing_arms():
-    table = compare(trials_table(shift={"same": 0.0, "noisy": 0.0, "shifted": 0.1},
-                                 noise={"same": 0.0, "noisy": 0.01, "shifted": 0.01}))
-    verdicts = table.set_index(["arm", "metric"])["verdict"]
-    assert verdicts[("same", "loss")] == "identical" and verdicts[("same", "stop_epoch")] == "identical"
-    assert verdicts[("noisy", "loss")] == "agree"
-    assert verdicts[("shifted", "loss")] == "DIFFER"
-    shifted = table.set_index(["arm", "metric"]).loc[("shifted", "loss")]
+def verdict_of(differences, kind="accuracy", keras=0.9):
+    differences = np.asarray(differences, dtype=float)
+    row = equivalence(keras + differences, np.full(len(differences), keras), kind)
+    return row, row["verdict"] or decide(row["p_equivalent"], row["p_different"])
+
+
+def noisy(shift, spread, n=8):
+    return shift + spread * np.random.default_rng(1).standard_normal(n)
+
+
+@pytest.mark.parametrize("differences, expected", [
+    (noisy(0.0, 0.001), "EQUIVALENT"),  # tolerance ±0.005: both one-sided tests reject
+    (noisy(0.02, 0.002), "DIFFERENT"),  # the whole interval lies beyond +0.005
+    (noisy(0.0, 0.02, n=5), "UNDECIDED"),  # too noisy to tell either way
+    (noisy(0.006, 0.004, n=5), "UNDECIDED"),  # near the tolerance
+])
+def test_tost_tells_equivalent_different_and_undecided_apart(differences, expected):
+    row, verdict = verdict_of(differences)
+    assert verdict == expected and row["why"] == ""
+    assert 0 < row["p_equivalent"] <= 1 and 0 < row["p_different"] <= 1
+    assert row["largest"] == pytest.approx(differences[np.argmax(np.abs(differences))])
+
+
+@pytest.mark.parametrize("differences, expected, why", [
+    ([0.002] * 5, "EQUIVALENT", "by inspection: every seed differs by 0.002, inside ±0.005"),
+    ([0.01] * 5, "DIFFERENT", "by inspection: every seed differs by 0.01, outside ±0.005"),
+    ([0.002, 0.003], "UNDECIDED", "n = 2: too few seeds for a test"),
+    ([0.0] * 2, "EQUIVALENT", "identical: every seed within 1e-4 relative"),
+    ([1e-6, -1e-6, 2e-6], "EQUIVALENT", "identical: every seed within 1e-4 relative"),
+])
+def test_no_p_value_where_no_test_can_be_made(differences, expected, why):
+    row, verdict = verdict_of(differences)
+    assert verdict == expected and row["why"].startswith(why)
+    assert math.isnan(row["p_equivalent"]) and math.isnan(row["p_different"])
+
+
+def test_the_tolerance_is_relative_for_losses_absolute_for_accuracy_and_epochs():
+    assert equivalence([2.02] * 3, [2.0] * 3, "loss or error")["tolerance"] == pytest.approx(0.02)
+    assert equivalence([0.52] * 3, [0.5] * 3, "accuracy")["tolerance"] == 0.005
+    assert equivalence([12, 11, 10], [10, 10, 10], "epochs")["tolerance"] == 2
+    row, verdict = verdict_of(noisy(0.0, 0.01), kind=None)
+    assert (verdict, row["why"]) == ("UNDECIDED", "no tolerance stated for this metric")
+
+
+def test_compare_judges_each_arm_and_metric_with_holm():
+    table = compare(trials_table(shift={"same": 0.0, "close": 0.0, "shifted": 0.1},
+                                 noise={"same": 0.0, "close": 0.0005, "shifted": 0.01}))
+    rows = table.set_index(["arm", "metric"])
+    assert all(rows.loc[("same", metric), "why"].startswith("identical") for metric in ("loss", "stop_epoch"))
+    assert rows.loc[("close", "loss"), "verdict"] == "EQUIVALENT"  # tolerance 1% of 0.5
+    assert rows.loc[("shifted", "loss"), "verdict"] == "DIFFERENT"
+    shifted = rows.loc[("shifted", "loss")]
     assert 0 < shifted["low"] and abs(shifted["difference"] - 0.1) < 0.03 and shifted["n"] == 8
+    assert shifted["p_different_holm"] >= shifted["p_different"]  # corrected across the study's comparisons
 
 
-def test_only_arms_run_by_both_engines_are_compared():
+def test_only_declared_arms_of_one_backend_run_by_both_engines_are_compared():
     table = trials_table(shift={"a": 0.0}, noise={"a": 0.0})
     assert compare(table[table["engine"] == "fast"]).empty
+    swept = table.assign(sweep_json=json.dumps({"model.dropout_rate": 0.3}), final_json=json.dumps({"loss": 9.0}))
+    jax = table.assign(versions_json=json.dumps({"keras_backend": "jax"}))
+    rows = compare(pd.concat([table, swept, jax])).set_index(["backend", "metric"])
+    assert rows.loc[("tensorflow", "loss"), "why"].startswith("identical")  # the swept trials' 9.0 is not averaged in
+    assert set(rows.index.get_level_values("backend")) == {"tensorflow", "jax"}
+
+
+def claims_table(verdicts: dict) -> pd.DataFrame:
+    return pd.DataFrame([{"claim": claim, "says": f"{claim} says", "measured": f"{claim} measured {verdict}",
+                          "verdict": verdict} for claim, verdict in verdicts.items()])
+
+
+def test_verdict_flips_from_two_claims_tables_as_frames_or_paths(tmp_path):
+    fast = claims_table({"same": "PASS", "borderline": "PASS", "opposite": "PASS", "diverged": "DIVERGED"})
+    keras = claims_table({"same": "PASS", "borderline": "INCONCLUSIVE", "opposite": "FAIL", "diverged": "PASS"})
+    fast.to_csv(tmp_path / "fast.csv", index=False)
+    keras.to_csv(tmp_path / "keras.csv", index=False)
+    for flips in (verdict_flips(fast, keras), verdict_flips(tmp_path / "fast.csv", tmp_path / "keras.csv")):
+        rows = flips.set_index("claim")
+        assert list(rows.index) == ["borderline", "opposite", "diverged"]
+        assert rows.loc["borderline", ["fast", "keras"]].tolist() == ["PASS", "INCONCLUSIVE"]
+        assert rows.loc["borderline", "measured_keras"] == "borderline measured INCONCLUSIVE"
+        assert rows.loc["borderline", "why"].startswith("a borderline claim")
+        assert rows.loc["opposite", "why"].startswith("opposite conclusions")
+        assert rows.loc["diverged", "why"] == "under engine=fast an arm it needs diverged"
+
+
+def both_engines(b_shift: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The toy study run by both engines; under engine=fast arm b's accuracy is `b_shift` higher."""
+    trials, epochs = toy_tables()
+    fast_trials = trials.assign(engine="fast", trial_id="fast" + trials["trial_id"])
+    raised = (epochs["arm"] == "b") & (epochs["metric"] == "accuracy")
+    fast_epochs = epochs.assign(trial_id="fast" + epochs["trial_id"], value=epochs["value"] + raised * b_shift)
+    run = {"variant": "original", "profile": "full", "sweep_json": None,
+           "versions_json": json.dumps({"keras_backend": "tensorflow"})}
+    return pd.concat([trials, fast_trials]).assign(**run), pd.concat([epochs, fast_epochs])
+
+
+def test_a_claim_whose_verdict_flips_is_listed_with_both_verdicts_and_why():
+    trials, epochs = both_engines(b_shift=0.3)
+    flips = claim_flips(CLAIMS, trials, epochs).set_index("claim")
+    assert list(flips.index) == ["a_beats_b"]  # the other two claims do not involve b's accuracy
+    flip = flips.loc["a_beats_b"]
+    assert (flip["fast"], flip["keras"]) == ("INCONCLUSIVE", "PASS")
+    assert flip["measured_keras"].startswith("a - b: 0.32") and flip["measured_fast"].startswith("a - b: 0.02")
+    assert "a EQUIVALENT (fast - keras 0" in flip["why"] and "b DIFFERENT (fast - keras 0.3 " in flip["why"]
+    assert claim_flips(CLAIMS, *both_engines(b_shift=0.0)).empty
+
+
+def test_study_flips_and_the_report_list_flips_per_study_run(monkeypatch):
+    monkeypatch.setattr(engine_agreement.importlib, "import_module", lambda name: type("toy", (), {"CLAIMS": CLAIMS}))
+    trials, epochs = both_engines(b_shift=0.3)
+    runs = study_flips("toy", trials, epochs)
+    assert list(runs) == [("original", "full", "tensorflow")] and runs[("original", "full", "tensorflow")][0] == 3
+    text = markdown({"toy": compare(trials)}, {"toy": runs})
+    assert "| accuracy | ±0.005 | half a percentage point" in text and "| loss or error | ±0.01 relative |" in text
+    assert "original: 1 of 3 claims:" in text and "| a_beats_b | INCONCLUSIVE | PASS | a - b: 0.02" in text
 
 
 def test_missing_store_is_a_one_line_error(tmp_path, capsys):
     assert main(["--results", str(tmp_path / "nowhere")]) == 2
     assert "no trial store at" in capsys.readouterr().err
+
+
+def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path, trials):
+    """The optimizers study (smoke, two seeds) in a trial store under both engines; under engine=fast SGD's
+    train loss ends far lower, so `sgd_slower` flips from PASS to FAIL and `nadam_fastest` from INCONCLUSIVE to
+    FAIL."""
+    store = TrialStore(tmp_path)
+    for trial in trials:
+        for engine in ENGINES:
+            spec = dataclasses.replace(trial, engine=engine)
+            end = 0.1 if (engine, trial.arm) == ("fast", "sgd") else {"sgd": 2.0, "adadelta": 1.5}.get(trial.arm, 0.5)
+            curves = {("train", "loss"): [2.5, end + 0.01 * trial.seed]}
+            result = TrialResult(spec, curves, {"loss": end, "accuracy": 0.8}, 2, 2, 1.0, "CPU: test")
+            store.write(result, DATASET)
+    assert main(["--results", str(tmp_path), "--out", str(tmp_path / "agreement.md")]) == 0
+    text = (tmp_path / "agreement.md").read_text()
+    assert "| original, smoke | adam | loss | 2 | 0.5 | 0.5 |" in text and "identical" in text
+    assert "| original, smoke | sgd | loss | 2 | 2 | 0.1 | -1.9 [-1.9, -1.9] | ±0.02 (1%) | -1.9 | — | DIFFERENT | " \
+           "by inspection: every seed differs by -1.9, outside ±0.02" in text
+    assert "original, smoke: 2 of 3 claims:" in text and "| nadam_fastest | FAIL | INCONCLUSIVE |" in text
+    assert "| sgd_slower | FAIL | PASS |" in text and "opposite conclusions" in text

@@ -7,7 +7,7 @@ import pytest
 
 from studies.index import write_index
 from studies.report import write_report
-from tests.synthetic import FIGURES, toy_plan, toy_tables
+from tests.synthetic import CLAIMS, FIGURES, toy_plan, toy_tables
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package `chromium`; "
@@ -49,6 +49,8 @@ def test_every_figure_of_index_html_loads_in_chromium(tmp_path):
     page = tmp_path / "checked.html"
     page.write_text(index.read_text().replace("</body>", BROKEN_IMAGE + MARK_IMAGES + "</body>"))
     images = rendered_images(page, tmp_path)
-    assert [image["alt"] for image in images] == [figure.title for figure in FIGURES] + ["control"]
-    assert [image.get("data-loaded") for image in images] == ["1"] * len(FIGURES) + ["0"]
+    evidence = [image["alt"].split(":")[0] for image in images[len(FIGURES):-1]]  # each claim's per-seed figure
+    assert [image["alt"] for image in images[:len(FIGURES)]] == [figure.title for figure in FIGURES]
+    assert evidence == [claim.id for claim in CLAIMS] and images[-1]["alt"] == "control"
+    assert [image.get("data-loaded") for image in images] == ["1"] * (len(images) - 1) + ["0"]
     assert all(image["src"].startswith("data:image/png;base64,") for image in images)

@@ -67,6 +67,20 @@ def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
     assert "| arm A | 3 | 0.8100 ± " in summary and "![Toy loss](loss.png)" in summary
 
 
+def test_each_claim_has_its_per_seed_figure_linked_beside_it_with_its_probability_of_improvement(tmp_path):
+    trials, epochs = toy_tables()
+    written = {path.relative_to(tmp_path).as_posix() for path in write_report(toy_plan(), trials, epochs, tmp_path)}
+    ids = ("b_stops_near_3", "a_accurate", "a_beats_b")
+    assert {f"claims/{claim}.{kind}" for claim in ids for kind in ("png", "svg")} <= written
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| P(A beats B) [95% CI] | per seed | verdict |" in summary
+    assert "| P(a beats b) = 1.00 [1.00, 1.00] | [figure](claims/a_beats_b.png) | **PASS** |" in summary
+    assert "|  | [figure](claims/a_accurate.png) | **PASS** |" in summary  # one arm: no pair
+    assert "![a_beats_b: P(a beats b) = 1.00 [1.00, 1.00]](claims/a_beats_b.png)" in summary
+    evidence = json.loads((tmp_path / "run.json").read_text())["evidence"]
+    assert list(evidence) == list(ids) and evidence["a_beats_b"]["figure"] == "claims/a_beats_b.png"
+
+
 def fake_git(head, changes):
     def run(*arguments):
         if isinstance(head, Exception):
