@@ -27,7 +27,7 @@ from studies.atomic import write_text_atomic
 from studies.contract import for_variant
 from studies.stats import lower_is_better, mean_ci, point_values
 from studies.store import TrialStore
-from studies.verdicts import ALPHA, holm, judge
+from studies.verdicts import ALPHA, diverged_runs, holm, judge
 
 # What "the same" means, per kind of metric: (tolerance, absolute or relative to the keras mean, why).
 TOLERANCES = {
@@ -211,7 +211,7 @@ def claim_flips(claims, trials: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFr
     claim judged on each engine's trials; why adds how the claim's own values compare between the engines."""
     verdicts = {engine: judge(claims, epochs[epochs["trial_id"].isin(_finished(trials, engine)["trial_id"])],
                               _finished(trials, engine),
-                              set(trials.loc[(trials["engine"] == engine) & (trials["status"] == "diverged"), "arm"]))
+                              diverged_runs(trials[trials["engine"] == engine]))
                 for engine in ENGINES}
     flips = verdict_flips(verdicts["fast"], verdicts["keras"])
     by_id = {claim.id: claim for claim in claims}

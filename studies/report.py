@@ -25,7 +25,7 @@ from studies.document import Bullets, Heading, Image, Link, Paragraph, Table, Ve
 from studies.environment import commit, report_versions  # noqa: E402
 from studies.evidence import IMPROVEMENT, claim_evidence  # noqa: E402
 from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
-from studies.verdicts import VERDICTS, judge  # noqa: E402
+from studies.verdicts import VERDICTS, diverged_runs, judge  # noqa: E402
 
 ARTICLE_COLOUR = "crimson"
 EPOCH_POINTS = ("stop", "best_epoch")  # claims whose number is an epoch: marked on the x axis
@@ -278,7 +278,7 @@ def excluded_lines(trials: pd.DataFrame) -> list[str]:
 
 def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
     excluded = excluded_lines(trials)
-    diverged = set(trials.loc[trials["status"] == "diverged", ["arm", "seed"]].itertuples(index=False, name=None))
+    diverged = diverged_runs(trials)
     trials = trials[trials["status"] == "ok"]
     if trials.empty:
         raise ValueError(f"{plan.study}/{plan.variant}: no trial finished normally; nothing to report")

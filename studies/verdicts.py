@@ -313,6 +313,11 @@ def _missing(claim: Claim, ran: set, diverged) -> Outcome | None:
     return None if set(needed) <= ran else Outcome("NOT RUN")
 
 
+def diverged_runs(trials: pd.DataFrame) -> set:
+    """The (arm, seed) of the trials that diverged: what `judge` takes as `diverged`."""
+    return set(trials.loc[trials["status"] == "diverged", ["arm", "seed"]].itertuples(index=False, name=None))
+
+
 def judge(claims, epochs: pd.DataFrame, trials: pd.DataFrame, diverged=frozenset(), alpha: float = ALPHA
           ) -> pd.DataFrame:
     """Verdicts for the claims of one study run, every test at level `alpha`. `trials` (and `epochs`) are those

@@ -12,7 +12,9 @@ from studies import engine_agreement
 from studies.engine_agreement import (ENGINES, claim_flips, compare, decide, equivalence, main, markdown,
                                       study_flips, verdict_flips)
 from studies.engines import TrialResult
+from studies.plan import plan_study
 from studies.store import TrialStore
+from tests.conftest import compose_config
 from tests.synthetic import CLAIMS, toy_tables
 from tests.test_store import DATASET
 
@@ -135,7 +137,7 @@ def test_a_claim_whose_verdict_flips_is_listed_with_both_verdicts_and_why():
     assert list(flips.index) == ["a_beats_b"]  # the other two claims do not involve b's accuracy
     flip = flips.loc["a_beats_b"]
     assert (flip["fast"], flip["keras"]) == ("INCONCLUSIVE", "PASS")
-    assert flip["measured_keras"].startswith("a - b: 0.32") and flip["measured_fast"].startswith("a - b: 0.02")
+    assert "a - b: 0.32" in flip["measured_keras"] and "a - b: 0.02" in flip["measured_fast"]
     assert "a EQUIVALENT (fast - keras 0" in flip["why"] and "b DIFFERENT (fast - keras 0.3 " in flip["why"]
     assert claim_flips(CLAIMS, *both_engines(b_shift=0.0)).empty
 
@@ -147,7 +149,7 @@ def test_study_flips_and_the_report_list_flips_per_study_run(monkeypatch):
     assert list(runs) == [("original", "full", "tensorflow")] and runs[("original", "full", "tensorflow")][0] == 3
     text = markdown({"toy": compare(trials)}, {"toy": runs})
     assert "| accuracy | ±0.005 | half a percentage point" in text and "| loss or error | ±0.01 relative |" in text
-    assert "original: 1 of 3 claims:" in text and "| a_beats_b | INCONCLUSIVE | PASS | a - b: 0.02" in text
+    assert "original: 1 of 3 claims:" in text and "| a_beats_b | INCONCLUSIVE | PASS | " in text and "a - b: 0.02" in text
 
 
 def test_missing_store_is_a_one_line_error(tmp_path, capsys):
@@ -155,22 +157,20 @@ def test_missing_store_is_a_one_line_error(tmp_path, capsys):
     assert "no trial store at" in capsys.readouterr().err
 
 
-def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path, trials):
-    """The optimizers study (smoke, two seeds) in a trial store under both engines; under engine=fast SGD's
-    train loss ends far lower, so `sgd_slower` flips from PASS to FAIL and `nadam_fastest` from INCONCLUSIVE to
-    FAIL."""
+def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path):
+    """The optimizers study (smoke, three seeds: verdicts need three) in a trial store under both engines; under
+    engine=fast SGD's train loss ends far lower, so `sgd_slower` flips from PASS to FAIL."""
     store = TrialStore(tmp_path)
-    for trial in trials:
+    for trial in plan_study(compose_config("profile=smoke", "n_seeds=3")).trials:
         for engine in ENGINES:
             spec = dataclasses.replace(trial, engine=engine)
             end = 0.1 if (engine, trial.arm) == ("fast", "sgd") else {"sgd": 2.0, "adadelta": 1.5}.get(trial.arm, 0.5)
-            curves = {("train", "loss"): [2.5, end + 0.01 * trial.seed]}
+            curves = {("train", "loss"): [2.5, end + 0.01 * trial.seed * (1 + len(trial.arm) % 3)]}  # seeds vary
             result = TrialResult(spec, curves, {"loss": end, "accuracy": 0.8}, 2, 2, 1.0, "CPU: test")
             store.write(result, DATASET)
     assert main(["--results", str(tmp_path), "--out", str(tmp_path / "agreement.md")]) == 0
     text = (tmp_path / "agreement.md").read_text()
-    assert "| original, smoke | adam | loss | 2 | 0.5 | 0.5 |" in text and "identical" in text
-    assert "| original, smoke | sgd | loss | 2 | 2 | 0.1 | -1.9 [-1.9, -1.9] | ±0.02 (1%) | -1.9 | — | DIFFERENT | " \
+    assert "| original, smoke | adam | loss | 3 | 0.5 | 0.5 |" in text and "identical" in text
+    assert "| original, smoke | sgd | loss | 3 | 2 | 0.1 | -1.9 [-1.9, -1.9] | ±0.02 (1%) | -1.9 | — | DIFFERENT | " \
            "by inspection: every seed differs by -1.9, outside ±0.02" in text
-    assert "original, smoke: 2 of 3 claims:" in text and "| nadam_fastest | FAIL | INCONCLUSIVE |" in text
     assert "| sgd_slower | FAIL | PASS |" in text and "opposite conclusions" in text
