@@ -62,6 +62,7 @@ def test_a_trial_trains_to_the_same_bits_alone_with_other_arms_and_split(two_arm
     assert seeds[0] != seeds[1]  # the seeds really differ
 
 
+@JAX_ROUNDING  # the sparse arm's stack has 4 replicas, the one-hot arm's 2
 def test_sparse_and_one_hot_cross_entropy_give_the_same_bits(base_trial, fashion_mnist, tmp_path):
     """fit_basics's claim that the two losses are the same computation, as engine=keras shows it; as in
     fit_basics, the sparse arm shares its stack with an arm of another learning rate, the one-hot arm not."""
