@@ -63,21 +63,21 @@ def _per_seed(values: pd.DataFrame, arm: str) -> pd.Series:
     return values[values["arm"] == arm].set_index("seed")["value"]
 
 
-def comparisons(claim: Claim, values: pd.DataFrame) -> list[dict]:
+def comparisons(claim: Claim, values: pd.DataFrame, alpha: float = ALPHA) -> list[dict]:
     """One row per (arm, versus) pair, or one row for an `approx` claim."""
     if claim.relation == "approx":
-        summary = mean_ci(_per_seed(values, claim.arms[0]).dropna())
+        summary = mean_ci(_per_seed(values, claim.arms[0]).dropna(), 1 - alpha)
         return [{"pair": claim.arms[0], **summary, "p": math.nan}]
     rows = []
     for arm in claim.arms:
         for other in claim.versus:
             a, b = _per_seed(values, arm), _per_seed(values, other)
             differences = (a - b).dropna()  # seeds both arms ran
-            rows.append({"pair": f"{arm} - {other}", **mean_ci(differences), "p": paired_test(differences)})
+            rows.append({"pair": f"{arm} - {other}", **mean_ci(differences, 1 - alpha), "p": paired_test(differences)})
     return rows
 
 
-def _claim_verdict(claim: Claim, rows: list[dict]) -> str:
+def _claim_verdict(claim: Claim, rows: list[dict], alpha: float) -> str:
     if not rows:
         return "NOT RUN"
     if claim.relation == "approx":
@@ -87,8 +87,8 @@ def _claim_verdict(claim: Claim, rows: list[dict]) -> str:
         each = [_interval_verdict(r["low"], r["high"], -claim.tolerance, claim.tolerance) for r in rows]
     else:
         sign = DIRECTIONAL[claim.relation]
-        each = ["PASS" if r["p_holm"] < ALPHA and np.sign(r["mean"]) == sign else
-                "FAIL" if r["p_holm"] < ALPHA and np.sign(r["mean"]) == -sign else "INCONCLUSIVE" for r in rows]
+        each = ["PASS" if r["p_holm"] < alpha and np.sign(r["mean"]) == sign else
+                "FAIL" if r["p_holm"] < alpha and np.sign(r["mean"]) == -sign else "INCONCLUSIVE" for r in rows]
     return "FAIL" if "FAIL" in each else "PASS" if all(v == "PASS" for v in each) else "INCONCLUSIVE"
 
 
@@ -100,12 +100,13 @@ def _measured(claim: Claim, rows: list[dict]) -> str:
     return "; ".join(one(row) for row in rows)
 
 
-def judge(claims, epochs: pd.DataFrame, trials: pd.DataFrame, diverged=frozenset()) -> pd.DataFrame:
+def judge(claims, epochs: pd.DataFrame, trials: pd.DataFrame, diverged=frozenset(),
+          alpha: float = ALPHA) -> pd.DataFrame:
     """Verdicts for the claims of one study run (Holm across all their directional comparisons). `trials`
     are those that finished normally; a claim naming an arm whose every trial diverged is DIVERGED, one
-    naming an arm that was not run is NOT RUN."""
+    naming an arm that was not run is NOT RUN. `alpha`: the level of every test (n_seeds=auto: the look's)."""
     ran = set(trials["arm"])
-    per_claim = [(claim, comparisons(claim, point_values(epochs, trials, claim.metric, claim.split, claim.point))
+    per_claim = [(claim, comparisons(claim, point_values(epochs, trials, claim.metric, claim.split, claim.point), alpha)
                   if set(claim.arms + claim.versus) <= ran else [])
                  for claim in claims]
     directional = [row for claim, rows in per_claim if claim.relation in DIRECTIONAL for row in rows]
@@ -115,6 +116,6 @@ def judge(claims, epochs: pd.DataFrame, trials: pd.DataFrame, diverged=frozenset
                           "point": claim.point, "metric": claim.metric, "split": claim.split,
                           "article_value": claim.article_value, "measured": _measured(claim, rows),
                           "verdict": "DIVERGED" if set(claim.arms + claim.versus) & (set(diverged) - ran)
-                          else _claim_verdict(claim, rows)} for claim, rows in per_claim],
+                          else _claim_verdict(claim, rows, alpha)} for claim, rows in per_claim],
                         columns=["claim", "says", "relation", "point", "metric", "split", "article_value",
                                  "measured", "verdict"])
