@@ -261,7 +261,8 @@ def excluded_lines(trials: pd.DataFrame) -> list[str]:
             for _, row in trials[trials["status"] != "ok"].iterrows()]
 
 
-def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
+def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path, verdicts=None) -> list[Path]:
+    """`verdicts`: the harness's, with the seeds that decided each claim (studies/sequential.py); else judged here."""
     excluded = excluded_lines(trials)
     diverged = set(trials.loc[trials["status"] == "diverged", "arm"])
     trials = trials[trials["status"] == "ok"]
@@ -273,7 +274,8 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
     written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
     table = summary_table(plan, epochs, trials)
     write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
-    verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials, diverged)
+    if verdicts is None:
+        verdicts = judge(for_variant(plan.contract.CLAIMS, plan.variant), epochs, trials, diverged)
     write_text_atomic(folder / "claims.csv", verdicts.to_csv(index=False))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
            "figures": {f"{figure.name}.png": figure.title for figure in figures}, "trials": len(trials),
