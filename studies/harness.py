@@ -137,6 +137,15 @@ def run_study(cfg: dict, stream=None) -> RunOutcome:
     datasets = {name: load_dataset(name, data["dir"], bool(data["download"]), bool(data["strict"])) for name in names}
     trials = [replace(t, data_checksum=datasets[t.dataset.name].checksum) for t in plan.trials]
     store = TrialStore(cfg["results_dir"])
+    wanted, trained = _rounds(cfg, plan, trials, datasets, store, stream)
+    ids = with_swept(plan, store, wanted)
+    files = _report(cfg, plan, store, ids, stream) if cfg.get("report", True) else []
+    return RunOutcome(plan, wanted, trained, len(wanted) - trained, files)
+
+
+def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialStore, stream) -> tuple[list, int]:
+    """Every arm's first round of seeds, then rounds for the arms of claims still undecided (n_seeds=N: the one
+    round). Returns the trials the rounds asked for and how many of them were trained now."""
     if len(plan.looks) > 1:
         print(f"{plan.study}/{plan.variant} [{plan.profile}]: n_seeds={AUTO}, {len(plan.arms)} arms, looks at "
               f"{', '.join(map(str, plan.looks))} seeds judged at levels "
@@ -148,21 +157,23 @@ def run_study(cfg: dict, stream=None) -> RunOutcome:
         if not arms:
             break
         batch = [t for t in trials if t.arm in arms and t.seed < plan.first_seed + seeds]
-        stored = store.completed(plan.study)
-        pending = [t for t in batch if t.trial_id not in stored]
-        print(_round_line(plan, look, arms, sequence, len(batch)) + f"{len(batch) - len(pending)} already stored, "
-              f"skipped; {len(pending)} to train with engine={plan.engine} on {trials[0].backend}",
-              file=stream, flush=True)
-        if pending:
-            swept = sweep_settings(cfg, plan)
-            _train(cfg, pending, datasets, store, swept, ConsoleProgress(len(pending), stream=stream))
+        line = _round_line(plan, look, arms, sequence, len(batch))
+        trained += _train_missing(cfg, plan, batch, datasets, store, line, stream)
         wanted.update(dict.fromkeys(t.trial_id for t in batch))
-        trained += len(pending)
     if len(plan.looks) > 1:
         print(_closing_line(plan, _sequence(plan, store, trials)), file=stream, flush=True)
-    ids = with_swept(plan, store, list(wanted))
-    files = _report(cfg, plan, store, ids, stream) if cfg.get("report", True) else []
-    return RunOutcome(plan, list(wanted), trained, len(wanted) - trained, files)
+    return list(wanted), trained
+
+
+def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str, stream) -> int:
+    """Train the trials of `batch` not stored yet, after `line` and their count; returns how many."""
+    stored = store.completed(plan.study)
+    pending = [t for t in batch if t.trial_id not in stored]
+    print(f"{line}{len(batch) - len(pending)} already stored, skipped; {len(pending)} to train with "
+          f"engine={plan.engine} on {batch[0].backend}", file=stream, flush=True)
+    if pending:
+        _train(cfg, pending, datasets, store, sweep_settings(cfg, plan), ConsoleProgress(len(pending), stream=stream))
+    return len(pending)
 
 
 def _sequence(plan: Plan, store: TrialStore, trials: list, upto: int | None = None) -> Sequence:
