@@ -33,12 +33,16 @@ each_run = for run in $(RUNS); do \
 	  study=$${run%%:*}; variant=$${run\#*:}; [ "$$variant" = "$$run" ] && variant=original; \
 	  $(1) study=$$study variant=$$variant $(ARGS) || exit 1; done
 
+# Seeds until every claim is decided (n_seeds=auto, up to max_seeds), unless ARGS names n_seeds; `report`
+# replays the same rounds from the store, so both need the same setting.
+SEEDS := $(if $(filter n_seeds=%,$(ARGS)),,n_seeds=auto)
+
 reproduce: data
-	@$(call each_run,$(VENV)/bin/studybench)
+	@$(call each_run,$(VENV)/bin/studybench $(SEEDS))
 
 # Rebuild every report (and reports/README.md) from the trial store alone, training nothing.
 report: $(INSTALLED)
-	@$(call each_run,$(VENV)/bin/studybench report)
+	@$(call each_run,$(VENV)/bin/studybench report $(SEEDS))
 
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
 # is chosen when Keras is imported, so once per process).

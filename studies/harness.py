@@ -7,11 +7,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from studies.config import ConfigError, check_keys
+from studies.contract import for_variant
 from studies.data import load_dataset
 from studies.engines import make_engine
 from studies.index import write_index
-from studies.plan import Plan, plan_study
+from studies.plan import AUTO, Plan, plan_study
 from studies.report import report_dir, write_report
+from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import make_splits
 from studies.store import TrialStore
 from studies.sweeps import expand, sweep_settings, swept_trial_ids, write_sweep_report
@@ -106,10 +108,23 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list
         return []
     folder = report_dir(cfg["reports_dir"], plan)
     files = write_sweep_report(plan, trials, epochs, folder)  # first: write_report ends with run.json
-    files = write_report(*expand(plan, trials, epochs), folder) + files
+    plan, trials, epochs = expand(plan, trials, epochs)
+    sequence = judge_looks(claims_of(plan), epochs, trials, plan.looks, plan.first_seed)
+    files = write_report(ran(plan, sequence), trials, epochs, folder, sequence.verdicts) + files
     files += write_index(cfg["reports_dir"])
     print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
     return files
+
+
+def claims_of(plan: Plan) -> tuple:
+    return for_variant(plan.contract.CLAIMS, plan.variant)
+
+
+def ran(plan: Plan, sequence: Sequence) -> Plan:
+    """The plan cut to the trials its looks asked for (n_seeds=auto plans max_seeds of every arm); an arm the
+    looks never saw (e.g. renamed by a sweep) keeps the first round."""
+    return replace(plan, trials=tuple(t for t in plan.trials
+                                      if t.seed < plan.first_seed + sequence.seeds.get(t.arm, plan.looks[0])))
 
 
 def run_study(cfg: dict, stream=None) -> RunOutcome:
@@ -122,17 +137,67 @@ def run_study(cfg: dict, stream=None) -> RunOutcome:
     datasets = {name: load_dataset(name, data["dir"], bool(data["download"]), bool(data["strict"])) for name in names}
     trials = [replace(t, data_checksum=datasets[t.dataset.name].checksum) for t in plan.trials]
     store = TrialStore(cfg["results_dir"])
-    stored = store.completed(plan.study)
-    pending = [t for t in trials if t.trial_id not in stored]
-    print(f"{plan.study}/{plan.variant} [{plan.profile}]: {len(trials)} trials ({len(plan.arms)} arms x "
-          f"{cfg['n_seeds']} seeds); {len(trials) - len(pending)} already stored, skipped; "
-          f"{len(pending)} to train with engine={plan.engine} on {trials[0].backend}", file=stream, flush=True)
-    if pending:
-        swept = sweep_settings(cfg, plan)
-        _train(cfg, pending, datasets, store, swept, ConsoleProgress(len(pending), stream=stream))
-    ids = with_swept(plan, store, [t.trial_id for t in trials])
+    wanted, trained = _rounds(cfg, plan, trials, datasets, store, stream)
+    ids = with_swept(plan, store, wanted)
     files = _report(cfg, plan, store, ids, stream) if cfg.get("report", True) else []
-    return RunOutcome(plan, [t.trial_id for t in trials], len(pending), len(trials) - len(pending), files)
+    return RunOutcome(plan, wanted, trained, len(wanted) - trained, files)
+
+
+def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialStore, stream) -> tuple[list, int]:
+    """Every arm's first round of seeds, then rounds for the arms of claims still undecided (n_seeds=N: the one
+    round). Returns the trials the rounds asked for and how many of them were trained now."""
+    if len(plan.looks) > 1:
+        print(f"{plan.study}/{plan.variant} [{plan.profile}]: n_seeds={AUTO}, {len(plan.arms)} arms, looks at "
+              f"{', '.join(map(str, plan.looks))} seeds judged at levels "
+              f"{', '.join(f'{alpha:.2g}' for alpha in nominal_alphas(plan.looks))}", file=stream, flush=True)
+    wanted, trained = {}, 0
+    for look, seeds in enumerate(plan.looks):
+        sequence = _sequence(plan, store, trials, look) if look else None  # the looks before this round
+        arms = sequence.needed if sequence else tuple(plan.arms)
+        if not arms:
+            break
+        batch = [t for t in trials if t.arm in arms and t.seed < plan.first_seed + seeds]
+        line = _round_line(plan, look, arms, sequence, len(batch))
+        trained += _train_missing(cfg, plan, batch, datasets, store, line, stream)
+        wanted.update(dict.fromkeys(t.trial_id for t in batch))
+    if len(plan.looks) > 1:
+        print(_closing_line(plan, _sequence(plan, store, trials)), file=stream, flush=True)
+    return list(wanted), trained
+
+
+def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str, stream) -> int:
+    """Train the trials of `batch` not stored yet, after `line` and their count; returns how many."""
+    stored = store.completed(plan.study)
+    pending = [t for t in batch if t.trial_id not in stored]
+    print(f"{line}{len(batch) - len(pending)} already stored, skipped; {len(pending)} to train with "
+          f"engine={plan.engine} on {batch[0].backend}", file=stream, flush=True)
+    if pending:
+        _train(cfg, pending, datasets, store, sweep_settings(cfg, plan), ConsoleProgress(len(pending), stream=stream))
+    return len(pending)
+
+
+def _sequence(plan: Plan, store: TrialStore, trials: list, upto: int | None = None) -> Sequence:
+    """The looks so far (before `upto`), judged on the run's own stored trials."""
+    ids = [t.trial_id for t in trials]
+    return judge_looks(claims_of(plan), store.epochs(plan.study, ids), store.trials(plan.study, ids), plan.looks,
+                       plan.first_seed, upto)
+
+
+def _round_line(plan: Plan, look: int, arms: tuple, sequence: Sequence | None, size: int) -> str:
+    """n_seeds=N: the run's trials; n_seeds=auto: the round, the arms it adds seeds to and why."""
+    if len(plan.looks) == 1:
+        return (f"{plan.study}/{plan.variant} [{plan.profile}]: {size} trials ({len(plan.arms)} arms x "
+                f"{plan.looks[0]} seeds); ")
+    before = plan.looks[look - 1] if look else 0
+    why = f"claims {', '.join(sequence.undecided)} undecided" if sequence else "first round"
+    return f"round {look + 1}: {before} -> {plan.looks[look]} seeds for arms {', '.join(arms)}: {why}; "
+
+
+def _closing_line(plan: Plan, sequence: Sequence) -> str:
+    rounds = f"round {sequence.looks} of {len(plan.looks)} ({max(sequence.seeds.values())} seeds per arm at most)"
+    if not sequence.undecided:
+        return f"every claim decided after {rounds}"
+    return f"claims {', '.join(sequence.undecided)} still undecided (INCONCLUSIVE) after {rounds}"
 
 
 def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: ConsoleProgress) -> None:

@@ -20,10 +20,12 @@ from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSp
                             validate_dataset, validate_model, validate_train)
 from studies.contract import load_contract
 from studies.model import build_optimizer, check_loss, check_model
+from studies.sequential import look_seeds
 
 STUDY_KEYS = ("name", "default_variant", "dataset", "model", "optimizer", "train", "arms", "grid", "variants")
 ARM_KEYS = ("label", "dataset", "model", "optimizer", "train")
 PROFILE_KEYS = ("name", "train_first", "test_first", "max_epochs")
+AUTO = "auto"  # n_seeds=auto: rounds of seeds until every claim is decided (studies/sequential.py)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Plan:
     arms: dict  # arm name -> label, in config order
     trials: tuple[TrialSpec, ...]
     contract: ModuleType  # the study module: FIGURES, SUMMARY, CLAIMS
+    looks: tuple[int, ...] = ()  # seeds per arm at each look at the claims: (n_seeds,), or n_seeds=auto's rounds
+    first_seed: int = 0  # trials has seeds first_seed .. first_seed + looks[-1] - 1 of each arm
 
 
 def merge(base, patch):
@@ -123,10 +127,29 @@ def resolve_variant(study: dict, variant: str) -> dict:
     return merge(base, variants[variant] or {})
 
 
+def seed_looks(cfg: dict) -> tuple[int, ...]:
+    """Seeds per arm at each look at the claims: n_seeds once, or with n_seeds=auto first_round, then
+    round_size more per round, up to max_seeds."""
+    require_int(cfg["max_seeds"], "max_seeds", 1)
+    require_int(cfg["first_round"], "first_round", 2)  # a paired t-test needs two seeds
+    require_int(cfg["round_size"], "round_size", 1)
+    if cfg["n_seeds"] != AUTO:
+        try:
+            require_int(cfg["n_seeds"], "n_seeds", 1)
+        except ConfigError as error:
+            raise ConfigError(f"{error}, or {AUTO}") from None
+        return (cfg["n_seeds"],)
+    if cfg["max_seeds"] < cfg["first_round"]:
+        raise ConfigError(f"max_seeds={cfg['max_seeds']} is below first_round={cfg['first_round']}: "
+                          f"with n_seeds={AUTO} it must be >= first_round")
+    return look_seeds(cfg["first_round"], cfg["round_size"], cfg["max_seeds"])
+
+
 def plan_study(cfg: dict) -> Plan:
-    """Every trial of the configured study run, or a ConfigError before anything is trained."""
+    """Every trial of the configured study run (with n_seeds=auto, up to max_seeds per arm), or a ConfigError
+    before anything is trained."""
     study = resolve_variant(cfg["study"], cfg["variant"])
-    require_int(cfg["n_seeds"], "n_seeds", 1)
+    looks = seed_looks(cfg)
     require_int(cfg["first_seed"], "first_seed", 0)
     profile = _profile(cfg)
     if study.get("arms") == "drop":  # a variant that brings a grid drops the base arms
@@ -150,7 +173,7 @@ def plan_study(cfg: dict) -> Plan:
         labels[arm] = (patch or {}).get("label", arm)
         trials += [TrialSpec(study["name"], cfg["variant"], arm, labels[arm], seed, cfg["engine"]["name"],
                              profile["name"], dataset, model, optimizer, train, backend=keras.backend.backend())
-                   for seed in range(cfg["first_seed"], cfg["first_seed"] + cfg["n_seeds"])]
+                   for seed in range(cfg["first_seed"], cfg["first_seed"] + looks[-1])]
     contract = load_contract(study["name"], named, cfg["variant"])
     return Plan(study["name"], cfg["variant"], study.get("default_variant", "original"), profile["name"],
-                cfg["engine"]["name"], labels, tuple(trials), contract)
+                cfg["engine"]["name"], labels, tuple(trials), contract, looks, cfg["first_seed"])

@@ -276,7 +276,8 @@ def excluded_lines(trials: pd.DataFrame) -> list[str]:
             for _, row in trials[trials["status"] != "ok"].iterrows()]
 
 
-def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path) -> list[Path]:
+def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path, verdicts=None) -> list[Path]:
+    """`verdicts`: the harness's, with the seeds that decided each claim (studies/sequential.py); else judged here."""
     excluded = excluded_lines(trials)
     diverged = diverged_runs(trials)
     trials = trials[trials["status"] == "ok"]
@@ -290,7 +291,8 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path)
     evidence, drawn = claim_evidence(claims, epochs, trials, context_line(plan, trials), folder)
     table = summary_table(plan, epochs, trials)
     write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
-    verdicts = judge(claims, epochs, trials, diverged)
+    if verdicts is None:
+        verdicts = judge(claims, epochs, trials, diverged)
     write_text_atomic(folder / "claims.csv", verdicts.to_csv(index=False))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
            "figures": {f"{figure.name}.png": figure.title for figure in figures}, "evidence": evidence,
