@@ -213,11 +213,9 @@ class Stack:
         return ops.mean(values, axis=2)
 
     def evaluation(self, values: list, x_pool, y_pool, positions):
-        """Inference on rows positions ((replicas, n), or (n,) for all replicas): per replica and sample, the
-        loss and each metric; the predictions."""
+        """Inference on rows positions (replicas, n): per replica and sample, the loss and each metric; the
+        predictions."""
         x, y = ops.take(x_pool, positions, axis=0), ops.take(y_pool, positions, axis=0)
-        if len(positions.shape) == 1:
-            x, y = (ops.broadcast_to(a[None], (self.replicas, *a.shape)) for a in (x, y))
         prediction, _ = self.forward(values, x, False, 0)
         return self.loss(y, prediction), self.sample_metrics(y, prediction), prediction
 
