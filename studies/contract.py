@@ -1,6 +1,6 @@
 """What a study module declares, as data: figures, summary columns and the article's claims.
 
-A study module (e.g. `studies/optimizers.py`) names the article section it reproduces in its docstring
+A study module (e.g. `studies/catalog/optimizers.py`) names the article section it reproduces in its docstring
 and defines FIGURES, SUMMARY and CLAIMS with the classes below. Its arms live in `conf/study/<name>.yaml`
 so that Hydra can override and sweep them. `load_contract` checks the declarations against those arms.
 """
@@ -120,11 +120,11 @@ def for_variant(declarations, variant: str) -> tuple:
 
 
 def load_contract(name: str, arms: set[str], variant: str = "original") -> ModuleType:
-    """Import `studies.<name>` and check its FIGURES, SUMMARY and the variant's CLAIMS against its arms."""
-    module = importlib.import_module(f"studies.{name}")
+    """Import `studies.catalog.<name>` and check its FIGURES, SUMMARY and the variant's CLAIMS against its arms."""
+    module = importlib.import_module(f"studies.catalog.{name}")
     for attribute in ("FIGURES", "SUMMARY", "CLAIMS"):
         if not hasattr(module, attribute):
-            raise ConfigError(f"study module studies/{name}.py lacks {attribute}")
+            raise ConfigError(f"study module studies/catalog/{name}.py lacks {attribute}")
     for column in for_variant(module.SUMMARY, variant):
         check_point(column.point, f"{name} summary column {column.label!r}")
     for claim in for_variant(module.CLAIMS, variant):

@@ -222,7 +222,7 @@ def claim_flips(claims, trials: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFr
 def study_flips(study: str, trials: pd.DataFrame, epochs: pd.DataFrame) -> dict:
     """(variant, profile, backend) -> (claims judged, their flips), for every study run both engines made."""
     trials = declared(trials)
-    module = importlib.import_module(f"studies.{study}")
+    module = importlib.import_module(f"studies.catalog.{study}")
     runs = {}
     for run, group in trials.groupby(RUN):
         if set(ENGINES) <= set(group["engine"]):

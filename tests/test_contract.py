@@ -43,6 +43,6 @@ def test_malformed_claims_are_rejected(changes, message):
 
 
 def test_every_study_declares_a_kind_for_each_claim_and_a_tolerance_for_each_ordering():
-    claims = [claim for study in available("study") for claim in importlib.import_module(f"studies.{study}").CLAIMS]
+    claims = [claim for study in available("study") for claim in importlib.import_module(f"studies.catalog.{study}").CLAIMS]
     assert {claim.kind for claim in claims} == {"ordering", "near", "identity", "per-run"}
     assert all(claim.tolerance > 0 for claim in claims if claim.kind == "ordering")

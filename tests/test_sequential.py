@@ -163,7 +163,7 @@ AUTO = ("study=initializers", "n_seeds=auto", "first_round=3", "round_size=2", "
 
 def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(smoke_config, tmp_path, capsys,
                                                                                 monkeypatch):
-    monkeypatch.setattr("studies.initializers.CLAIMS", (SETTLED, OPEN))
+    monkeypatch.setattr("studies.catalog.initializers.CLAIMS", (SETTLED, OPEN))
     first = run_study(smoke_config("study=initializers", "n_seeds=3", "report=false"))  # round 1, as if interrupted
     assert first.trained == 9
     outcome = run_study(smoke_config(*AUTO))
