@@ -1,4 +1,5 @@
-"""`studybench`: the Hydra app over conf/. `studybench --help` lists the studies;
+"""`studybench`: the Hydra app over conf/ and the folders on STUDYBENCH_PATH (studies/studypath.py).
+`studybench --help` lists the studies;
 `studybench report study=NAME [variant=...]` rebuilds a study's report from the trial store alone;
 `studybench check [study=NAME]` prints the store's health (studies/check.py).
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; set 0 to debug
 # hydra/launcher=ray*: read when Ray is imported. Without the first, a local cluster listens on the machine's
@@ -28,18 +28,14 @@ from omegaconf import DictConfig, OmegaConf
 from studies.config import ConfigError
 from studies.data import DataError
 from studies.environment import import_backend_quietly
+from studies.studypath import CONF_DIR, available, check_extra_conf_dirs
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 COMMANDS = ("report", "check")  # `studybench report ...` stands for `studybench mode=report ...`
 
 
 def fail(message: str) -> None:
     print(f"studybench: error: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-def available(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
 def explain_hydra_error(error: Exception) -> str:
@@ -99,6 +95,10 @@ def run(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
+    try:
+        check_extra_conf_dirs()
+    except ConfigError as error:
+        fail(str(error))
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:  # no training, the store only
         sys.argv[1] = f"mode={sys.argv[1]}"
     if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own

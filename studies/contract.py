@@ -2,16 +2,21 @@
 
 A study module (e.g. `studies/catalog/optimizers.py`) names the article section it reproduces in its docstring
 and defines FIGURES, SUMMARY and CLAIMS with the classes below. Its arms live in `conf/study/<name>.yaml`
-so that Hydra can override and sweep them. `load_contract` checks the declarations against those arms.
+so that Hydra can override and sweep them. `load_contract` finds the module (`study_module`) and checks the
+declarations against those arms; a study without one gets `default_contract`: no claims, a figure per metric.
 """
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 from studies.config import ConfigError
+from studies.studypath import study_yaml
 
 POINTS = ("final", "best", "best_epoch", "stop", "evaluate", "size")  # or "epoch:N"
 CURVE = "curve"  # the point of an identity claim: every epoch of the curve
@@ -24,6 +29,9 @@ KINDS = {"<": "ordering", ">": "ordering", "lowest": "ordering", "highest": "ord
 RELATIONS = tuple(KINDS)
 SINGLE_ARM = ("near", "per-run")  # kinds about one arm's own values
 VARIANTS = ("original", "modern")  # the default of every declaration's `variants`
+CATALOG = "studies.catalog"  # the article studies' modules
+DECLARATIONS = ("FIGURES", "SUMMARY", "CLAIMS")
+DEFAULT_SPLITS = ("train", "val", "test")  # a default figure draws whichever of them the runs stored
 
 
 @dataclass(frozen=True)
@@ -119,12 +127,68 @@ def for_variant(declarations, variant: str) -> tuple:
     return tuple(item for item in declarations if variant in item.variants)
 
 
-def load_contract(name: str, arms: set[str], variant: str = "original") -> ModuleType:
-    """Import `studies.catalog.<name>` and check its FIGURES, SUMMARY and the variant's CLAIMS against its arms."""
-    module = importlib.import_module(f"studies.catalog.{name}")
-    for attribute in ("FIGURES", "SUMMARY", "CLAIMS"):
+def _why(error: Exception) -> str:
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+def _import_module(path: str, study: str) -> ModuleType:
+    try:
+        return importlib.import_module(path)
+    except Exception as error:  # not found, or it failed on import: either way one line naming the path
+        raise ConfigError(f"study {study}: contract module {path!r} cannot be imported "
+                          f"({_why(error)}); "
+                          f"give an importable module such as {CATALOG}.optimizers") from None
+
+
+def _load_file(path: Path, study: str) -> ModuleType:
+    """The module at `path`, registered as studybench_study_<study> (dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(f"studybench_study_{study}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[spec.name]
+        raise ConfigError(f"study module {path} failed on import: {_why(error)}") from None
+    return module
+
+
+def study_module(name: str, contract: str | None = None) -> ModuleType | None:
+    """The module declaring study `name`: the import path in its `contract:` key, else `<name>.py` beside the
+    study's YAML, else studies.catalog.<name>; None where there is none."""
+    if contract:
+        return _import_module(contract, name)
+    found = study_yaml(name)
+    beside = found.with_suffix(".py") if found else None
+    if beside and beside.is_file():
+        return _load_file(beside, name)
+    if importlib.util.find_spec(f"{CATALOG}.{name}"):
+        return importlib.import_module(f"{CATALOG}.{name}")
+    return None
+
+
+def default_contract(name: str, metrics: tuple[str, ...], variant: str) -> ModuleType:
+    """For a study without a module: a figure of each metric's curves and its final train value, no claims."""
+    module = ModuleType(f"{name} (default contract)", "No study module: a figure per metric, no claims.")
+    module.FIGURES = tuple(Figure(metric, metric=metric, splits=DEFAULT_SPLITS, ylabel=metric,
+                                  title=f"{metric} by arm", variants=(variant,)) for metric in metrics)
+    module.SUMMARY = tuple(Column(f"final train {metric}", metric=metric, split="train", point="final",
+                                  variants=(variant,)) for metric in metrics)
+    module.CLAIMS = ()
+    return module
+
+
+def load_contract(name: str, arms: set[str], variant: str = "original", contract: str | None = None,
+                  metrics: tuple[str, ...] = ("loss",)) -> ModuleType:
+    """Study `name`'s module (`study_module`), its FIGURES, SUMMARY and the variant's CLAIMS checked against its
+    arms; without a module, `default_contract` over `metrics`."""
+    module = study_module(name, contract)
+    if module is None:
+        return default_contract(name, metrics, variant)
+    for attribute in DECLARATIONS:
         if not hasattr(module, attribute):
-            raise ConfigError(f"study module studies/catalog/{name}.py lacks {attribute}")
+            raise ConfigError(f"study module {module.__file__} lacks {attribute}; a study module defines "
+                              f"{', '.join(DECLARATIONS)} (studies/contract.py)")
     for column in for_variant(module.SUMMARY, variant):
         check_point(column.point, f"{name} summary column {column.label!r}")
     for claim in for_variant(module.CLAIMS, variant):

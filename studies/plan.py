@@ -22,7 +22,8 @@ from studies.contract import load_contract
 from studies.model import build_optimizer, check_loss, check_model
 from studies.sequential import look_seeds
 
-STUDY_KEYS = ("name", "default_variant", "dataset", "model", "optimizer", "train", "arms", "grid", "variants")
+STUDY_KEYS = ("name", "default_variant", "contract", "dataset", "model", "optimizer", "train", "arms", "grid",
+              "variants")
 ARM_KEYS = ("label", "dataset", "model", "optimizer", "train")
 PROFILE_KEYS = ("name", "train_first", "test_first", "max_epochs")
 AUTO = "auto"  # n_seeds=auto: rounds of seeds until every claim is decided (studies/sequential.py)
@@ -174,6 +175,7 @@ def plan_study(cfg: dict) -> Plan:
         trials += [TrialSpec(study["name"], cfg["variant"], arm, labels[arm], seed, cfg["engine"]["name"],
                              profile["name"], dataset, model, optimizer, train, backend=keras.backend.backend())
                    for seed in range(cfg["first_seed"], cfg["first_seed"] + looks[-1])]
-    contract = load_contract(study["name"], named, cfg["variant"])
+    metrics = tuple(dict.fromkeys(metric for trial in trials for metric in ("loss", *trial.train.metrics)))
+    contract = load_contract(study["name"], named, cfg["variant"], study.get("contract"), metrics)
     return Plan(study["name"], cfg["variant"], study.get("default_variant", "original"), profile["name"],
                 cfg["engine"]["name"], labels, tuple(trials), contract, looks, cfg["first_seed"])

@@ -1,10 +1,12 @@
-"""The console script: --help lists the studies; bad input exits 2 with one line and writes nothing."""
+"""The console script: --help lists the studies (also those on STUDYBENCH_PATH); bad input exits 2 with one
+line and writes nothing; a study from a folder outside the package runs and is judged on its own claims."""
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from studies.cli import available
@@ -12,9 +14,18 @@ from studies.cli import available
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def studybench(*arguments, cwd):
-    script = Path(sys.executable).parent / "studybench"  # the venv's console script
-    return subprocess.run([str(script), *arguments], capture_output=True, text=True, cwd=cwd, env=ENV, timeout=300)
+def studybench(*arguments, cwd, path=None):
+    """The venv's console script; `path`: a folder for STUDYBENCH_PATH."""
+    script = Path(sys.executable).parent / "studybench"
+    env = {**ENV, "STUDYBENCH_PATH": str(path)} if path else ENV
+    return subprocess.run([str(script), *arguments], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+def assert_one_line_error(done, message):
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("studybench: error: ")
+    assert re.search(message, lines[0]), lines[0]
 
 
 def test_help_lists_the_studies(tmp_path):
@@ -36,8 +47,71 @@ def test_help_lists_the_studies(tmp_path):
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, arguments, message):
     done = studybench(*arguments, "results_dir=results", "reports_dir=reports", cwd=tmp_path)
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("studybench: error: ")
-    assert re.search(message, lines[0]), lines[0]
+    assert_one_line_error(done, message)
     assert list(tmp_path.iterdir()) == []
+
+
+# A study of the user's own: two SGD step sizes on article 001's settings, and its claim.
+STUDY_YAML = """\
+defaults:
+  - /base/article001@_here_
+  - _self_
+name: steps
+arms:
+  small: {optimizer: {name: SGD, learning_rate: 0.001}}
+  large: {optimizer: {name: SGD, learning_rate: 0.1}}
+"""
+STUDY_MODULE = """\
+from studies.contract import Claim, Column, Figure
+
+FIGURES = (Figure("loss", metric="loss", splits=("train",), ylabel="train loss"),)
+SUMMARY = (Column("final train loss", metric="loss", split="train", point="final"),)
+CLAIMS = (Claim("large_learns_faster", "SGD 0.1 ends below SGD 0.001", metric="loss", split="train",
+                point="final", relation="<", arms=("large",), versus=("small",), tolerance=0.01),)
+"""
+
+
+def user_study(folder: Path, module: str | None) -> Path:
+    """folder/conf/study/steps.yaml, and steps.py beside it unless module is None; returns folder/conf."""
+    (folder / "conf" / "study").mkdir(parents=True)
+    (folder / "conf" / "study" / "steps.yaml").write_text(STUDY_YAML)
+    if module is not None:
+        (folder / "conf" / "study" / "steps.py").write_text(module)
+    return folder / "conf"
+
+
+def test_a_study_outside_the_package_is_listed_run_and_judged_on_its_own_claims(tmp_path):
+    conf = user_study(tmp_path / "mine", STUDY_MODULE)
+    listed = studybench("--help", cwd=tmp_path, path=conf)
+    assert "study: batchnorm, " in listed.stdout and ", steps, weight_decay" in listed.stdout
+    done = studybench("study=steps", "profile=smoke", "n_seeds=2", "data.download=false", "results_dir=results",
+                      "reports_dir=reports", cwd=tmp_path, path=conf)
+    assert done.returncode == 0, done.stderr
+    claims = pd.read_csv(tmp_path / "reports" / "steps" / "smoke" / "claims.csv")
+    assert claims["claim"].tolist() == ["large_learns_faster"] and claims["seeds"].tolist() == ["2 of 2"]
+
+
+def test_unknown_study_lists_those_on_the_search_path_too(tmp_path):
+    done = studybench("study=stpes", cwd=tmp_path, path=user_study(tmp_path, STUDY_MODULE))
+    assert_one_line_error(done, r"unknown study 'stpes'; valid: batchnorm, .*optimizers, steps, weight_decay$")
+
+
+@pytest.mark.parametrize("module, message", [
+    (STUDY_MODULE.replace("CLAIMS = ", "TYPO = "),
+     r"study module .*/conf/study/steps.py lacks CLAIMS; a study module defines FIGURES, SUMMARY, CLAIMS"),
+    ("import not_installed\n", r"study module .*/steps.py failed on import: ModuleNotFoundError: No module named"),
+])
+def test_a_broken_study_module_is_one_line(tmp_path, module, message):
+    done = studybench("study=steps", "results_dir=results", cwd=tmp_path, path=user_study(tmp_path, module))
+    assert_one_line_error(done, message)
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_missing_contract_module_and_a_missing_search_folder_are_one_line(tmp_path):
+    conf = user_study(tmp_path, None)
+    (conf / "study" / "steps.yaml").write_text(STUDY_YAML + "contract: my_studies.steps\n")
+    assert_one_line_error(studybench("study=steps", cwd=tmp_path, path=conf),
+                          r"study steps: contract module 'my_studies.steps' cannot be imported "
+                          r"\(ModuleNotFoundError: No module named 'my_studies'\)")
+    assert_one_line_error(studybench("study=steps", cwd=tmp_path, path=tmp_path / "nowhere"),
+                          r"STUDYBENCH_PATH entry '.*/nowhere' is not a folder")

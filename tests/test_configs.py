@@ -21,3 +21,9 @@ COMBINATIONS = [(study, variant, engine, profile)
 def test_every_config_composes_and_plans(study, variant, engine, profile):
     plan = plan_study(compose_config(f"study={study}", f"variant={variant}", f"engine={engine}", f"profile={profile}"))
     assert plan.study == study and plan.trials and all(t.engine == engine for t in plan.trials)
+
+
+def test_a_study_runs_its_default_variant_unless_one_is_named():
+    assert compose_config("study=hyperparameters")["variant"] == "book"  # its only variant
+    assert compose_config("study=optimizers")["variant"] == "original"
+    assert compose_config("study=optimizers", "variant=modern")["variant"] == "modern"

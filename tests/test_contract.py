@@ -46,3 +46,11 @@ def test_every_study_declares_a_kind_for_each_claim_and_a_tolerance_for_each_ord
     claims = [claim for study in available("study") for claim in importlib.import_module(f"studies.catalog.{study}").CLAIMS]
     assert {claim.kind for claim in claims} == {"ordering", "near", "identity", "per-run"}
     assert all(claim.tolerance > 0 for claim in claims if claim.kind == "ordering")
+
+
+def test_a_study_without_a_module_gets_a_figure_per_metric_and_no_claims():
+    module = load_contract("no_such_study", {"a", "b"}, "modern", metrics=("loss", "accuracy"))
+    assert [figure.name for figure in for_variant(module.FIGURES, "modern")] == ["loss", "accuracy"]
+    assert [column.label for column in for_variant(module.SUMMARY, "modern")] == ["final train loss",
+                                                                                 "final train accuracy"]
+    assert module.CLAIMS == ()

@@ -20,7 +20,7 @@ def test_study_runs_end_to_end(study, variant, smoke_config, tmp_path):
     outcome = run_study(smoke_config(f"study={study}", f"variant={variant}", f"n_seeds={seeds}"))
     plan = outcome.plan
     assert outcome.trained == len(plan.arms) * seeds
-    folder = tmp_path / "reports" / study / ("" if variant == "original" else variant) / "smoke"
+    folder = tmp_path / "reports" / study / ("" if variant == plan.default_variant else variant) / "smoke"
     for figure in for_variant(plan.contract.FIGURES, plan.variant):
         assert (folder / f"{figure.name}.png").stat().st_size > 10_000
     summary = pd.read_csv(folder / "summary.csv")
