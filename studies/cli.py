@@ -95,6 +95,9 @@ def run(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
+    # A `_target_` may name a module in the working directory; a console script's sys.path starts at its own
+    # folder instead, so put the working directory first, as `python -m` does.
+    sys.path.insert(0, os.getcwd())
     try:
         check_extra_conf_dirs()
     except ConfigError as error:
