@@ -104,8 +104,11 @@ def _model(values: dict, where: str) -> ModelSpec:
 
 def _optimizer(values, where: str) -> OptimizerSpec:
     params = dict(values) if isinstance(values, dict) else {"name": values}
-    if TARGET in params and "name" in params:
-        raise ConfigError(f"{where}: give name or {TARGET}, not both (got {params['name']!r}, {params[TARGET]!r})")
+    if TARGET in params and params.get("name") is not None:
+        raise ConfigError(f"{where}: give name or {TARGET}, not both (got {params['name']!r}, {params[TARGET]!r}); "
+                          "a study that inherits a name clears it with name: null (Hydra merges key by key)")
+    if TARGET in params:
+        params.pop("name", None)
     spec = OptimizerSpec(name=params.pop(TARGET if TARGET in params else "name", None), params=params)
     build_optimizer(spec)  # raises ConfigError on an unknown name, path or argument
     return spec

@@ -14,11 +14,12 @@ from studies.cli import available
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def studybench(*arguments, cwd, path=None):
+def studybench(*arguments, cwd, path=None, timeout=300):
     """The venv's console script; `path`: a folder for STUDYBENCH_PATH."""
     script = Path(sys.executable).parent / "studybench"
     env = {**ENV, "STUDYBENCH_PATH": str(path)} if path else ENV
-    return subprocess.run([str(script), *arguments], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run([str(script), *arguments], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=timeout)
 
 
 def assert_one_line_error(done, message):
