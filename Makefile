@@ -19,14 +19,15 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
-# Fashion-MNIST: found by the resolver, else installed from Debian's dataset-fashion-mnist when root.
+# The data: a local copy (Keras cache, Debian's dataset-fashion-mnist), else Debian's package when root on
+# a system with apt, else a Keras download: wherever `studybench` itself could find it.
 data: $(INSTALLED)
 	@$(PY) -m studies.data 2>/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Fashion-MNIST: apt-get install dataset-fashion-mnist"; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist; \
-	    $(PY) -m studies.data; \
-	  else $(PY) -m studies.data; fi; }
+	  fi; \
+	  $(PY) -m studies.data 2>/dev/null || $(PY) -m studies.data --download; }
 
 # $(call each_run,COMMAND): COMMAND study=S variant=V for every S[:V] in RUNS (variant defaults to original)
 each_run = for run in $(RUNS); do \

