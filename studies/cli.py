@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; set 0 to debug
 # hydra/launcher=ray*: read when Ray is imported. Without the first, a local cluster listens on the machine's
@@ -28,8 +27,8 @@ from omegaconf import DictConfig, OmegaConf
 from studies.config import ConfigError
 from studies.data import DataError
 from studies.environment import import_backend_quietly
+from studies.paths import CONF_DIR
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 COMMANDS = ("report", "check")  # `studybench report ...` stands for `studybench mode=report ...`
 
 

@@ -24,8 +24,8 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from studies.atomic import save_figure_atomic, write_text_atomic
-from studies.cli import CONF_DIR
 from studies.contract import for_variant
+from studies.paths import CONF_DIR
 from studies.plan import Plan, plan_study
 from studies.report import _cell, _slug, context_line, summary_table
 from studies.stats import lower_is_better, point_values, t_interval
