@@ -24,7 +24,8 @@ from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_re
 from studies.engines.batches import epoch_batches
 from studies.engines.replica import ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
-from studies.engines.stack import make_stack, per_replica_sums
+from studies.engines.stack import per_replica_sums
+from studies.engines.stack_backends import make_stack
 from studies.environment import deterministic_ops, device
 from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything
