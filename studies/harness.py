@@ -16,7 +16,8 @@ from studies.report import report_dir, write_report
 from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import make_splits
 from studies.store import TrialStore
-from studies.sweeps import expand, sweep_settings, swept_trial_ids, write_sweep_report
+from studies.sweep_report import write_sweep_report
+from studies.sweeps import expand, sweep_settings, swept_trial_ids
 
 DATA_KEYS = ("dir", "download", "strict")
 
