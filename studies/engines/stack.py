@@ -30,6 +30,7 @@ from keras import ops
 from keras.src.trainers.compile_utils import get_metric  # how compile() resolves "accuracy" for a loss
 
 from studies.config import ConfigError
+from studies.seeding import dropout_stream
 
 SUPPORTED_LAYERS = (keras.layers.InputLayer, keras.layers.Dense, keras.layers.BatchNormalization,
                     keras.layers.Activation, keras.layers.Dropout)
@@ -159,9 +160,7 @@ class Stack:
             return x
         rates = values[rates_position]
         step, layer_number = where
-        # One stateless stream per replica, keyed by (replica seed, step, layer): a replica draws the same
-        # masks whatever else is in its stack.
-        uniform = self.replica_uniform(ops.shape(x)[1:], step * 64 + layer_number)
+        uniform = self.replica_uniform(ops.shape(x)[1:], dropout_stream(step, layer_number))
         return ops.where(uniform >= rates, x / (1.0 - rates), ops.zeros_like(x))
 
     def replica_uniform(self, shape, stream):
