@@ -2,8 +2,9 @@
 one event per record and one line per record (no carriage returns: a Slurm or Ray log stays one line per
 event). In `studybench`, Hydra configures logging from conf/hydra/job_logging/studybench.yaml: plain lines on
 the console, info on stdout and warnings and errors on stderr, and the same lines with time, logger and level
-in the job's log file, `<hydra run dir>/<job name>.log`. Used as a library, nothing shows until the caller
-configures logging, e.g. `logging.basicConfig(level=logging.INFO, format="%(message)s")`.
+in the job's log file, `<hydra run dir>/<job name>.log`. Used as a library, only warnings show (Python's
+last-resort handler) until the caller configures logging, e.g.
+`logging.basicConfig(level=logging.INFO, format="%(message)s")`.
 """
 from __future__ import annotations
 
