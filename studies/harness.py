@@ -1,10 +1,9 @@
 """Runs one study: plan and validate, load data, skip stored trials, train the rest, store, report."""
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from studies.config import ConfigError, check_keys
 from studies.contract import for_variant
@@ -16,9 +15,12 @@ from studies.report import report_dir, write_report
 from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import make_splits
 from studies.store import TrialStore
-from studies.sweeps import expand, sweep_settings, swept_trial_ids, write_sweep_report
+from studies.sweep_report import write_sweep_report
+from studies.sweeps import expand, sweep_settings, swept_trial_ids
+from studies.tensorboard import write_trial_events
 
 DATA_KEYS = ("dir", "download", "strict")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,16 +32,16 @@ class RunOutcome:
     report_files: list
 
 
-class ConsoleProgress:
-    """A line when a trial starts, per-epoch lines at most every `every_s` seconds, and a result line per
-    trial with the time left at the average pace so far."""
+class LoggedProgress:
+    """A record when a trial starts, per-epoch records at most every `every_s` seconds, and a result record per
+    trial with the time left at the average pace so far; each one line (studies/logs.py)."""
 
-    def __init__(self, total: int, every_s: float = 10.0, stream=None):
-        self.total, self.every_s, self.stream = total, every_s, stream or sys.stdout
+    def __init__(self, total: int, every_s: float = 10.0):
+        self.total, self.every_s = total, every_s
         self.index, self.done, self.last, self.started = 0, 0, 0.0, time.monotonic()
 
     def say(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        log.info(text)
 
     def trial_started(self, trial) -> None:
         self.index += 1
@@ -82,17 +84,17 @@ def stored_trial_ids(plan: Plan, store: TrialStore) -> list[str]:
     return found
 
 
-def report_only(cfg: dict, stream=None) -> RunOutcome:
+def report_only(cfg: dict) -> RunOutcome:
     """`studybench report`: rebuild a study's report from the trial store alone, training nothing."""
-    plan, stream = plan_study(cfg), stream or sys.stdout
+    plan = plan_study(cfg)
     store = TrialStore(cfg["results_dir"])
     ids = with_swept(plan, store, stored_trial_ids(plan, store))
     if not ids:
         raise ConfigError(f"no stored trials for study {plan.study} variant {plan.variant} profile {plan.profile} "
                           f"in {cfg['results_dir']}: run `studybench study={plan.study}` first")
-    print(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} trials from the store "
-          f"({len(plan.trials)} planned, plus any swept settings)", file=stream, flush=True)
-    return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids, stream))
+    log.info(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} trials from the store "
+             f"({len(plan.trials)} planned, plus any swept settings)")
+    return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids))
 
 
 def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
@@ -100,11 +102,10 @@ def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
     return list(dict.fromkeys(ids + swept_trial_ids(plan, store.trials(plan.study))))
 
 
-def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list:
+def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
     trials, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)
     if not (trials["status"] == "ok").any():  # e.g. a sweep job whose value diverged: the sweep goes on
-        print(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})",
-              file=stream, flush=True)
+        log.info(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})")
         return []
     folder = report_dir(cfg["reports_dir"], plan)
     files = write_sweep_report(plan, trials, epochs, folder)  # first: write_report ends with run.json
@@ -112,7 +113,7 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list
     sequence = judge_looks(claims_of(plan), epochs, trials, plan.looks, plan.first_seed)
     files = write_report(ran(plan, sequence), trials, epochs, folder, sequence.verdicts) + files
     files += write_index(cfg["reports_dir"])
-    print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
+    log.info(f"report: {', '.join(str(f) for f in files)}")
     return files
 
 
@@ -127,29 +128,28 @@ def ran(plan: Plan, sequence: Sequence) -> Plan:
                                       if t.seed < plan.first_seed + sequence.seeds.get(t.arm, plan.looks[0])))
 
 
-def run_study(cfg: dict, stream=None) -> RunOutcome:
+def run_study(cfg: dict) -> RunOutcome:
     if cfg.get("mode") == "report":
-        return report_only(cfg, stream)
+        return report_only(cfg)
     plan = plan_study(cfg)  # every ConfigError surfaces here, before data, training or any write
-    stream = stream or sys.stdout
     data = _data_settings(cfg)
     names = sorted({trial.dataset.name for trial in plan.trials})
     datasets = {name: load_dataset(name, data["dir"], bool(data["download"]), bool(data["strict"])) for name in names}
     trials = [replace(t, data_checksum=datasets[t.dataset.name].checksum) for t in plan.trials]
     store = TrialStore(cfg["results_dir"])
-    wanted, trained = _rounds(cfg, plan, trials, datasets, store, stream)
+    wanted, trained = _rounds(cfg, plan, trials, datasets, store)
     ids = with_swept(plan, store, wanted)
-    files = _report(cfg, plan, store, ids, stream) if cfg.get("report", True) else []
+    files = _report(cfg, plan, store, ids) if cfg.get("report", True) else []
     return RunOutcome(plan, wanted, trained, len(wanted) - trained, files)
 
 
-def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialStore, stream) -> tuple[list, int]:
+def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialStore) -> tuple[list, int]:
     """Every arm's first round of seeds, then rounds for the arms of claims still undecided (n_seeds=N: the one
     round). Returns the trials the rounds asked for and how many of them were trained now."""
     if len(plan.looks) > 1:
-        print(f"{plan.study}/{plan.variant} [{plan.profile}]: n_seeds={AUTO}, {len(plan.arms)} arms, looks at "
-              f"{', '.join(map(str, plan.looks))} seeds judged at levels "
-              f"{', '.join(f'{alpha:.2g}' for alpha in nominal_alphas(plan.looks))}", file=stream, flush=True)
+        log.info(f"{plan.study}/{plan.variant} [{plan.profile}]: n_seeds={AUTO}, {len(plan.arms)} arms, looks at "
+                 f"{', '.join(map(str, plan.looks))} seeds judged at levels "
+                 f"{', '.join(f'{alpha:.2g}' for alpha in nominal_alphas(plan.looks))}")
     wanted, trained = {}, 0
     for look, seeds in enumerate(plan.looks):
         sequence = _sequence(plan, store, trials, look) if look else None  # the looks before this round
@@ -158,21 +158,21 @@ def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialSto
             break
         batch = [t for t in trials if t.arm in arms and t.seed < plan.first_seed + seeds]
         line = _round_line(plan, look, arms, sequence, len(batch))
-        trained += _train_missing(cfg, plan, batch, datasets, store, line, stream)
+        trained += _train_missing(cfg, plan, batch, datasets, store, line)
         wanted.update(dict.fromkeys(t.trial_id for t in batch))
     if len(plan.looks) > 1:
-        print(_closing_line(plan, _sequence(plan, store, trials)), file=stream, flush=True)
+        log.info(_closing_line(plan, _sequence(plan, store, trials)))
     return list(wanted), trained
 
 
-def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str, stream) -> int:
+def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str) -> int:
     """Train the trials of `batch` not stored yet, after `line` and their count; returns how many."""
     stored = store.completed(plan.study)
     pending = [t for t in batch if t.trial_id not in stored]
-    print(f"{line}{len(batch) - len(pending)} already stored, skipped; {len(pending)} to train with "
-          f"engine={plan.engine} on {batch[0].backend}", file=stream, flush=True)
+    log.info(f"{line}{len(batch) - len(pending)} already stored, skipped; {len(pending)} to train with "
+             f"engine={plan.engine} on {batch[0].backend}")
     if pending:
-        _train(cfg, pending, datasets, store, sweep_settings(cfg, plan), ConsoleProgress(len(pending), stream=stream))
+        _train(cfg, pending, datasets, store, sweep_settings(cfg, plan), LoggedProgress(len(pending)))
     return len(pending)
 
 
@@ -200,7 +200,7 @@ def _closing_line(plan: Plan, sequence: Sequence) -> str:
     return f"claims {', '.join(sequence.undecided)} still undecided (INCONCLUSIVE) after {rounds}"
 
 
-def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: ConsoleProgress) -> None:
+def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: LoggedProgress) -> None:
     engine = make_engine(dict(cfg["engine"]), cfg["results_dir"])
 
     def splits_for(trial):
@@ -209,4 +209,6 @@ def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: d
 
     for result in engine.run(pending, splits_for, progress):
         store.write(result, datasets[result.trial.dataset.name], swept[result.trial.arm])
+        if cfg.get("tensorboard"):
+            write_trial_events(cfg["results_dir"], result)
         progress.trial_done(result)

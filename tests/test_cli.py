@@ -33,6 +33,7 @@ def test_help_lists_the_studies(tmp_path):
     (["n_seeds=-1"], "n_seeds=-1 is out of range"),
     (["n_seeds=auto", "max_seeds=3"], "max_seeds=3 is below first_round=5: with n_seeds=auto"),
     (["study.arms.adam.optimizer.name=Adamax2"], "unknown optimizer 'Adamax2'"),
+    (["tensorboard=maybe"], "tensorboard='maybe' is not a boolean; valid: true, false"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, arguments, message):
     done = studybench(*arguments, "results_dir=results", "reports_dir=reports", cwd=tmp_path)

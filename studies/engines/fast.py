@@ -24,11 +24,12 @@ from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_re
 from studies.engines.batches import epoch_batches
 from studies.engines.replica import ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
-from studies.engines.stack import make_stack, per_replica_sums
+from studies.engines.stack import per_replica_sums
+from studies.engines.stack_backends import make_stack
+from studies.engines.targets import encode_targets, predicted_classes
 from studies.environment import deterministic_ops, device
 from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything
-from studies.engines.keras_fit import encode_targets, predicted_classes
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
