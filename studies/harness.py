@@ -96,7 +96,7 @@ def route(plan: Plan, cfg: dict, stream) -> Plan:
             trial = replace(trial, engine="keras")
         trials.append(trial)
     for (arm, reason), count in moved.items():
-        line = f"engine {engine.name} cannot run {count} trials of arm {arm} ({reason})"
+        line = f"engine {engine.name} cannot run {count} trial{'s' * (count > 1)} of arm {arm} ({reason})"
         if not engine.fallback:
             raise ConfigError(f"{line}, and engine.fallback=false keeps them off engine=keras: "
                               "run them with engine=keras, or drop engine.fallback=false")

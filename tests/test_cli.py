@@ -55,7 +55,7 @@ def test_a_module_in_the_working_directory_names_an_optimizer_and_fallback_false
                       "results_dir=results", "reports_dir=reports", cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("studybench: error: engine fast cannot run 1 trials of arm adam "
+    assert len(lines) == 1 and lines[0].startswith("studybench: error: engine fast cannot run 1 trial of arm adam "
                                                    "(optimizer SignSGD is not one whose update is known"), lines
     assert [p.name for p in (tmp_path / "results").iterdir()] == ["hydra"]  # Hydra's job folder; no trial stored
     assert not (tmp_path / "reports").exists()

@@ -172,7 +172,9 @@ def _problem(trial: TrialSpec) -> str | None:
     classes = len(trial.dataset.classes) if trial.dataset.classes else 10  # the built-in datasets' 10
     try:
         layers = build_model(trial.model, STAND_IN_SHAPE[0], classes).layers
-    except Exception as error:  # only a model builder's own code can fail here: the MLP's names are checked
+    except Exception as error:
+        if trial.model.builder is None:  # the MLP's settings were checked at planning: a bug, not a setting
+            raise
         raise ConfigError(f"model _target_ {trial.model.builder} failed on a stand-in input of shape {STAND_IN_SHAPE}, "
                           f"which engine=fast builds it on to see its layers: {error}".splitlines()[0]) from None
     callbacks = [type(c) for c in make_callbacks(trial.train.callbacks) if type(c) not in REPLICA_CALLBACKS]
