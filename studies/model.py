@@ -1,6 +1,16 @@
-"""Keras objects from specs: the MLP, its optimizer, initializers, regularizers, activations, losses.
+"""Keras objects from specs: the MLP, its optimizer, initializers, regularizers, activations, losses, callbacks.
 
-Everything is looked up in Keras itself; an unknown name is a `ConfigError` listing the valid ones.
+A name is looked up in Keras itself (an unknown one is a `ConfigError` listing the valid ones); an optimizer,
+initializer, regularizer, callback or model may instead be given by import path, `{_target_: path, **arguments}`
+(studies/targets.py).
+
+A model builder `{_target_: my_pkg.models.build, **arguments}` is called as
+`build(input_shape, classes, **arguments)` and returns an uncompiled `keras.Model`: input_shape is one sample's
+shape, e.g. (784,) for the flattened built-in datasets; classes the number of classes, whose outputs must
+suit train.loss (softmax over `classes` units for categorical cross-entropy). It is called right after
+the trial's seed is set (keras.utils.set_random_seed), so weights drawn by Keras initializers are the same
+for a seed on either engine. engine=fast also calls it once per setting on a stand-in input of
+STAND_IN_SHAPE, before any data is loaded, to see whether it can run its layers.
 """
 from __future__ import annotations
 
@@ -8,8 +18,11 @@ import inspect
 
 import keras
 
-from studies.config import ConfigError, ModelSpec, OptimizerSpec
+from studies.config import ConfigError, ModelSpec, OptimizerSpec, is_import_path
 from studies.legacy_optimizers import LEGACY_OPTIMIZERS
+from studies.targets import TARGET, build, check_call, is_target, locate_function, resolve_arguments
+
+STAND_IN_SHAPE = (784,)  # a sample's shape where no data is loaded yet: the built-in datasets' own
 
 
 def _classes(module, base) -> dict:
@@ -23,20 +36,26 @@ def optimizer_classes() -> dict:
     return {**found, **LEGACY_OPTIMIZERS}
 
 
-def _instantiate(classes: dict, spec, what: str):
-    """`spec` is a class name or {name: ClassName, **constructor arguments}."""
+def _instantiate(classes: dict, base: type, spec, what: str, example: str):
+    """`spec` is a class name or {name: ClassName, **constructor arguments} (one of `classes`), or
+    {_target_: import.path.Class, **constructor arguments} (a subclass of `base`)."""
+    if is_target(spec):
+        return build(spec, what, base, example)
     params = dict(spec) if isinstance(spec, dict) else {"name": spec}
     name = params.pop("name", None)
     if name not in classes:
-        raise ConfigError(f"unknown {what} {name!r}; valid: {', '.join(sorted(classes))}")
+        raise ConfigError(f"unknown {what} {name!r}; valid: {', '.join(sorted(classes))}, "
+                          f"or {{{TARGET}: import.path, ...}} such as {example}")
+    arguments = resolve_arguments(params, what)  # a learning_rate schedule given as a _target_
     try:
-        return classes[name](**params)
+        return classes[name](**arguments)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{what} {name}: bad argument(s) {params}: {error}") from None
 
 
 def build_optimizer(spec: OptimizerSpec) -> keras.optimizers.Optimizer:
-    return _instantiate(optimizer_classes(), {"name": spec.name, **spec.params}, "optimizer")
+    named = {TARGET if is_import_path(spec.name) else "name": spec.name, **spec.params}
+    return _instantiate(optimizer_classes(), keras.optimizers.Optimizer, named, "optimizer", "keras.optimizers.Adam")
 
 
 def make_initializer(spec) -> keras.initializers.Initializer:
@@ -45,13 +64,20 @@ def make_initializer(spec) -> keras.initializers.Initializer:
             return keras.initializers.get(spec)
         except ValueError:
             pass  # reported below with the list of valid names
-    return _instantiate(_classes(keras.initializers, keras.initializers.Initializer), spec, "initializer")
+    base = keras.initializers.Initializer
+    return _instantiate(_classes(keras.initializers, base), base, spec, "initializer", "keras.initializers.HeNormal")
 
 
 def make_regularizer(spec) -> keras.regularizers.Regularizer | None:
     if spec is None:
         return None
-    return _instantiate(_classes(keras.regularizers, keras.regularizers.Regularizer), spec, "regularizer")
+    base = keras.regularizers.Regularizer
+    return _instantiate(_classes(keras.regularizers, base), base, spec, "regularizer", "keras.regularizers.L2")
+
+
+def make_callbacks(specs) -> list[keras.callbacks.Callback]:
+    """train.callbacks: fresh instances for one trial (a callback keeps state over its training)."""
+    return [build(spec, "callback", keras.callbacks.Callback, "keras.callbacks.CSVLogger") for spec in specs]
 
 
 def check_activation(name: str) -> None:
@@ -72,6 +98,9 @@ def check_loss(name: str) -> None:
 
 def check_model(spec: ModelSpec) -> None:
     """Resolve every name in `spec` without building anything, so bad input fails before training."""
+    if spec.builder is not None:
+        check_call(spec.builder, spec.arguments, "model", STAND_IN_SHAPE, 10)
+        return
     check_activation(spec.activation)
     check_activation(spec.output_activation)
     make_initializer(spec.kernel_initializer)
@@ -90,11 +119,14 @@ def _output_regularizer(spec: ModelSpec):
 
 
 def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
-    """Dense [-> BatchNorm] -> activation [-> Dropout] per hidden layer, then Dense(output_units or classes).
+    """Dense [-> BatchNorm] -> activation [-> Dropout] per hidden layer, then Dense(output_units or classes);
+    or what the spec's builder returns.
 
     Each layer gets its own initializer instance, drawn in layer order from Keras's global seed, so two
     models of one architecture built after the same `keras.utils.set_random_seed` start identical.
     """
+    if spec.builder is not None:
+        return _built(spec, (input_dim,), classes)
     inputs = keras.Input(shape=(input_dim,))
     x = inputs
     for units in spec.hidden_units:
@@ -112,3 +144,11 @@ def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
                                  kernel_initializer=make_initializer(_output_initializer(spec)),
                                  kernel_regularizer=make_regularizer(_output_regularizer(spec)))(x)
     return keras.Model(inputs, outputs)
+
+
+def _built(spec: ModelSpec, input_shape: tuple, classes: int) -> keras.Model:
+    """The builder's model; called directly, so that its own errors fail the trial with their message."""
+    model = locate_function(spec.builder, "model", "my_package.models.build")(input_shape, classes, **spec.arguments)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model _target_ {spec.builder} returned {type(model).__name__}, not a keras.Model")
+    return model

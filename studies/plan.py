@@ -3,12 +3,13 @@
 A study config has base settings (dataset, model, optimizer, train), `arms` that patch them (or a `grid`
 of dotted keys and values whose product makes the arms), and `variants` that patch the whole study; a
 variant drops an arm by setting it to `drop` (or all of them, `arms: drop`, when it brings a grid).
-Patches merge key by key, except that a mapping with a `name` key (an optimizer, initializer or
-regularizer) replaces what it patches as a whole.
+Patches merge key by key, except that a mapping with a `name` or `_target_` key (an optimizer, initializer,
+regularizer, model builder or dataset loader) replaces what it patches as a whole.
 The profile then caps data and epochs (profile=smoke shrinks everything for tests).
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, replace
 from types import ModuleType
@@ -19,12 +20,15 @@ from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSp
                             TrialSpec, build_spec, check_keys, require_bool, require_choice, require_int,
                             require_optional_int, validate_dataset, validate_model, validate_train)
 from studies.contract import load_contract
-from studies.model import build_optimizer, check_loss, check_model
+from studies.model import build_optimizer, check_loss, check_model, make_callbacks
+from studies.targets import TARGET, check_call, is_target, split_target
 from studies.sequential import look_seeds
 
 STUDY_KEYS = ("name", "default_variant", "dataset", "model", "optimizer", "train", "arms", "grid", "variants")
 ARM_KEYS = ("label", "dataset", "model", "optimizer", "train")
 PROFILE_KEYS = ("name", "train_first", "test_first", "max_epochs")
+# Beside a loader's _target_, DatasetSpec's own keys say how its arrays are split; the other keys are its arguments.
+DATASET_SETTINGS = tuple(f.name for f in dataclasses.fields(DatasetSpec) if f.name not in ("name", "arguments"))
 AUTO = "auto"  # n_seeds=auto: rounds of seeds until every claim is decided (studies/sequential.py)
 
 
@@ -43,7 +47,7 @@ class Plan:
 
 
 def merge(base, patch):
-    if not isinstance(base, dict) or not isinstance(patch, dict) or "name" in patch:
+    if not isinstance(base, dict) or not isinstance(patch, dict) or "name" in patch or TARGET in patch:
         return patch
     merged = dict(base)
     for key, value in patch.items():
@@ -73,6 +77,11 @@ def _cap(value, limit):
 
 
 def _dataset(values: dict, profile: dict, where: str) -> DatasetSpec:
+    if is_target(values):
+        path, arguments = split_target(values)
+        settings = {key: arguments.pop(key) for key in list(arguments) if key in DATASET_SETTINGS}
+        check_call(path, arguments, f"{where}")
+        values = {**settings, "name": path, "arguments": arguments}
     spec = build_spec(DatasetSpec, values, where)
     spec = replace(spec, train_first=_cap(spec.train_first, profile["train_first"]),
                    test_first=_cap(spec.test_first, profile["test_first"]),
@@ -82,6 +91,9 @@ def _dataset(values: dict, profile: dict, where: str) -> DatasetSpec:
 
 
 def _model(values: dict, where: str) -> ModelSpec:
+    if is_target(values):
+        path, arguments = split_target(values)
+        values = {"builder": path, "arguments": arguments}
     spec = build_spec(ModelSpec, values, where)
     spec = replace(spec, hidden_units=tuple(spec.hidden_units or ()))
     validate_model(spec, where)
@@ -91,8 +103,10 @@ def _model(values: dict, where: str) -> ModelSpec:
 
 def _optimizer(values, where: str) -> OptimizerSpec:
     params = dict(values) if isinstance(values, dict) else {"name": values}
-    spec = OptimizerSpec(name=params.pop("name", None), params=params)
-    build_optimizer(spec)  # raises ConfigError on an unknown name or argument
+    if TARGET in params and "name" in params:
+        raise ConfigError(f"{where}: give name or {TARGET}, not both (got {params['name']!r}, {params[TARGET]!r})")
+    spec = OptimizerSpec(name=params.pop(TARGET if TARGET in params else "name", None), params=params)
+    build_optimizer(spec)  # raises ConfigError on an unknown name, path or argument
     return spec
 
 
@@ -103,8 +117,13 @@ def _train(values: dict, profile: dict, dataset: DatasetSpec, where: str) -> Tra
         values["early_stopping"] = build_spec(EarlyStoppingSpec, stopping, f"{where}.early_stopping")
     spec = build_spec(TrainSpec, values, where)
     validate_train(spec, where)
-    spec = replace(spec, epochs=_cap(spec.epochs, profile["max_epochs"]), metrics=tuple(spec.metrics))
+    spec = replace(spec, epochs=_cap(spec.epochs, profile["max_epochs"]), metrics=tuple(spec.metrics),
+                   callbacks=tuple(spec.callbacks or ()))
     check_loss(spec.loss)
+    if not all(is_target(callback) for callback in spec.callbacks):
+        raise ConfigError(f"{where}.callbacks={list(spec.callbacks)!r}: each must be {{{TARGET}: import.path, ...}}, "
+                          "e.g. {_target_: keras.callbacks.CSVLogger, filename: log.csv}")
+    make_callbacks(spec.callbacks)  # raises ConfigError on a bad path or argument
     if spec.early_stopping and spec.early_stopping.monitor.startswith("val_") and dataset.validation == "none":
         raise ConfigError(f"{where}.early_stopping monitors {spec.early_stopping.monitor} "
                           "but dataset.validation is none; monitor a training metric or validate on test")

@@ -75,10 +75,11 @@ def swept_trial_ids(plan: Plan, stored: pd.DataFrame) -> list[str]:
     """Stored trials of the plan's arms and seeds (same variant, profile, engine, backend) run with swept
     settings."""
     seeds = {trial.seed for trial in plan.trials}
+    engines = {(trial.arm, trial.engine) for trial in plan.trials}  # an arm engine=fast cannot run ran on keras
     backend = stored["versions_json"].map(lambda text: json.loads(text).get("keras_backend"))
     same = ((stored["variant"] == plan.variant) & (stored["profile"] == plan.profile)
-            & (stored["engine"] == plan.engine) & (backend == plan.trials[0].backend)
-            & stored["arm"].isin(plan.arms) & stored["seed"].isin(seeds))
+            & pd.Series([pair in engines for pair in zip(stored["arm"], stored["engine"])], index=stored.index)
+            & (backend == plan.trials[0].backend) & stored["seed"].isin(seeds))
     return stored.loc[same & (_swept(stored).map(len) > 0), "trial_id"].tolist()
 
 

@@ -71,6 +71,11 @@ class Progress(Protocol):
 
 class Engine(Protocol):
     name: str
+    fallback: bool  # where unsupported() can name a reason: true runs such trials on engine=keras, false stops
+
+    def unsupported(self, trial: TrialSpec) -> str | None:
+        """Why the engine cannot run `trial` (None: it can), known before any data is loaded; the harness then
+        runs it on engine=keras, or stops (fallback false)."""
 
     def run(self, trials: list[TrialSpec], splits_for: Callable[[TrialSpec], Splits],
             progress: Progress) -> Iterator[TrialResult]: ...

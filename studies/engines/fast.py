@@ -19,19 +19,19 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from studies.config import ConfigError, TrialSpec, check_keys
+from studies.config import ConfigError, TrialSpec, check_keys, require_bool
 from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
-from studies.engines.replica import ReplicaModel
+from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
-from studies.engines.stack import per_replica_sums
+from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack
 from studies.engines.targets import encode_targets, predicted_classes
 from studies.environment import deterministic_ops, device
-from studies.model import build_model, build_optimizer
+from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.seeding import seed_everything
 
-SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds")
+SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
 # A stack of one is trained beside a copy of itself: XLA compiles a unit replica axis away, to arithmetic
 # that rounds differently, and a trial's bits must not depend on what else is in its stack.
@@ -117,6 +117,8 @@ class FastEngine:
         self.evaluation_rows = settings.get("evaluation_rows", 512)
         self.jit_compile = settings.get("jit_compile", True)
         self.checkpoint_seconds = settings.get("checkpoint_seconds", 60)
+        self.fallback = settings.get("fallback", True)  # run what unsupported() names on engine=keras (or stop)
+        require_bool(self.fallback, "engine.fallback")
         for name in ("max_replicas", "evaluation_rows"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -127,7 +129,16 @@ class FastEngine:
                               "(0: after every epoch), or null for no checkpoints")
         self.artifacts_dir = Path(results_dir) / "artifacts"
         self.checkpoint_dir = Path(results_dir) / "checkpoints"
+        self.problems = {}  # unsupported()'s answers by setting: every seed of an arm shares its arm's
         deterministic_ops()
+
+    def unsupported(self, trial: TrialSpec) -> str | None:
+        """Why a stack cannot train `trial` (None: it can), from its model and optimizer built on a stand-in
+        input, before any data is loaded."""
+        key = repr((trial.dataset.classes, trial.model, trial.optimizer, trial.train.callbacks))
+        if key not in self.problems:
+            self.problems[key] = _problem(trial)
+        return self.problems[key]
 
     def run(self, trials, splits_for, progress):
         stacks = {}
@@ -156,6 +167,22 @@ class FastEngine:
         except Exception as error:  # the stack's trials are stored as failed; the study goes on
             for trial, _ in members:
                 yield failed_result(trial, error, device())
+
+
+def _problem(trial: TrialSpec) -> str | None:
+    classes = len(trial.dataset.classes) if trial.dataset.classes else 10  # the built-in datasets' 10
+    try:
+        layers = build_model(trial.model, STAND_IN_SHAPE[0], classes).layers
+    except Exception as error:
+        if trial.model.builder is None:  # the MLP's settings were checked at planning: a bug, not a setting
+            raise
+        raise ConfigError(f"model _target_ {trial.model.builder} failed on a stand-in input of shape {STAND_IN_SHAPE}, "
+                          f"which engine=fast builds it on to see its layers: {error}".splitlines()[0]) from None
+    callbacks = [type(c) for c in make_callbacks(trial.train.callbacks) if type(c) not in REPLICA_CALLBACKS]
+    problems = [*map(layer_problem, layers), optimizer_problem(build_optimizer(trial.optimizer)),
+                *(f"callback {c.__name__} is not one a replica can drive; supported: "
+                  f"{', '.join(s.__name__ for s in REPLICA_CALLBACKS)}" for c in callbacks)]
+    return next((problem for problem in problems if problem is not None), None)
 
 
 class StackRun:
@@ -200,6 +227,7 @@ class StackRun:
             monitor = stopping.monitor if stopping else "val_loss"
             callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
             replica.artifacts.append(str(path))
+        callbacks += make_callbacks(trial.train.callbacks)  # REPLICA_CALLBACKS only: others ran on engine=keras
         for callback in callbacks:
             callback.set_model(replica)
             callback.on_train_begin()

@@ -22,7 +22,7 @@ from studies.splits import Splits
 from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.targets import encode_targets, predicted_classes
 from studies.environment import deterministic_ops, device
-from studies.model import build_model, build_optimizer
+from studies.model import build_model, build_optimizer, make_callbacks
 from studies.seeding import replacement_order, seed_everything, training_order
 
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
@@ -82,6 +82,10 @@ class KerasFitEngine:
         self.artifacts_dir = Path(results_dir) / "artifacts"
         deterministic_ops()
 
+    def unsupported(self, trial: TrialSpec) -> str | None:
+        """None: model.fit runs every trial (the engine others fall back to)."""
+        return None
+
     def run(self, trials, splits_for, progress):
         for trial in trials:
             try:
@@ -104,7 +108,7 @@ class KerasFitEngine:
             monitor = stopping.monitor if stopping else "val_loss"
             callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
             artifacts.append(str(path))
-        return callbacks, artifacts
+        return callbacks + make_callbacks(trial.train.callbacks), artifacts
 
     def train(self, trial: TrialSpec, splits: Splits, progress) -> TrialResult:
         spec = trial.train

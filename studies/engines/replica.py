@@ -6,8 +6,14 @@ the replica's final weights; `stop` fixes them at the stop epoch while the rest 
 """
 from __future__ import annotations
 
+import keras
 import numpy as np
 from keras.src.trainers.compile_utils import MetricsList
+
+# Callbacks known to need nothing of a model beyond what ReplicaModel offers, and only the hooks a stack calls
+# (on_train_begin, on_epoch_end, on_train_end). Another callback may read or set what a replica lacks (the
+# optimizer, layers, per-batch logs), so engine=fast does not run it (studies/engines/fast.py).
+REPLICA_CALLBACKS = (keras.callbacks.EarlyStopping, keras.callbacks.ModelCheckpoint)
 
 
 class ReplicaModel:

@@ -30,15 +30,18 @@ from keras import ops
 from keras.src.trainers.compile_utils import get_metric  # how compile() resolves "accuracy" for a loss
 
 from studies.config import ConfigError
+from studies.legacy_optimizers import Keras2Adagrad, Keras2Nadam
 from studies.seeding import dropout_stream
 
 SUPPORTED_LAYERS = (keras.layers.InputLayer, keras.layers.Dense, keras.layers.BatchNormalization,
                     keras.layers.Activation, keras.layers.Dropout)
 COUPLING_OPTIMIZER_SETTINGS = ("clipnorm", "global_clipnorm")  # norms over a whole stacked variable
-# Optimizers whose update is elementwise (so per replica on stacked variables). Lamb, Adafactor and Muon
-# take norms or factorizations over a whole variable, which would mix the replicas.
-ELEMENTWISE_OPTIMIZERS = ("SGD", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Ftrl",
-                          "Lion", "Keras2Adagrad", "Keras2Nadam")
+# Optimizers whose update is elementwise (so per replica on stacked variables), by class: a subclass may
+# override the update. Lamb, Adafactor and Muon take norms or factorizations over a whole variable, which
+# would mix the replicas; another optimizer's update cannot be proven elementwise.
+ELEMENTWISE_OPTIMIZERS = tuple(getattr(keras.optimizers, name) for name in (
+    "SGD", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Ftrl", "Lion")) + (
+    Keras2Adagrad, Keras2Nadam)
 
 
 def resolve_metric(name: str, y_true, y_pred) -> keras.metrics.MeanMetricWrapper:
@@ -49,15 +52,35 @@ def resolve_metric(name: str, y_true, y_pred) -> keras.metrics.MeanMetricWrapper
     return metric
 
 
-def check_optimizer(optimizer: keras.optimizers.Optimizer) -> None:
-    name = type(optimizer).__name__
-    if name not in ELEMENTWISE_OPTIMIZERS:
-        raise ConfigError(f"engine fast: optimizer {name} updates each variable as a whole, which would mix the "
-                          f"replicas; engine fast supports {', '.join(ELEMENTWISE_OPTIMIZERS)} (or use engine=keras)")
+def optimizer_problem(optimizer: keras.optimizers.Optimizer) -> str | None:
+    """Why a stack cannot train with `optimizer` (None: it can)."""
+    if type(optimizer) not in ELEMENTWISE_OPTIMIZERS:
+        return (f"optimizer {type(optimizer).__name__} is not one whose update is known to be elementwise, which "
+                f"keeps replicas apart; supported: {', '.join(c.__name__ for c in ELEMENTWISE_OPTIMIZERS)}")
     for setting in COUPLING_OPTIMIZER_SETTINGS:
         if getattr(optimizer, setting, None) is not None:
-            raise ConfigError(f"engine fast: optimizer {setting}={getattr(optimizer, setting)} would clip the norm "
-                              "of all replicas together; use clipvalue, or engine=keras")
+            return f"optimizer {setting}={getattr(optimizer, setting)} would clip the norm of all replicas together"
+    # The stack replaces the learning rate by its per-replica constants (Stack.current_learning_rate).
+    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return f"learning-rate schedule {type(optimizer._learning_rate).__name__} is not supported"
+    return None
+
+
+def layer_problem(layer: keras.layers.Layer) -> str | None:
+    """Why a stack cannot run `layer` (None: it can)."""
+    if not isinstance(layer, SUPPORTED_LAYERS):
+        return (f"layer {type(layer).__name__} is not supported; "
+                f"supported: {', '.join(c.__name__ for c in SUPPORTED_LAYERS)}")
+    if isinstance(layer, keras.layers.BatchNormalization) and (
+            not (layer.center and layer.scale) or layer.renorm or layer.axis != -1):
+        return "only BatchNormalization(axis=-1, center, scale, no renorm) is supported"
+    return None
+
+
+def _refuse(problem: str | None) -> None:
+    """A stack built anyway (the harness routes such trials to engine=keras first, studies/engines/fast.py)."""
+    if problem is not None:
+        raise ConfigError(f"engine fast: {problem} (or use engine=keras)")
 
 
 def to_stacked(value: np.ndarray) -> np.ndarray:
@@ -77,7 +100,7 @@ class Stack:
 
     def __init__(self, models: list, optimizer, learning_rates: list, loss: str, metrics: list, seeds: list,
                  y_example, jit_compile=True):
-        check_optimizer(optimizer)
+        _refuse(optimizer_problem(optimizer))
         reference = models[0]
         self.replicas, self.seeds, self.jit_compile = len(models), seeds, jit_compile
         self.shapes = [tuple(w.shape) for w in reference.weights]
@@ -108,15 +131,11 @@ class Stack:
 
     def _layer(self, layers: list, index: dict):
         layer = layers[0]
-        if not isinstance(layer, SUPPORTED_LAYERS):
-            raise ConfigError(f"engine fast: layer {type(layer).__name__} is not supported; "
-                              f"supported: {', '.join(c.__name__ for c in SUPPORTED_LAYERS)} (or use engine=keras)")
+        _refuse(layer_problem(layer))
         positions = [index[id(w)] for w in layer.weights]
         if isinstance(layer, keras.layers.Dense):
             return self._dense, (positions, layer.activation)
         if isinstance(layer, keras.layers.BatchNormalization):
-            if not (layer.center and layer.scale) or layer.renorm or layer.axis != -1:
-                raise ConfigError("engine fast: only BatchNormalization(axis=-1, center, scale, no renorm) is supported")
             return self._batch_norm, (positions, layer.momentum, layer.epsilon)
         if isinstance(layer, keras.layers.Activation):
             return self._activation, layer.activation

@@ -1,0 +1,40 @@
+"""Components a user names by import path (`_target_`), for tests/test_targets.py."""
+import keras
+import numpy as np
+from keras import ops
+
+
+class SignSGD(keras.optimizers.Optimizer):
+    """p -= lr * sign(g): elementwise, but not a class engine=fast knows, so it falls back to engine=keras."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        self.assign_sub(variable, ops.multiply(ops.cast(learning_rate, variable.dtype), ops.sign(gradient)))
+
+
+class ScaledGlorot(keras.initializers.GlorotUniform):
+    """Glorot uniform times `scale`."""
+
+    def __init__(self, scale=1.0, seed=None):
+        super().__init__(seed=seed)
+        self.scale = scale
+
+    def __call__(self, shape, dtype=None):
+        return super().__call__(shape, dtype) * self.scale
+
+
+def small_mlp(input_shape, classes, units=16, layer_norm=False):
+    """A model builder: Dense(units) [-> LayerNormalization, which engine=fast cannot stack] -> softmax."""
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Dense(units, activation="relu")(inputs)
+    if layer_norm:
+        x = keras.layers.LayerNormalization()(x)
+    return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x))
+
+
+def blobs(samples=300, features=8, seed=0):
+    """A dataset loader: three Gaussian blobs, ((x_train, y_train), (x_test, y_test))."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, samples)
+    x = rng.normal(size=(samples, features)).astype(np.float32) + y[:, None]
+    cut = samples * 2 // 3
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
