@@ -7,11 +7,11 @@ PY := $(VENV)/bin/python
 EXTRAS ?= test
 INSTALLED := $(VENV)/.installed-$(EXTRAS)
 # Every study in its default variant (the original), then the book variants: study[:variant] each.
-RUNS ?= optimizers initializers batchnorm weight_decay dropout early_stopping early_stopping_mnist fit_basics \
-        optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book
+DEFAULT_RUNS := optimizers initializers batchnorm weight_decay dropout early_stopping early_stopping_mnist fit_basics
+RUNS ?= $(DEFAULT_RUNS) optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book
 ARGS ?=
 
-.PHONY: reproduce report test data bench bench-ci clean-venv
+.PHONY: reproduce report agreement test data bench bench-ci clean-venv
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,15 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
-# Fashion-MNIST: found by the resolver, else installed from Debian's dataset-fashion-mnist when root.
+# The data: a local copy (Keras cache, Debian's dataset-fashion-mnist), else Debian's package when root on
+# a system with apt, else a Keras download: wherever `studybench` itself could find it.
 data: $(INSTALLED)
 	@$(PY) -m studies.data 2>/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Fashion-MNIST: apt-get install dataset-fashion-mnist"; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist; \
-	    $(PY) -m studies.data; \
-	  else $(PY) -m studies.data; fi; }
+	  fi; \
+	  $(PY) -m studies.data 2>/dev/null || $(PY) -m studies.data --download; }
 
 # $(call each_run,COMMAND): COMMAND study=S variant=V for every S[:V] in RUNS (variant defaults to original)
 each_run = for run in $(RUNS); do \
@@ -43,6 +44,14 @@ reproduce: data
 # Rebuild every report (and reports/README.md) from the trial store alone, training nothing.
 report: $(INSTALLED)
 	@$(call each_run,$(VENV)/bin/studybench report $(SEEDS))
+
+# The reference engine on the same studies (default variants unless RUNS says otherwise), its rounds of seeds
+# judged on its own trials, stored beside engine=fast's (hours: model.fit one trial at a time); then both
+# engines compared seed by seed, and every claim judged on each, into reports/bench/engine_agreement.md.
+agreement: RUNS = $(DEFAULT_RUNS)
+agreement: data
+	@$(call each_run,$(VENV)/bin/studybench engine=keras report=false $(SEEDS))
+	$(PY) -m studies.engine_agreement --out $(BENCH_REPORTS)/engine_agreement.md
 
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
 # is chosen when Keras is imported, so once per process).

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from studies.cli import CONF_DIR
+from studies.paths import CONF_DIR
 from studies.config import DatasetSpec, TrialSpec
 from studies.data import load_dataset
 from studies.engines.fast import FastEngine

@@ -2,18 +2,19 @@
 training, no TensorFlow).
 
 Reading the store quarantines damaged trials (studies/store.py). Check reads every study (or the one named)
-and prints, per study, engine and profile, the stored trials by status; every file in quarantine, with the
+and logs, per study, engine and profile, the stored trials by status; every file in quarantine, with the
 reason for those it moved there now; and the temporary files that interrupted writes left. Exit status 0 when
 healthy, 1 when something needs a look: a failed trial (a rerun retries it) or any file in quarantine (found
 now or before: inspect it, then delete it). Temporary files are only listed: a write under way owns its own.
 """
 from __future__ import annotations
 
-import sys
+import logging
 
 from studies.store import TrialStore
 
 STATUSES = ("ok", "diverged", "failed")
+log = logging.getLogger(__name__)
 
 
 def _count(number: int, noun: str, plural: str = "") -> str:
@@ -35,9 +36,9 @@ def trial_lines(store: TrialStore, studies: list) -> tuple[list[str], int]:
     return lines, failed
 
 
-def check_store(results_dir, study: str | None = None, stream=None) -> int:
-    """Print the store's health (of one study where named); 0 when healthy, else 1."""
-    stream, store = stream or sys.stdout, TrialStore(results_dir)
+def check_store(results_dir, study: str | None = None) -> int:
+    """Log the store's health (of one study where named), a record per line; 0 when healthy, else 1."""
+    store = TrialStore(results_dir)
     studies = [study] if study else store.studies()
     lines, failed = trial_lines(store, studies)
     moved_now = dict(store.quarantined)
@@ -50,5 +51,6 @@ def check_store(results_dir, study: str | None = None, stream=None) -> int:
               + [f"quarantine: {_count(len(quarantined), 'file')}"] + quarantined
               + [f"temporary files of interrupted or running writes: {len(temporary)}"] + temporary
               + ["NOT HEALTHY: " + "; ".join(problems) if problems else "healthy"])
-    print("\n".join(report), file=stream, flush=True)
+    for line in report:
+        log.info(line)
     return 1 if problems else 0

@@ -9,6 +9,7 @@ line too); each job of a multirun sweep checks its own config when it starts.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -28,13 +29,15 @@ from omegaconf import DictConfig, OmegaConf
 from studies.config import ConfigError
 from studies.data import DataError
 from studies.environment import import_backend_quietly
-from studies.studypath import CONF_DIR, available, check_extra_conf_dirs
+from studies.paths import CONF_DIR
+from studies.studypath import available, check_extra_conf_dirs
 
 COMMANDS = ("report", "check")  # `studybench report ...` stands for `studybench mode=report ...`
+log = logging.getLogger(__name__)
 
 
 def fail(message: str) -> None:
-    print(f"studybench: error: {message}", file=sys.stderr)
+    log.error(f"studybench: error: {message}")
     sys.exit(2)
 
 
@@ -95,6 +98,7 @@ def run(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
+    logging.basicConfig(format="%(message)s")  # errors before Hydra's job logging: one plain line on stderr
     # A `_target_` may name a module in the working directory; a console script's sys.path starts at its own
     # folder instead, so put the working directory first, as `python -m` does.
     sys.path.insert(0, os.getcwd())

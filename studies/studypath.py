@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 from studies.config import ConfigError
+from studies.paths import CONF_DIR
 
 ENV = "STUDYBENCH_PATH"  # folders like conf/, separated as PATH is (':' on POSIX)
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 
 def extra_conf_dirs() -> list[Path]:

@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
-from studies.cli import CONF_DIR  # noqa: E402
+from studies.paths import CONF_DIR  # noqa: E402
 from studies.data import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
 from studies.plan import plan_study  # noqa: E402
 

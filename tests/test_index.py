@@ -41,14 +41,14 @@ def test_index_html_has_the_same_content_with_images_embedded(tmp_path):
     assert "<li>commit: abc1234</li>" in html and "src=\"dropout/" not in html
 
 
-def test_a_run_json_that_is_not_whole_is_skipped_with_one_line(tmp_path, capsys):
+def test_a_run_json_that_is_not_whole_is_skipped_with_one_line(tmp_path, caplog):
     fake_run(tmp_path / "dropout", "full", "PASS")
     for name, text in (("garbage", '{"study": "drop'), ("partial", '{"study": "x", "profile": "full"}')):
         (tmp_path / name).mkdir()
         (tmp_path / name / "run.json").write_text(text)
     readme, page = write_index(tmp_path)
     assert "| [dropout](dropout/summary.md) | original | narrower_gap |" in readme.read_text() and page.is_file()
-    said = capsys.readouterr().err.splitlines()
+    said = caplog.messages
     assert said[0].startswith(f"studybench: index: skipped {tmp_path / 'garbage' / 'run.json'}, not a whole run.json (")
     assert said[1].endswith("(no key variant, context, figures, trials, excluded, planned, wall_time_s, summary, "
                             "provenance)") and len(said) == 2

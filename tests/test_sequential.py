@@ -5,6 +5,7 @@ drawn from a normal distribution, with the tests `judge` runs (a two-sided paire
 PASS or FAIL; for `equal`, the t interval against the tolerance), vectorised over many simulated studies;
 `test_the_simulation_decides_as_judge_looks_does` holds the vectorised rule to the real `judge_looks`.
 """
+import logging
 import math
 
 import numpy as np
@@ -161,13 +162,14 @@ OPEN = Claim("open", "He beats Glorot at epoch 50", metric="loss", split="train"
 AUTO = ("study=initializers", "n_seeds=auto", "first_round=3", "round_size=2", "max_seeds=5")  # verdicts need 3
 
 
-def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(smoke_config, tmp_path, capsys,
+def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(smoke_config, tmp_path, caplog,
                                                                                 monkeypatch):
+    caplog.set_level(logging.INFO)
     monkeypatch.setattr("studies.catalog.initializers.CLAIMS", (SETTLED, OPEN))
     first = run_study(smoke_config("study=initializers", "n_seeds=3", "report=false"))  # round 1, as if interrupted
     assert first.trained == 9
     outcome = run_study(smoke_config(*AUTO))
-    out = capsys.readouterr().out
+    out = caplog.text
     assert "round 1: 0 -> 3 seeds for arms glorot_uniform, he_uniform, normal_0_01: first round; 9 already stored" in out
     assert ("round 2: 3 -> 5 seeds for arms he_uniform, glorot_uniform: claims open undecided; 6 already stored, "
             "skipped; 4 to train") in out

@@ -1,5 +1,6 @@
 """A damaged trial store: every kind of damage is named in one line, quarantined, and read as not stored (so a
 rerun trains the trial again), while the other trials read as before; `studybench check` and `report` over it."""
+import logging
 import shutil
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def stored_three(root: Path, trials) -> TrialStore:
 
 
 @pytest.mark.parametrize("kind", DAMAGE)
-def test_a_damaged_trial_is_named_quarantined_and_no_longer_stored(tmp_path, trials, capsys, kind):
+def test_a_damaged_trial_is_named_quarantined_and_no_longer_stored(tmp_path, trials, caplog, kind):
     table, damage, reason = DAMAGE[kind]
     store = stored_three(tmp_path, trials)
     bad, good = trials[1].trial_id, {trials[0].trial_id, trials[2].trial_id}
@@ -79,10 +80,12 @@ def test_a_damaged_trial_is_named_quarantined_and_no_longer_stored(tmp_path, tri
     damage(damaged)
     named = damaged if damaged.exists() else tmp_path / "trials" / STUDY / damaged.name  # missing: its trial
     assert store.completed(STUDY) == good  # a rerun trains it again
-    message = capsys.readouterr().err.splitlines()
+    message = caplog.messages
     assert len(message) == 1 and message[0].startswith(f"studybench: quarantined {named}: {reason}"), message
+    assert caplog.records[0].levelname == "WARNING"  # on stderr in studybench
+    caplog.clear()
     assert set(store.trials(STUDY)["trial_id"]) == good and set(store.epochs(STUDY)["trial_id"]) == good
-    assert capsys.readouterr().err == ""  # named once: it has left the store
+    assert caplog.messages == []  # named once: it has left the store
     assert not list((tmp_path / "trials").rglob(f"{bad}*")) and not list((tmp_path / "epochs").rglob(f"{bad}*"))
     assert (tmp_path / "quarantine" / "trials" / STUDY / f"{bad}.parquet").is_file()
     assert store.quarantine_files() == sorted((tmp_path / "quarantine").rglob("*.parquet"))
@@ -137,14 +140,15 @@ def test_what_is_not_damage_reads_as_stored(tmp_path, trials):
     assert store.temporary_files() == [leftover] and not (tmp_path / "quarantine").exists()
 
 
-def test_check_counts_a_failed_trial_as_wrong_and_lists_leftover_temporary_files(tmp_path, trials, capsys):
+def test_check_counts_a_failed_trial_as_wrong_and_lists_leftover_temporary_files(tmp_path, trials, caplog):
+    caplog.set_level(logging.INFO)
     store = TrialStore(tmp_path)
     store.write(failed_result(trials[0], RuntimeError("boom"), "CPU: test"), DATASET)
     store.write(result_for(trials[1]), DATASET)
     leftover = tmp_path / "epochs" / STUDY / f".{trials[2].trial_id}.parquet.0123456789ab.tmp"
     leftover.write_bytes(b"half a write")
     assert check_store(tmp_path) == 1
-    assert capsys.readouterr().out.splitlines() == [
+    assert caplog.messages == [
         f"trial store {tmp_path}: 1 study", "  optimizers [engine fast, profile smoke]: 1 ok, 0 diverged, 1 failed",
         "quarantine: 0 files", "temporary files of interrupted or running writes: 1", f"  {leftover}",
         "NOT HEALTHY: 1 failed trial (rerunning the study retries failed trials)"]

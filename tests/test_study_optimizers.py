@@ -1,10 +1,13 @@
 """The optimizer study end to end under profile=smoke: trials stored, report written, rerun skips."""
+import logging
+
 import pandas as pd
 
 from studies.harness import run_study
 
 
-def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_path, capsys):
+def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
     outcome = run_study(smoke_config())
     assert (outcome.trained, outcome.skipped) == (12, 0)
     folder = tmp_path / "reports" / "optimizers" / "smoke"
@@ -21,17 +24,17 @@ def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_pa
     assert "| Nadam |" in markdown and "debian:" in markdown
     epochs = pd.read_parquet(tmp_path / "results" / "epochs" / "optimizers")
     assert len(epochs) == 12 * 2 * 4  # trials x epochs x (split, metric)
-    assert "12 to train" in capsys.readouterr().out
+    assert "12 to train" in caplog.text
 
 
-def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, capsys):
+def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
     run_study(smoke_config("n_seeds=1"))
-    capsys.readouterr()
     outcome = run_study(smoke_config("n_seeds=2"))  # seed 0 stored already: only seed 1 trains
     assert (outcome.trained, outcome.skipped) == (6, 6)
     again = run_study(smoke_config("n_seeds=2"))
     assert (again.trained, again.skipped) == (0, 12)
-    assert "12 already stored, skipped; 0 to train" in capsys.readouterr().out
+    assert "12 already stored, skipped; 0 to train" in caplog.text
     assert len(pd.read_parquet(tmp_path / "results" / "trials" / "optimizers")) == 12
 
 

@@ -24,11 +24,12 @@ from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_re
 from studies.engines.batches import epoch_batches
 from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
-from studies.engines.stack import layer_problem, make_stack, optimizer_problem, per_replica_sums
+from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
+from studies.engines.stack_backends import make_stack
+from studies.engines.targets import encode_targets, predicted_classes
 from studies.environment import deterministic_ops, device
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.seeding import seed_everything
-from studies.engines.keras_fit import encode_targets, predicted_classes
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
@@ -172,7 +173,9 @@ def _problem(trial: TrialSpec) -> str | None:
     classes = len(trial.dataset.classes) if trial.dataset.classes else 10  # the built-in datasets' 10
     try:
         layers = build_model(trial.model, STAND_IN_SHAPE[0], classes).layers
-    except Exception as error:  # only a model builder's own code can fail here: the MLP's names are checked
+    except Exception as error:
+        if trial.model.builder is None:  # the MLP's settings were checked at planning: a bug, not a setting
+            raise
         raise ConfigError(f"model _target_ {trial.model.builder} failed on a stand-in input of shape {STAND_IN_SHAPE}, "
                           f"which engine=fast builds it on to see its layers: {error}".splitlines()[0]) from None
     callbacks = [type(c) for c in make_callbacks(trial.train.callbacks) if type(c) not in REPLICA_CALLBACKS]

@@ -20,28 +20,12 @@ import numpy as np
 from studies.config import TrialSpec, check_keys
 from studies.splits import Splits
 from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
+from studies.engines.targets import encode_targets, predicted_classes
 from studies.environment import deterministic_ops, device
 from studies.model import build_model, build_optimizer, make_callbacks
 from studies.seeding import replacement_order, seed_everything, training_order
 
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
-
-
-def encode_targets(targets: np.ndarray, loss: str, classes: int) -> np.ndarray:
-    """One-hot for categorical cross-entropy (as the originals did with to_categorical), integers for the
-    sparse loss, a float column for binary cross-entropy and regression."""
-    if loss == "categorical_crossentropy":
-        return keras.utils.to_categorical(targets, classes).astype(np.float32)
-    if loss == "sparse_categorical_crossentropy":
-        return targets
-    return targets.astype(np.float32).reshape(-1, 1)
-
-
-def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
-    """predict + argmax, as article 000 does it; a single sigmoid unit is thresholded at 0.5."""
-    if probabilities.shape[1] == 1:
-        return (probabilities[:, 0] > 0.5).astype(np.int64)
-    return np.argmax(probabilities, axis=1)
 
 
 def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int):

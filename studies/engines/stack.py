@@ -18,7 +18,7 @@ This class holds what both backends share: the stacked initial values, the layer
 pass, losses, metrics and penalties, written with `keras.ops` on explicit weight values. Keeping and
 updating the weights, and compiling the epoch loop, is the backend's: `stack_tensorflow.TensorFlowStack`
 (tf.function + XLA, tf.Variables) and `stack_jax.JaxStack` (jax.jit, the optimizer's stateless_apply);
-`make_stack` picks the one of the running Keras backend.
+`stack_backends.make_stack` picks the one of the running Keras backend.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from keras.src.trainers.compile_utils import get_metric  # how compile() resolve
 
 from studies.config import ConfigError
 from studies.legacy_optimizers import Keras2Adagrad, Keras2Nadam
+from studies.seeding import dropout_stream
 
 SUPPORTED_LAYERS = (keras.layers.InputLayer, keras.layers.Dense, keras.layers.BatchNormalization,
                     keras.layers.Activation, keras.layers.Dropout)
@@ -178,9 +179,7 @@ class Stack:
             return x
         rates = values[rates_position]
         step, layer_number = where
-        # One stateless stream per replica, keyed by (replica seed, step, layer): a replica draws the same
-        # masks whatever else is in its stack.
-        uniform = self.replica_uniform(ops.shape(x)[1:], step * 64 + layer_number)
+        uniform = self.replica_uniform(ops.shape(x)[1:], dropout_stream(step, layer_number))
         return ops.where(uniform >= rates, x / (1.0 - rates), ops.zeros_like(x))
 
     def replica_uniform(self, shape, stream):
@@ -257,14 +256,3 @@ def per_replica_sums(values) -> np.ndarray:
     """(replicas, samples) -> (replicas,) exactly rounded sums (math.fsum: independent of order and layout)."""
     return np.array([math.fsum(row) for row in np.asarray(values, np.float64)])
 
-
-def make_stack(*arguments, **settings) -> Stack:
-    """The Stack of the running Keras backend (tensorflow or jax)."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        from studies.engines.stack_tensorflow import TensorFlowStack
-        return TensorFlowStack(*arguments, **settings)
-    if backend == "jax":
-        from studies.engines.stack_jax import JaxStack
-        return JaxStack(*arguments, **settings)
-    raise ConfigError(f"engine fast: Keras backend {backend!r} is not supported; use KERAS_BACKEND=tensorflow or jax")

@@ -15,8 +15,10 @@ class TensorFlowStack(Stack):
         self.trainable = [self.weights[position] for position in self.trainable_positions]
         self.seed_tensor = tf.constant(self.seeds, tf.int64)
         self.optimizer.build(self.trainable)
-        self.compiled_steps = tf.function(self._train_steps, jit_compile=self.jit_compile)
-        self.compiled_evaluation = tf.function(self.evaluation, jit_compile=self.jit_compile)
+        # autograph=False: the step loop is an explicit tf.while_loop, and autograph's conversion of every
+        # function the trace calls (Keras's optimizer, the forward pass) cost more than the tracing itself.
+        self.compiled_steps = tf.function(self._train_steps, jit_compile=self.jit_compile, autograph=False)
+        self.compiled_evaluation = tf.function(self.evaluation, jit_compile=self.jit_compile, autograph=False)
 
     def current_learning_rate(self):
         return self.weights[self.learning_rate_position]
@@ -33,10 +35,9 @@ class TensorFlowStack(Stack):
         return loss.numpy(), [m.numpy() for m in metrics]
 
     def _train_steps(self, x_pool, y_pool, positions, first_step):
-        shape = tf.gather(tf.shape(positions), [0, 2])  # positions: (replicas, steps, batch)
-        loss_sums = tf.zeros(shape)
-        metric_sums = [tf.zeros(shape) for _ in self.metric_objects]
-        for s in tf.range(tf.shape(positions)[1]):
+        steps = tf.shape(positions)[1]  # positions: (replicas, steps, batch)
+
+        def step(s, loss_sums, *metric_sums):
             x, y = tf.gather(x_pool, positions[:, s]), tf.gather(y_pool, positions[:, s])
             with tf.GradientTape() as tape:
                 losses, sample_losses, prediction, moving = self.training_losses(
@@ -45,8 +46,12 @@ class TensorFlowStack(Stack):
             for position, value in moving.items():
                 self.weights[position].assign(value)
             self.optimizer.apply(tape.gradient(total, self.trainable), self.trainable)
-            loss_sums += sample_losses
-            metric_sums = [m + v for m, v in zip(metric_sums, self.sample_metrics(y, prediction))]
+            metrics = [m + v for m, v in zip(metric_sums, self.sample_metrics(y, prediction))]
+            return (s + 1, loss_sums + sample_losses, *metrics)
+
+        zeros = tf.zeros(tf.gather(tf.shape(positions), [0, 2]))
+        _, loss_sums, *metric_sums = tf.while_loop(lambda s, *sums: s < steps, step,
+                                                   (tf.constant(0), zeros, *[zeros for _ in self.metric_objects]))
         return loss_sums, metric_sums
 
     def current_values(self) -> list:

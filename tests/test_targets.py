@@ -1,0 +1,104 @@
+"""Components by import path (`_target_`) and engine=fast's fallback to engine=keras, decided before data loads."""
+import logging
+
+import keras
+import pytest
+
+import studies.harness
+from studies.config import ConfigError, OptimizerSpec
+from studies.harness import run_study, stored_trial_ids
+from studies.model import build_optimizer
+from studies.plan import plan_study
+from studies.store import TrialStore
+
+SCHEDULE = {"_target_": "keras.optimizers.schedules.ExponentialDecay", "initial_learning_rate": 0.1,
+            "decay_steps": 4, "decay_rate": 0.5}
+
+
+def with_arms(cfg: dict, dataset=None, **arms) -> dict:
+    """The optimizers study cut to `arms` (name -> patch; the study's other arms dropped), n_seeds from cfg."""
+    study = cfg["study"]
+    study["arms"] = {name: arms.get(name, "drop") for name in study["arms"]}
+    if dataset is not None:
+        study["dataset"] = dataset
+    return {**cfg, "report": False}
+
+
+@pytest.fixture
+def loads(monkeypatch, caplog):
+    """The run's logged lines at each dataset load: what was said before any data was read."""
+    caplog.set_level(logging.INFO)
+    seen = []
+    for name in ("load_dataset", "load_custom"):
+        real = getattr(studies.harness, name)
+        monkeypatch.setattr(studies.harness, name,
+                            lambda *args, real=real: seen.append(caplog.text) or real(*args))
+    return caplog, seen
+
+
+def test_schedule_by_target_is_built_inside_its_optimizer():
+    optimizer = build_optimizer(OptimizerSpec("SGD", {"learning_rate": SCHEDULE}))
+    schedule = optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.ExponentialDecay)
+    assert float(schedule(8)) == pytest.approx(0.1 * 0.5 ** 2)
+
+
+def test_components_by_path_train_on_fast_or_fall_back_to_keras_before_data_loads(smoke_config, loads):
+    logged, seen = loads
+    cfg = with_arms(smoke_config("n_seeds=1"), sgd={"optimizer": {"_target_": "keras.optimizers.SGD", "learning_rate": 0.1},
+                                         "model": {"kernel_initializer": {
+                                             "_target_": "tests.custom_components.ScaledGlorot", "scale": 0.5}}},
+                    adam={"optimizer": {"_target_": "tests.custom_components.SignSGD", "learning_rate": 0.01}},
+                    rmsprop={"optimizer": {"name": "SGD", "learning_rate": SCHEDULE}})
+    outcome = run_study(cfg)
+    said = logged.text
+    moved = ["engine fast cannot run 1 trial of arm adam (optimizer SignSGD is not one whose update is known to "
+             "be elementwise", "engine fast cannot run 1 trial of arm rmsprop (learning-rate schedule "
+             "ExponentialDecay is not supported): they run on engine=keras"]
+    assert all(line in seen[0] for line in moved), said  # said before the data was loaded, so before any epoch
+    assert "arm sgd" not in seen[0] and outcome.trained == 3
+    store = TrialStore(cfg["results_dir"])
+    stored = store.trials("optimizers")
+    assert set(stored["status"]) == {"ok"}
+    assert stored.groupby("arm")["engine"].first().to_dict() == {"sgd": "fast", "adam": "keras", "rmsprop": "keras"}
+    # A trial that fell back is the one engine=keras plans (truthful and stable): reruns of either find it stored.
+    keras_plan = plan_study({**cfg, "engine": {"name": "keras"}})
+    assert len(stored_trial_ids(keras_plan, store)) == 2
+    assert run_study(cfg).trained == 0
+
+
+def test_model_builder_dataset_loader_and_callbacks_by_path(smoke_config, loads, tmp_path):
+    logged, seen = loads
+    log = tmp_path / "log.csv"
+    build = {"_target_": "tests.custom_components.small_mlp", "units": 8}
+    cfg = with_arms(smoke_config("n_seeds=1"), dataset={"_target_": "tests.custom_components.blobs", "samples": 150},
+                    sgd={"model": build},
+                    adam={"model": {**build, "layer_norm": True}},
+                    rmsprop={"model": build, "train": {"callbacks": [
+                        {"_target_": "keras.callbacks.CSVLogger", "filename": str(log)}]}})
+    run_study(cfg)
+    assert "arm sgd" not in seen[0] and "cannot run 1 trial of arm adam (layer LayerNormalization is not " \
+        "supported" in seen[0] and "arm rmsprop (callback CSVLogger is not one a replica can drive" in seen[0]
+    stored = TrialStore(cfg["results_dir"]).trials("optimizers").set_index("arm")
+    assert set(stored["status"]) == {"ok"} and set(stored["dataset"]) == {"tests.custom_components.blobs"}
+    assert stored.loc["sgd", "engine"] == "fast" and log.read_text().startswith("epoch,")
+
+
+def test_fallback_false_stops_before_data_loads(smoke_config, loads):
+    logged, seen = loads
+    cfg = with_arms(smoke_config("engine.fallback=false"), adam={"optimizer": {
+        "_target_": "tests.custom_components.SignSGD", "learning_rate": 0.01}})
+    with pytest.raises(ConfigError, match=r"^engine fast cannot run 2 trials of arm adam \(optimizer SignSGD .*\), "
+                                          "and engine.fallback=false keeps them off engine=keras") as error:
+        run_study(cfg)
+    assert "\n" not in str(error.value) and seen == []
+    with pytest.raises(ConfigError, match=r"engine.fallback='no' is not a boolean"):
+        run_study(smoke_config("engine.fallback=no"))
+
+
+def test_target_settings_enter_the_trial_identity(smoke_config):
+    def trial_id(optimizer):
+        return plan_study(with_arms(smoke_config(), adam={"optimizer": optimizer})).trials[0].trial_id
+
+    named, by_path = trial_id({"name": "SGD"}), trial_id({"_target_": "keras.optimizers.SGD"})
+    assert named != by_path and by_path != trial_id({"_target_": "keras.optimizers.SGD", "learning_rate": 0.1})
