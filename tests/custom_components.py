@@ -5,10 +5,27 @@ from keras import ops
 
 
 class SignSGD(keras.optimizers.Optimizer):
-    """p -= lr * sign(g): elementwise, but not a class engine=fast knows, so it falls back to engine=keras."""
+    """p -= lr * sign(g): elementwise, not a class engine=fast knows, so checked on a small stack and stacked."""
 
     def update_step(self, gradient, variable, learning_rate):
         self.assign_sub(variable, ops.multiply(ops.cast(learning_rate, variable.dtype), ops.sign(gradient)))
+
+
+class NormalizedSGD(keras.optimizers.Optimizer):
+    """p -= lr * g / |g|, the norm over the whole variable: on a stack it would mix the replicas, so trials
+    with it fall back to engine=keras."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        step = ops.divide(gradient, ops.sqrt(ops.sum(ops.square(gradient))) + 1e-12)
+        self.assign_sub(variable, ops.multiply(ops.cast(learning_rate, variable.dtype), step))
+
+
+class Unrecreatable(SignSGD):
+    """SignSGD with a setting its get_config() leaves out, so it cannot be re-created for the check."""
+
+    def __init__(self, momentum, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
 
 
 class ScaledGlorot(keras.initializers.GlorotUniform):

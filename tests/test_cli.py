@@ -60,13 +60,13 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, arguments,
 
 def test_a_module_in_the_working_directory_names_an_optimizer_and_fallback_false_stops_before_training(tmp_path):
     (tmp_path / "my_components.py").write_text((Path(__file__).parent / "custom_components.py").read_text())
-    done = studybench("~study.arms.adam.optimizer", "+study.arms.adam.optimizer={_target_:my_components.SignSGD,"
+    done = studybench("~study.arms.adam.optimizer", "+study.arms.adam.optimizer={_target_:my_components.NormalizedSGD,"
                       "learning_rate:0.01}", "engine.fallback=false", "profile=smoke", "n_seeds=1",
                       "results_dir=results", "reports_dir=reports", cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("studybench: error: engine fast cannot run 1 trial of arm adam "
-                                                   "(optimizer SignSGD is not one whose update is known"), lines
+                                                   "(optimizer NormalizedSGD's update of one replica depends"), lines
     assert [p.name for p in (tmp_path / "results").iterdir()] == ["hydra"]  # Hydra's job folder; no trial stored
     assert not (tmp_path / "reports").exists()
 

@@ -1,14 +1,18 @@
 """engine=fast against engine=keras (model.fit) and against itself: same curves, stacked or alone."""
 import dataclasses
+import re
 
+import keras
 import numpy as np
 import pytest
 
 from studies.config import ConfigError, EarlyStoppingSpec, OptimizerSpec
 from studies.engines.fast import FastEngine, stack_key
 from studies.engines.keras_fit import KerasFitEngine
+from studies.engines.stack import replicas_kept_apart
 from studies.plan import plan_study
 from studies.splits import make_splits
+from tests import custom_components
 from tests.conftest import compose_config
 
 OPTIMIZERS = ["SGD", "Adagrad", "Adadelta", "Adam", "Nadam", "RMSprop", "Keras2Adagrad", "Keras2Nadam"]
@@ -179,7 +183,7 @@ def test_settings_that_couple_replicas_are_rejected(base_trial, fashion_mnist, t
     with pytest.raises(ConfigError, match="global_clipnorm=1.0 would clip the norm of all replicas together"):
         run_fast([trial], fashion_mnist, tmp_path)
     lamb = dataclasses.replace(trial, optimizer=OptimizerSpec("Lamb", {}))
-    with pytest.raises(ConfigError, match="optimizer Lamb is not one whose update is known to be elementwise.*supported: SGD, "):
+    with pytest.raises(ConfigError, match="optimizer Lamb's update of one replica depends on the others"):
         run_fast([lamb], fashion_mnist, tmp_path)
     with pytest.raises(ConfigError, match="unknown key.*replicas; valid: "):
         FastEngine({"name": "fast", "replicas": 4}, tmp_path)
@@ -199,3 +203,16 @@ def test_stacks_are_split_to_fit_the_memory_bound(base_trial, fashion_mnist, tmp
     assert all(split[key].curves == alone[key].curves for key in alone)  # one replica per stack, as asked
     with pytest.raises(ConfigError, match="memory_bytes=1000 is too small for one replica of optimizers/plain"):
         run_fast(trials, fashion_mnist, tmp_path, memory_bytes=1000)
+
+
+@pytest.mark.parametrize("optimizer, problem", [
+    (custom_components.SignSGD, None),  # elementwise: stacked
+    (keras.optimizers.Lion, None),
+    (custom_components.NormalizedSGD, "NormalizedSGD's update of one replica depends on the others"),
+    (keras.optimizers.Lamb, "Lamb's update of one replica depends on the others"),  # a trust ratio per variable
+    (lambda learning_rate: custom_components.Unrecreatable(momentum=0.9, learning_rate=learning_rate),
+     r"Unrecreatable could not be checked on a stack of two replicas \(TypeError: .*momentum"),
+])
+def test_an_optimizer_keras_does_not_list_as_elementwise_is_checked_on_a_stack_of_two(optimizer, problem):
+    found = replicas_kept_apart(optimizer(learning_rate=0.01))
+    assert found is None if problem is None else re.search(problem, found), found

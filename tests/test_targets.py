@@ -48,19 +48,21 @@ def test_components_by_path_train_on_fast_or_fall_back_to_keras_before_data_load
     cfg = with_arms(smoke_config("n_seeds=1"), sgd={"optimizer": {"_target_": "keras.optimizers.SGD", "learning_rate": 0.1},
                                          "model": {"kernel_initializer": {
                                              "_target_": "tests.custom_components.ScaledGlorot", "scale": 0.5}}},
-                    adam={"optimizer": {"_target_": "tests.custom_components.SignSGD", "learning_rate": 0.01}},
-                    rmsprop={"optimizer": {"name": "SGD", "learning_rate": SCHEDULE}})
+                    adam={"optimizer": {"_target_": "tests.custom_components.NormalizedSGD", "learning_rate": 0.01}},
+                    rmsprop={"optimizer": {"name": "SGD", "learning_rate": SCHEDULE}},
+                    adagrad={"optimizer": {"_target_": "tests.custom_components.SignSGD", "learning_rate": 0.01}})
     outcome = run_study(cfg)
     said = logged.text
-    moved = ["engine fast cannot run 1 trial of arm adam (optimizer SignSGD is not one whose update is known to "
-             "be elementwise", "engine fast cannot run 1 trial of arm rmsprop (learning-rate schedule "
+    moved = ["engine fast cannot run 1 trial of arm adam (optimizer NormalizedSGD's update of one replica depends "
+             "on the others", "engine fast cannot run 1 trial of arm rmsprop (learning-rate schedule "
              "ExponentialDecay is not supported): they run on engine=keras"]
     assert all(line in seen[0] for line in moved), said  # said before the data was loaded, so before any epoch
-    assert "arm sgd" not in seen[0] and outcome.trained == 3
+    assert "arm sgd" not in seen[0] and "arm adagrad" not in seen[0] and outcome.trained == 4
     store = TrialStore(cfg["results_dir"])
     stored = store.trials("optimizers")
     assert set(stored["status"]) == {"ok"}
-    assert stored.groupby("arm")["engine"].first().to_dict() == {"sgd": "fast", "adam": "keras", "rmsprop": "keras"}
+    assert stored.groupby("arm")["engine"].first().to_dict() == {"sgd": "fast", "adam": "keras", "rmsprop": "keras",
+                                                                 "adagrad": "fast"}  # SignSGD: checked elementwise
     # A trial that fell back is the one engine=keras plans (truthful and stable): reruns of either find it stored.
     keras_plan = plan_study({**cfg, "engine": {"name": "keras"}})
     assert len(stored_trial_ids(keras_plan, store)) == 2
@@ -87,8 +89,8 @@ def test_model_builder_dataset_loader_and_callbacks_by_path(smoke_config, loads,
 def test_fallback_false_stops_before_data_loads(smoke_config, loads):
     logged, seen = loads
     cfg = with_arms(smoke_config("engine.fallback=false"), adam={"optimizer": {
-        "_target_": "tests.custom_components.SignSGD", "learning_rate": 0.01}})
-    with pytest.raises(ConfigError, match=r"^engine fast cannot run 2 trials of arm adam \(optimizer SignSGD .*\), "
+        "_target_": "tests.custom_components.NormalizedSGD", "learning_rate": 0.01}})
+    with pytest.raises(ConfigError, match=r"^engine fast cannot run 2 trials of arm adam \(optimizer NormalizedSGD .*\), "
                                           "and engine.fallback=false keeps them off engine=keras") as error:
         run_study(cfg)
     assert "\n" not in str(error.value) and seen == []

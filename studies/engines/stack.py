@@ -38,7 +38,7 @@ SUPPORTED_LAYERS = (keras.layers.InputLayer, keras.layers.Dense, keras.layers.Ba
 COUPLING_OPTIMIZER_SETTINGS = ("clipnorm", "global_clipnorm")  # norms over a whole stacked variable
 # Optimizers whose update is elementwise (so per replica on stacked variables), by class: a subclass may
 # override the update. Lamb, Adafactor and Muon take norms or factorizations over a whole variable, which
-# would mix the replicas; another optimizer's update cannot be proven elementwise.
+# would mix the replicas; any other class is tested on a small stack first (`replicas_kept_apart`).
 ELEMENTWISE_OPTIMIZERS = tuple(getattr(keras.optimizers, name) for name in (
     "SGD", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Ftrl", "Lion")) + (
     Keras2Adagrad, Keras2Nadam)
@@ -54,16 +54,62 @@ def resolve_metric(name: str, y_true, y_pred) -> keras.metrics.MeanMetricWrapper
 
 def optimizer_problem(optimizer: keras.optimizers.Optimizer) -> str | None:
     """Why a stack cannot train with `optimizer` (None: it can)."""
-    if type(optimizer) not in ELEMENTWISE_OPTIMIZERS:
-        return (f"optimizer {type(optimizer).__name__} is not one whose update is known to be elementwise, which "
-                f"keeps replicas apart; supported: {', '.join(c.__name__ for c in ELEMENTWISE_OPTIMIZERS)}")
     for setting in COUPLING_OPTIMIZER_SETTINGS:
         if getattr(optimizer, setting, None) is not None:
             return f"optimizer {setting}={getattr(optimizer, setting)} would clip the norm of all replicas together"
     # The stack replaces the learning rate by its per-replica constants (Stack.current_learning_rate).
     if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         return f"learning-rate schedule {type(optimizer._learning_rate).__name__} is not supported"
+    if type(optimizer) in ELEMENTWISE_OPTIMIZERS:
+        return None
+    return replicas_kept_apart(optimizer)
+
+
+# Two replicas whose gradients differ 10^6-fold in scale: an update that takes a norm or a statistic over a
+# whole variable moves the small one by the large one's measure. Elementwise arithmetic on a stacked weight
+# and on a lone one may still differ in the last bit (vector and scalar code paths), hence a tolerance.
+CHECK_SCALES, CHECK_STEPS, CHECK_SHAPES, CHECK_TOLERANCE = (1e-3, 1e3), 3, ((3, 4), (4,)), 1e-5
+
+
+def replicas_kept_apart(optimizer: keras.optimizers.Optimizer) -> str | None:
+    """None when `optimizer`'s class updates two stacked replicas (a kernel and a bias, as a stack holds them,
+    with a learning rate per replica) exactly as it updates each alone (as Keras holds them) over a few steps;
+    else why not."""
+    name = type(optimizer).__name__
+    try:
+        fresh = [type(optimizer).from_config(optimizer.get_config()) for _ in range(1 + len(CHECK_SCALES))]
+        rng = np.random.default_rng(0)
+        starts = [[rng.normal(size=shape).astype("float32") for shape in CHECK_SHAPES] for _ in CHECK_SCALES]
+        gradients = [[[scale * rng.normal(size=shape).astype("float32") for shape in CHECK_SHAPES]
+                      for _ in range(CHECK_STEPS)] for scale in CHECK_SCALES]
+        alone = [_steps(fresh[1 + r], starts[r], gradients[r]) for r in range(len(CHECK_SCALES))]
+        rate = ops.full((len(CHECK_SCALES), 1, 1), float(fresh[0].learning_rate))
+        fresh[0].learning_rate = lambda: rate  # one per replica, as a Stack sets it
+        stacked = _steps(fresh[0], _stacked(starts), [_stacked(step) for step in zip(*gradients)])
+    except Exception as error:  # a class that cannot be re-created or run this way cannot be checked
+        return (f"optimizer {name} could not be checked on a stack of two replicas "
+                f"({type(error).__name__}: {error})".splitlines()[0])
+    for r, values in enumerate(alone):
+        for lone, start, together in zip(values, starts[r], stacked):
+            moved = to_stacked(lone - start)
+            if np.max(np.abs(moved - (together[r] - to_stacked(start)))) > CHECK_TOLERANCE * np.max(np.abs(moved)):
+                return (f"optimizer {name}'s update of one replica depends on the others (a norm or statistic over a "
+                        "whole variable?), so replicas cannot share a stack")
     return None
+
+
+def _stacked(replicas) -> list:
+    """[replica][weight] -> [weight] of stacked values, as a stack holds them."""
+    return [np.stack([to_stacked(value) for value in values]) for values in zip(*replicas)]
+
+
+def _steps(optimizer, starts: list, gradients: list) -> list:
+    """The weights after applying `gradients` (one list per step) from `starts`, as numpy arrays."""
+    variables = [keras.Variable(start) for start in starts]
+    optimizer.build(variables)
+    for step in gradients:
+        optimizer.apply([ops.convert_to_tensor(g) for g in step], variables)
+    return [np.asarray(ops.convert_to_numpy(v)) for v in variables]
 
 
 def layer_problem(layer: keras.layers.Layer) -> str | None:
