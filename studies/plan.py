@@ -17,7 +17,7 @@ import keras
 
 from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
                             TrialSpec, build_spec, check_keys, require_choice, require_int, require_optional_int,
-                            validate_dataset, validate_model, validate_train)
+                            validate_dataset, validate_model, validate_train, with_convolutions)
 from studies.contract import load_contract
 from studies.model import build_optimizer, check_loss, check_model
 from studies.sequential import look_seeds
@@ -83,7 +83,7 @@ def _dataset(values: dict, profile: dict, where: str) -> DatasetSpec:
 
 def _model(values: dict, where: str) -> ModelSpec:
     spec = build_spec(ModelSpec, values, where)
-    spec = replace(spec, hidden_units=tuple(spec.hidden_units or ()))
+    spec = with_convolutions(replace(spec, hidden_units=tuple(spec.hidden_units or ())), where)
     validate_model(spec, where)
     check_model(spec)
     return spec
