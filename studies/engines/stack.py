@@ -22,6 +22,7 @@ updating the weights, and compiling the epoch loop, is the backend's: `stack_ten
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import keras
@@ -35,7 +36,6 @@ SUPPORTED_LAYERS = (keras.layers.InputLayer, keras.layers.Dense, keras.layers.Ba
                     keras.layers.Activation, keras.layers.Dropout, keras.layers.Conv2D, keras.layers.MaxPooling2D,
                     keras.layers.AveragePooling2D, keras.layers.GlobalAveragePooling2D, keras.layers.Flatten,
                     keras.layers.Reshape)
-POOLS = {keras.layers.MaxPooling2D: ops.max_pool, keras.layers.AveragePooling2D: ops.average_pool}
 COUPLING_OPTIMIZER_SETTINGS = ("clipnorm", "global_clipnorm")  # norms over a whole stacked variable
 # Optimizers whose update is elementwise (so per replica on stacked variables). Lamb, Adafactor and Muon
 # take norms or factorizations over a whole variable, which would mix the replicas.
@@ -93,18 +93,29 @@ def rows(x):
     return ops.reshape(x, (ops.shape(x)[0], -1, ops.shape(x)[-1]))
 
 
-def image_patches(x, size: tuple, strides: tuple, padding: str):
-    """(replicas, batch, height, width, channels) -> (replicas, batch, out_height, out_width, size[0] * size[1] *
-    channels): each output position's window in a Conv2D kernel's (row, column, channel) order, padded as
-    Keras's "same" (the extra row or column at the end). Strided slices, so exact; a convolution is then a
-    per-replica product like Dense's."""
+def image_windows(x, size: tuple, strides: tuple, padding: str, pad_value: float = 0.0) -> list:
+    """(replicas, batch, height, width, channels) -> one strided slice per window offset, in row-major order,
+    each (replicas, batch, out_height, out_width, channels): output position p's window is element p of
+    every slice. Padded with pad_value as Keras's "same" (the extra row or column at the end)."""
     if padding == "same":
         pads = [_same_padding(n, k, s) for n, k, s in zip(ops.shape(x)[2:4], size, strides)]
-        x = ops.pad(x, [(0, 0), (0, 0), *pads, (0, 0)])
+        x = ops.pad(x, [(0, 0), (0, 0), *pads, (0, 0)], constant_values=pad_value)
     out = [(n - k) // s + 1 for n, k, s in zip(ops.shape(x)[2:4], size, strides)]
-    return ops.concatenate([x[:, :, i:i + (out[0] - 1) * strides[0] + 1:strides[0],
-                              j:j + (out[1] - 1) * strides[1] + 1:strides[1], :]
-                            for i in range(size[0]) for j in range(size[1])], axis=-1)
+    return [x[:, :, i:i + (out[0] - 1) * strides[0] + 1:strides[0], j:j + (out[1] - 1) * strides[1] + 1:strides[1], :]
+            for i in range(size[0]) for j in range(size[1])]
+
+
+def image_patches(x, size: tuple, strides: tuple, padding: str):
+    """Each output position's window as one vector, in a Conv2D kernel's (row, column, channel) order:
+    copies only, so exact; a convolution is then a per-replica product like Dense's."""
+    return ops.concatenate(image_windows(x, size, strides, padding), axis=-1)
+
+
+def max_pool(x, size: tuple, strides: tuple, padding: str):
+    """Max pooling by comparing the windows' slices: TensorFlow's XLA MaxPool gradient refuses to run with
+    deterministic ops. `where` sends the gradient to the first maximum of a window, as MaxPool's gradient does."""
+    return functools.reduce(lambda best, other: ops.where(other > best, other, best),
+                            image_windows(x, size, strides, padding, -math.inf))
 
 
 def _same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -155,8 +166,10 @@ class Stack:
             return self._dense, (positions, layer.activation)
         if isinstance(layer, keras.layers.Conv2D):
             return self._convolution, (positions, layer.activation, layer.kernel_size, layer.strides, layer.padding)
-        if isinstance(layer, tuple(POOLS)):
-            return self._pooling, (POOLS[type(layer)], layer.pool_size, layer.strides, layer.padding)
+        if isinstance(layer, keras.layers.MaxPooling2D):
+            return self._max_pool, (layer.pool_size, layer.strides, layer.padding)
+        if isinstance(layer, keras.layers.AveragePooling2D):
+            return self._average_pool, (layer.pool_size, layer.strides, layer.padding)
         if isinstance(layer, keras.layers.GlobalAveragePooling2D):
             return self._global_average, layer.keepdims
         if isinstance(layer, (keras.layers.Flatten, keras.layers.Reshape)):
@@ -187,11 +200,13 @@ class Stack:
         positions, activation, size, strides, padding = settings
         return activation(_linear(values, image_patches(x, size, strides, padding), *positions))
 
-    def _pooling(self, values, x, settings, training, where, moving):
-        pool, size, strides, padding = settings
+    def _max_pool(self, values, x, settings, training, where, moving):
+        return max_pool(x, *settings)
+
+    def _average_pool(self, values, x, settings, training, where, moving):
         # Replicas folded into the batch: pooling has no weights, and each window is pooled on its own.
         shape = ops.shape(x)
-        pooled = pool(ops.reshape(x, (-1, *shape[2:])), size, strides, padding)
+        pooled = ops.average_pool(ops.reshape(x, (-1, *shape[2:])), *settings)
         return ops.reshape(pooled, (*shape[:2], *ops.shape(pooled)[1:]))
 
     def _global_average(self, values, x, keepdims, training, where, moving):
