@@ -40,10 +40,12 @@ class Workload:
         return training_flops(dense_sizes(self.trial.model.hidden_units, outputs)) * train_samples
 
 
-def study_trial(study: str, arm: str, epochs: int) -> TrialSpec:
-    """The first seed's trial of a study arm, as `studybench study=STUDY` plans it, with `epochs` epochs."""
+def study_trial(study: str, arm: str, epochs: int, variant: str | None = None) -> TrialSpec:
+    """The first seed's trial of a study arm, as `studybench study=STUDY [variant=VARIANT]` plans it, with
+    `epochs` epochs."""
+    overrides = [f"study={study}", "n_seeds=1", *([f"variant={variant}"] if variant else [])]
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        cfg = OmegaConf.to_container(compose("config", overrides=[f"study={study}", "n_seeds=1"]), resolve=True)
+        cfg = OmegaConf.to_container(compose("config", overrides=overrides), resolve=True)
     trial = next(t for t in plan_study(cfg).trials if t.arm == arm)
     return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=epochs))
 
@@ -52,6 +54,13 @@ def article001_mlp(samples: int, epochs: int) -> Workload:
     """B1/B3: article 001's MLP (784-100x4-10, batch 128, Adam) on the first `samples` Fashion-MNIST
     images, 8 seeds stacked; no per-epoch validation, so an epoch is training alone."""
     return Workload(study_trial("optimizers", "adam", epochs), DatasetSpec(train_first=samples, validation="none"), 8)
+
+
+def article001_cnn(samples: int, epochs: int) -> Workload:
+    """B5: the optimizers study's cnn variant (LeNet-like: conv 6@5x5, pool, conv 16@5x5, pool, 120-84-10,
+    batch 128, Adam) on the first `samples` Fashion-MNIST images, 8 seeds stacked, no per-epoch validation."""
+    trial = study_trial("optimizers", "adam", epochs, variant="cnn")
+    return Workload(trial, DatasetSpec(train_first=samples, validation="none"), 8)
 
 
 def article002_tiny(epochs: int, replicas: int = 20) -> Workload:

@@ -23,6 +23,8 @@ def _non_default(spec) -> dict:
         default = item.default_factory() if item.default_factory is not dataclasses.MISSING else item.default
         if dataclasses.is_dataclass(value):
             kept[item.name] = _non_default(value)
+        elif isinstance(value, tuple) and value != default and all(dataclasses.is_dataclass(v) for v in value):
+            kept[item.name] = [_non_default(v) for v in value]  # ModelSpec.convolutions
         elif value != default:
             kept[item.name] = value
     return kept
@@ -47,8 +49,27 @@ class DatasetSpec:
     target: str = "class"  # class | ink_fraction (regression: fraction of pixels above 0.5)
 
 
+POOLINGS = ("max", "average")  # ConvolutionSpec.pool: MaxPooling2D, AveragePooling2D
+PADDINGS = ("valid", "same")
+
+
+@dataclass(frozen=True)
+class ConvolutionSpec:
+    """One Conv2D block (channels last; the model's activation, kernel initializer and regularizer)."""
+
+    filters: int  # output channels
+    kernel_size: tuple[int, int]  # (height, width); an integer n means (n, n)
+    strides: tuple[int, int] = (1, 1)  # an integer n means (n, n)
+    padding: str = "valid"  # valid | same
+    pool: str | None = None  # after the convolution: max | average | None (no pooling)
+    pool_size: int = 2  # the pooling window, and its stride
+
+
 @dataclass(frozen=True)
 class ModelSpec:
+    convolutions: tuple[ConvolutionSpec, ...] = ()  # Conv2D blocks before the hidden Dense layers (a CNN)
+    input_shape: tuple[int, ...] | None = None  # with convolutions: each flat sample as (height, width, channels)
+    global_pooling: bool = False  # after the convolutions: GlobalAveragePooling2D (true) or Flatten (false)
     hidden_units: tuple[int, ...] = (100, 100, 100, 100)  # width of each hidden Dense layer
     activation: str = "relu"  # hidden activation, a keras.activations name
     kernel_initializer: Any = "glorot_uniform"  # hidden kernels: a name or {name: Class, **params}
@@ -223,7 +244,50 @@ def validate_dataset(spec: DatasetSpec, where: str) -> None:
                 raise ConfigError(f"{where}.draw.{key}={[low, high]} is out of range: need 0 <= start < end")
 
 
+def _pair(value: Any) -> Any:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+
+
+def with_convolutions(spec: ModelSpec, where: str) -> ModelSpec:
+    """`spec` with its convolutions' mappings (from the config) as ConvolutionSpecs, sizes as pairs."""
+    blocks = []
+    for number, values in enumerate(spec.convolutions):
+        block = f"{where}.convolutions[{number}]"
+        check_keys(values, [f.name for f in dataclasses.fields(ConvolutionSpec)], block)
+        if "filters" not in values or "kernel_size" not in values:
+            raise ConfigError(f"{block}={values!r} lacks filters or kernel_size; both are required")
+        blocks.append(ConvolutionSpec(**{**values, "kernel_size": _pair(values["kernel_size"]),
+                                         "strides": _pair(values.get("strides", 1))}))
+    shape = None if spec.input_shape is None else tuple(spec.input_shape)
+    return dataclasses.replace(spec, convolutions=tuple(blocks), input_shape=shape)
+
+
+def validate_convolutions(spec: ModelSpec, where: str) -> None:
+    if bool(spec.convolutions) != (spec.input_shape is not None):
+        raise ConfigError(f"{where}: convolutions and input_shape go together (input_shape={spec.input_shape!r}, "
+                          f"{len(spec.convolutions)} convolutions); valid: both, e.g. input_shape [28, 28, 1], or neither")
+    if spec.global_pooling and not spec.convolutions:
+        raise ConfigError(f"{where}.global_pooling=true needs convolutions to pool")
+    if spec.input_shape is not None:
+        if len(spec.input_shape) != 3:
+            raise ConfigError(f"{where}.input_shape={list(spec.input_shape)} must be [height, width, channels]")
+        for size in spec.input_shape:
+            require_int(size, f"{where}.input_shape", 1)
+    for number, block in enumerate(spec.convolutions):
+        name = f"{where}.convolutions[{number}]"
+        require_int(block.filters, f"{name}.filters", 1)
+        for setting in ("kernel_size", "strides"):
+            if len(getattr(block, setting)) != 2:
+                raise ConfigError(f"{name}.{setting}={list(getattr(block, setting))} must be n or [height, width]")
+            for size in getattr(block, setting):
+                require_int(size, f"{name}.{setting}", 1)
+        require_choice(block.padding, f"{name}.padding", PADDINGS)
+        require_choice(block.pool, f"{name}.pool", (*POOLINGS, None))
+        require_int(block.pool_size, f"{name}.pool_size", 1)
+
+
 def validate_model(spec: ModelSpec, where: str) -> None:
+    validate_convolutions(spec, where)
     if not spec.hidden_units:
         raise ConfigError(f"{where}.hidden_units is empty: give at least one layer width")
     for units in spec.hidden_units:

@@ -15,6 +15,7 @@ STAND_IN_SHAPE, before any data is loaded, to see whether it can run its layers.
 from __future__ import annotations
 
 import inspect
+import math
 
 import keras
 
@@ -118,9 +119,12 @@ def _output_regularizer(spec: ModelSpec):
     return spec.kernel_regularizer if spec.output_regularizer == "same" else spec.output_regularizer
 
 
+POOLING_LAYERS = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
+
+
 def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
-    """Dense [-> BatchNorm] -> activation [-> Dropout] per hidden layer, then Dense(output_units or classes);
-    or what the spec's builder returns.
+    """[The convolutions,] Dense [-> BatchNorm] -> activation [-> Dropout] per hidden layer, then
+    Dense(output_units or classes); or what the spec's builder returns.
 
     Each layer gets its own initializer instance, drawn in layer order from Keras's global seed, so two
     models of one architecture built after the same `keras.utils.set_random_seed` start identical.
@@ -128,7 +132,7 @@ def build_model(spec: ModelSpec, input_dim: int, classes: int) -> keras.Model:
     if spec.builder is not None:
         return _built(spec, (input_dim,), classes)
     inputs = keras.Input(shape=(input_dim,))
-    x = inputs
+    x = _convolutions(spec, inputs, input_dim)
     for units in spec.hidden_units:
         x = keras.layers.Dense(units, kernel_initializer=make_initializer(spec.kernel_initializer),
                                kernel_regularizer=make_regularizer(spec.kernel_regularizer),
@@ -152,3 +156,21 @@ def _built(spec: ModelSpec, input_shape: tuple, classes: int) -> keras.Model:
     if not isinstance(model, keras.Model):
         raise TypeError(f"model _target_ {spec.builder} returned {type(model).__name__}, not a keras.Model")
     return model
+
+
+def _convolutions(spec: ModelSpec, x, input_dim: int):
+    """The flat samples reshaped to spec.input_shape, each Conv2D block [-> pooling], then Flatten or global
+    average pooling; x itself when the model has no convolutions."""
+    if not spec.convolutions:
+        return x
+    if math.prod(spec.input_shape) != input_dim:
+        raise ConfigError(f"model.input_shape={list(spec.input_shape)} holds {math.prod(spec.input_shape)} values "
+                          f"but each sample has {input_dim}; valid: a shape whose product is {input_dim}")
+    x = keras.layers.Reshape(spec.input_shape)(x)
+    for block in spec.convolutions:
+        x = keras.layers.Conv2D(block.filters, block.kernel_size, strides=block.strides, padding=block.padding,
+                                activation=spec.activation, kernel_initializer=make_initializer(spec.kernel_initializer),
+                                kernel_regularizer=make_regularizer(spec.kernel_regularizer))(x)
+        if block.pool is not None:
+            x = POOLING_LAYERS[block.pool](block.pool_size)(x)
+    return keras.layers.GlobalAveragePooling2D()(x) if spec.global_pooling else keras.layers.Flatten()(x)

@@ -18,7 +18,7 @@ import keras
 
 from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
                             TrialSpec, build_spec, check_keys, require_bool, require_choice, require_int,
-                            require_optional_int, validate_dataset, validate_model, validate_train)
+                            require_optional_int, validate_dataset, validate_model, validate_train, with_convolutions)
 from studies.contract import load_contract
 from studies.model import build_optimizer, check_loss, check_model, make_callbacks
 from studies.targets import TARGET, check_call, is_target, split_target
@@ -96,7 +96,7 @@ def _model(values: dict, where: str) -> ModelSpec:
         path, arguments = split_target(values)
         values = {"builder": path, "arguments": arguments}
     spec = build_spec(ModelSpec, values, where)
-    spec = replace(spec, hidden_units=tuple(spec.hidden_units or ()))
+    spec = with_convolutions(replace(spec, hidden_units=tuple(spec.hidden_units or ())), where)
     validate_model(spec, where)
     check_model(spec)
     return spec

@@ -43,11 +43,18 @@ def replica_bytes(trial: TrialSpec, splits) -> int:
     """What one more replica adds to a stack: its weights with gradients and optimizer slots, its
     activations (kept for the backward pass) and, where its data is its own (article 002's draws), its
     samples; data shared with the other replicas is counted once per stack, by `shared_bytes`."""
-    widths = [splits.x_train.shape[1], *trial.model.hidden_units, max(splits.classes, trial.model.output_units or 0)]
-    weights = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
-    activations = trial.train.batch_size * sum(widths) * 3  # pre-activation, activation, gradient
+    model = build_model(trial.model, splits.x_train.shape[1], splits.classes)  # its shapes: nothing is trained
+    activations = trial.train.batch_size * sum(map(_features, model.layers)) * 3  # pre-activation, activation, gradient
     own_data = sum(x.nbytes for x in _arrays(splits) if x.base is None)
-    return 4 * (TRAINING_COPIES * weights + activations) + own_data
+    return 4 * (TRAINING_COPIES * model.count_params() + activations) + own_data
+
+
+def _features(layer) -> int:
+    """A layer's output values per sample; for a Conv2D, also the windows the stack multiplies (image_patches)."""
+    size = math.prod(layer.output.shape[1:])
+    if isinstance(layer, keras.layers.Conv2D):
+        size += size // layer.filters * math.prod(layer.kernel.shape[:3])
+    return size
 
 
 def shared_bytes(splits) -> int:
@@ -152,12 +159,12 @@ class FastEngine:
 
     def replicas_per_stack(self, trial: TrialSpec, splits) -> int:
         """At most max_replicas, and no more than fit in memory_bytes beside the shared data."""
-        room = self.memory_bytes - shared_bytes(splits)
-        if room < replica_bytes(trial, splits):
+        room, one = self.memory_bytes - shared_bytes(splits), replica_bytes(trial, splits)
+        if room < one:
             raise ConfigError(f"engine fast: memory_bytes={self.memory_bytes} is too small for one replica of "
-                              f"{trial.study}/{trial.arm} (needs about {shared_bytes(splits) + replica_bytes(trial, splits)} "
+                              f"{trial.study}/{trial.arm} (needs about {shared_bytes(splits) + one} "
                               "bytes with its data): raise engine.memory_bytes")
-        return min(self.max_replicas, room // replica_bytes(trial, splits))
+        return min(self.max_replicas, room // one)
 
     def _run_stack(self, members: list, progress):
         try:

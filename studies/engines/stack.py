@@ -1,4 +1,4 @@
-"""Same-architecture Keras MLPs trained as one: every weight gets a leading replica axis.
+"""Same-architecture Keras models (MLPs and small CNNs) trained as one: every weight gets a leading replica axis.
 
 Each replica is first built by `studies.model.build_model` under its own seed, so it starts from exactly
 the weights engine=keras would give it (each kernel drawn by its own `(in, out)`-shaped initializer
@@ -7,8 +7,8 @@ rates and BatchNormalization arithmetic (`keras.ops.moments`, Keras's batch-norm
 moving-average update); losses, metrics, regularizers and the optimizer are Keras's. The training loss is
 the sum of the replicas' losses, so each replica's gradient is its own.
 
-Every stacked weight is 3-D: a kernel as (replicas, out, in), a bias or batch-norm vector as
-(replicas, 1, n). Then a per-replica learning rate, shaped (replicas, 1, 1), broadcasts onto every
+Every stacked weight is 3-D: a kernel as (replicas, out, in) (a Conv2D kernel (h, w, in, out) as
+(replicas, out, h * w * in)), a bias or batch-norm vector as (replicas, 1, n). Then a per-replica learning rate, shaped (replicas, 1, 1), broadcasts onto every
 variable in the Keras optimizer's own update (elementwise, so indifferent to the layout), which is how
 replicas with different learning rates share one optimizer. Kernels are kept transposed because XLA's
 CPU dot is up to 3x faster contracting the last axis of both operands when a layer is narrow (article
@@ -22,6 +22,7 @@ updating the weights, and compiling the epoch loop, is the backend's: `stack_ten
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import keras
@@ -34,7 +35,9 @@ from studies.legacy_optimizers import Keras2Adagrad, Keras2Nadam
 from studies.seeding import dropout_stream
 
 SUPPORTED_LAYERS = (keras.layers.InputLayer, keras.layers.Dense, keras.layers.BatchNormalization,
-                    keras.layers.Activation, keras.layers.Dropout)
+                    keras.layers.Activation, keras.layers.Dropout, keras.layers.Conv2D, keras.layers.MaxPooling2D,
+                    keras.layers.AveragePooling2D, keras.layers.GlobalAveragePooling2D, keras.layers.Flatten,
+                    keras.layers.Reshape)
 COUPLING_OPTIMIZER_SETTINGS = ("clipnorm", "global_clipnorm")  # norms over a whole stacked variable
 # Optimizers whose update is elementwise (so per replica on stacked variables), by class: a subclass may
 # override the update. Lamb, Adafactor and Muon take norms or factorizations over a whole variable, which
@@ -117,6 +120,10 @@ def layer_problem(layer: keras.layers.Layer) -> str | None:
     if not isinstance(layer, SUPPORTED_LAYERS):
         return (f"layer {type(layer).__name__} is not supported; "
                 f"supported: {', '.join(c.__name__ for c in SUPPORTED_LAYERS)}")
+    valid = {"data_format": "channels_last", "dilation_rate": (1, 1), "groups": 1}
+    for setting, value in valid.items():
+        if getattr(layer, setting, value) != value:
+            return f"{type(layer).__name__} {setting}={getattr(layer, setting)!r} is not supported; valid: {value!r}"
     if isinstance(layer, keras.layers.BatchNormalization) and (
             not (layer.center and layer.scale) or layer.renorm or layer.axis != -1):
         return "only BatchNormalization(axis=-1, center, scale, no renorm) is supported"
@@ -130,14 +137,49 @@ def _refuse(problem: str | None) -> None:
 
 
 def to_stacked(value: np.ndarray) -> np.ndarray:
-    """A replica's Keras weight as its slice of the stacked weight: a kernel (in, out) as (out, in), a
-    vector (n,) as (1, n)."""
-    return np.transpose(value) if value.ndim == 2 else value[None, :]
+    """A replica's Keras weight as its slice of the stacked weight: a kernel (..., out) as (out, ...
+    flattened), a vector (n,) as (1, n)."""
+    return np.transpose(np.reshape(value, (-1, value.shape[-1]))) if value.ndim >= 2 else value[None, :]
 
 
 def to_keras(value, shape: tuple):
     """Inverse of `to_stacked`, for a slice whose Keras weight has `shape` (host or in-graph)."""
-    return ops.transpose(value) if len(shape) == 2 else ops.reshape(value, shape)
+    return ops.reshape(ops.transpose(value) if len(shape) >= 2 else value, shape)
+
+
+def rows(x):
+    """(replicas, ..., n) as (replicas, rows, n): per-replica products and statistics over every position."""
+    return ops.reshape(x, (ops.shape(x)[0], -1, ops.shape(x)[-1]))
+
+
+def image_windows(x, size: tuple, strides: tuple, padding: str, pad_value: float = 0.0) -> list:
+    """(replicas, batch, height, width, channels) -> one strided slice per window offset, in row-major order,
+    each (replicas, batch, out_height, out_width, channels): output position p's window is element p of
+    every slice. Padded with pad_value as Keras's "same" (the extra row or column at the end)."""
+    if padding == "same":
+        pads = [_same_padding(n, k, s) for n, k, s in zip(ops.shape(x)[2:4], size, strides)]
+        x = ops.pad(x, [(0, 0), (0, 0), *pads, (0, 0)], constant_values=pad_value)
+    out = [(n - k) // s + 1 for n, k, s in zip(ops.shape(x)[2:4], size, strides)]
+    return [x[:, :, i:i + (out[0] - 1) * strides[0] + 1:strides[0], j:j + (out[1] - 1) * strides[1] + 1:strides[1], :]
+            for i in range(size[0]) for j in range(size[1])]
+
+
+def image_patches(x, size: tuple, strides: tuple, padding: str):
+    """Each output position's window as one vector, in a Conv2D kernel's (row, column, channel) order:
+    copies only, so exact; a convolution is then a per-replica product like Dense's."""
+    return ops.concatenate(image_windows(x, size, strides, padding), axis=-1)
+
+
+def max_pool(x, size: tuple, strides: tuple, padding: str):
+    """Max pooling by comparing the windows' slices: TensorFlow's XLA MaxPool gradient refuses to run with
+    deterministic ops. `where` sends the gradient to the first maximum of a window, as MaxPool's gradient does."""
+    return functools.reduce(lambda best, other: ops.where(other > best, other, best),
+                            image_windows(x, size, strides, padding, -math.inf))
+
+
+def _same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
+    total = max((-(-length // stride) - 1) * stride + kernel - length, 0)
+    return total // 2, total - total // 2
 
 
 class Stack:
@@ -181,6 +223,16 @@ class Stack:
         positions = [index[id(w)] for w in layer.weights]
         if isinstance(layer, keras.layers.Dense):
             return self._dense, (positions, layer.activation)
+        if isinstance(layer, keras.layers.Conv2D):
+            return self._convolution, (positions, layer.activation, layer.kernel_size, layer.strides, layer.padding)
+        if isinstance(layer, keras.layers.MaxPooling2D):
+            return self._max_pool, (layer.pool_size, layer.strides, layer.padding)
+        if isinstance(layer, keras.layers.AveragePooling2D):
+            return self._average_pool, (layer.pool_size, layer.strides, layer.padding)
+        if isinstance(layer, keras.layers.GlobalAveragePooling2D):
+            return self._global_average, layer.keepdims
+        if isinstance(layer, (keras.layers.Flatten, keras.layers.Reshape)):
+            return self._reshape, tuple(layer.output.shape[1:])
         if isinstance(layer, keras.layers.BatchNormalization):
             return self._batch_norm, (positions, layer.momentum, layer.epsilon)
         if isinstance(layer, keras.layers.Activation):
@@ -189,7 +241,8 @@ class Stack:
             return self._dropout, self._per_replica([m.rate for m in layers])
         return None, None  # the input layer
 
-    # The forward pass: x is (replicas, samples, features); `values` holds every stacked weight.
+    # The forward pass: x is (replicas, samples, features) or (replicas, samples, height, width, channels);
+    # `values` holds every stacked weight.
     def forward(self, values: list, x, training: bool, step):
         """The predictions, and the batch-norm moving averages updated by this batch ({position: value})."""
         moving = {}
@@ -199,12 +252,34 @@ class Stack:
         return x, moving
 
     def _dense(self, values, x, settings, training, where, moving):
-        (kernel, bias), activation = settings
-        # One product per replica: a shared (samples, in) x (in, replicas * out) product is faster, but its
-        # rounding depends on how many replicas share it.
-        return activation(ops.einsum("rbi,roi->rbo", x, values[kernel]) + values[bias])
+        positions, activation = settings
+        return activation(_linear(values, x, *positions))
+
+    def _convolution(self, values, x, settings, training, where, moving):
+        positions, activation, size, strides, padding = settings
+        return activation(_linear(values, image_patches(x, size, strides, padding), *positions))
+
+    def _max_pool(self, values, x, settings, training, where, moving):
+        return max_pool(x, *settings)
+
+    def _average_pool(self, values, x, settings, training, where, moving):
+        # Replicas folded into the batch: pooling has no weights, and each window is pooled on its own.
+        shape = ops.shape(x)
+        pooled = ops.average_pool(ops.reshape(x, (-1, *shape[2:])), *settings)
+        return ops.reshape(pooled, (*shape[:2], *ops.shape(pooled)[1:]))
+
+    def _global_average(self, values, x, keepdims, training, where, moving):
+        return ops.mean(x, axis=[2, 3], keepdims=keepdims)
+
+    def _reshape(self, values, x, shape, training, where, moving):
+        return ops.reshape(x, (*ops.shape(x)[:2], *shape))
 
     def _batch_norm(self, values, x, settings, training, where, moving):
+        shape = ops.shape(x)
+        return ops.reshape(self._normalize(values, rows(x), settings, training, moving), shape)
+
+    def _normalize(self, values, x, settings, training, moving):
+        """Batch normalization of (replicas, rows, features): statistics over rows."""
         (gamma, beta, moving_mean, moving_variance), momentum, epsilon = settings
         if training:
             mean, variance = ops.moments(x, axes=[1], keepdims=True)
@@ -223,7 +298,7 @@ class Stack:
     def _dropout(self, values, x, rates_position, training, where, moving):
         if not training:
             return x
-        rates = values[rates_position]
+        rates = ops.reshape(values[rates_position], (-1,) + (1,) * (len(ops.shape(x)) - 1))
         step, layer_number = where
         uniform = self.replica_uniform(ops.shape(x)[1:], dropout_stream(step, layer_number))
         return ops.where(uniform >= rates, x / (1.0 - rates), ops.zeros_like(x))
@@ -296,6 +371,16 @@ class Stack:
         """One replica's weights, shaped as its Keras model's."""
         return [ops.convert_to_numpy(to_keras(weight[replica], shape))
                 for weight, shape in zip(self.current_values(), self.shapes)]
+
+
+def _linear(values: list, x, kernel: int, bias: int | None = None):
+    """x (replicas, ..., in) times each replica's kernel (replicas, out, in), plus its bias if it has one."""
+    # One product per replica: a shared (samples, in) x (in, replicas * out) product is faster, but its
+    # rounding depends on how many replicas share it.
+    product = ops.einsum("rbi,roi->rbo", rows(x), values[kernel])
+    if bias is not None:
+        product = product + values[bias]  # (replicas, 1, out): added while the product is 3-D
+    return ops.reshape(product, (*ops.shape(x)[:-1], ops.shape(product)[-1]))
 
 
 def per_replica_sums(values) -> np.ndarray:
