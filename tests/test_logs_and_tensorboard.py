@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 import tensorflow as tf
-from tensorflow.core.util import event_pb2
+from tensorboard.backend.event_processing.event_accumulator import TENSORS, EventAccumulator
 
 from studies.store import TrialStore
 from studies.tensorboard import trial_folder
@@ -27,15 +27,12 @@ def smoke_run(request, tmp_path_factory):
 
 
 def scalars(folder) -> dict:
-    """{tag: {step: value}} of every event file in `folder`, read with TensorFlow's record reader."""
-    found = {}
-    for path in folder.glob("events.out.tfevents.*"):
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = event_pb2.Event.FromString(record.numpy())
-            for value in event.summary.value:
-                assert value.metadata.plugin_data.plugin_name == "scalars"
-                found.setdefault(value.tag, {})[event.step] = tf.make_ndarray(value.tensor).item()
-    return found
+    """{tag: {step: value}} of the event files in `folder`, read with TensorBoard's own event reader."""
+    events = EventAccumulator(str(folder), size_guidance={TENSORS: 0})  # 0: keep every event
+    events.Reload()
+    assert {events.SummaryMetadata(tag).plugin_data.plugin_name for tag in events.Tags()[TENSORS]} == {"scalars"}
+    return {tag: {event.step: tf.make_ndarray(event.tensor_proto).item() for event in events.Tensors(tag)}
+            for tag in events.Tags()[TENSORS]}
 
 
 def expected(trial, epochs) -> dict:
