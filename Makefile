@@ -6,9 +6,11 @@ PY := $(VENV)/bin/python
 # changing EXTRAS (or pyproject.toml) reinstalls.
 EXTRAS ?= test
 INSTALLED := $(VENV)/.installed-$(EXTRAS)
-# Every study in its default variant (the original), then the book variants: study[:variant] each.
+# Every study in its default variant (the original), then the book variants: study[:variant] each; then
+# `hyperparameters`, the book's random search (a sweep of 100 settings, one seed each). The optimizers
+# study's `cnn` variant is an extension, not an article's experiment: run it by name.
 DEFAULT_RUNS := optimizers initializers batchnorm weight_decay dropout early_stopping early_stopping_mnist fit_basics
-RUNS ?= $(DEFAULT_RUNS) optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book
+RUNS ?= $(DEFAULT_RUNS) optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book hyperparameters
 ARGS ?=
 
 .PHONY: reproduce report agreement test data bench bench-ci clean-venv
@@ -30,7 +32,7 @@ data: $(INSTALLED)
 	  $(PY) -m studies.data 2>/dev/null || $(PY) -m studies.data --download; }
 
 # $(call each_run,COMMAND): COMMAND study=S variant=V for every S[:V] in RUNS (variant defaults to original)
-each_run = for run in $(RUNS); do \
+each_run = for run in $(filter-out hyperparameters,$(RUNS)); do \
 	  study=$${run%%:*}; variant=$${run\#*:}; [ "$$variant" = "$$run" ] && variant=original; \
 	  $(1) study=$$study variant=$$variant $(ARGS) || exit 1; done
 
@@ -38,12 +40,18 @@ each_run = for run in $(RUNS); do \
 # replays the same rounds from the store, so both need the same setting.
 SEEDS := $(if $(filter n_seeds=%,$(ARGS)),,n_seeds=auto)
 
+# The random search: `hyperparameters` in RUNS runs it (a rerun draws the same settings and resumes).
+SEARCH := $(if $(filter hyperparameters,$(RUNS)),yes)
+
 reproduce: data
 	@$(call each_run,$(VENV)/bin/studybench $(SEEDS))
+	$(if $(SEARCH),$(VENV)/bin/studybench -m study=hyperparameters hydra/sweeper=book_random_search n_seeds=1 report=false $(ARGS))
+	$(if $(SEARCH),$(VENV)/bin/studybench report study=hyperparameters n_seeds=1 $(ARGS))
 
 # Rebuild every report (and reports/README.md) from the trial store alone, training nothing.
 report: $(INSTALLED)
 	@$(call each_run,$(VENV)/bin/studybench report $(SEEDS))
+	$(if $(SEARCH),$(VENV)/bin/studybench report study=hyperparameters n_seeds=1 $(ARGS))
 
 # The reference engine on the same studies (default variants unless RUNS says otherwise), its rounds of seeds
 # judged on its own trials, stored beside engine=fast's (hours: model.fit one trial at a time); then both
