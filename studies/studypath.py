@@ -2,13 +2,17 @@
 
 A folder on the path is laid out like conf/: `study/<name>.yaml` is then `study=<name>`, and a module
 `study/<name>.py` beside it declares that study's claims and figures (studies/contract.py). Hydra reads the
-same list through a search-path plugin (hydra_plugins/studybench_searchpath), so composing, `--help` and every
-job of a sweep see the same studies. The package's conf/ comes first: a name it already has is its own.
+same list through a search-path plugin (`StudybenchSearchPathPlugin`), so composing, `--help` and every job
+of a sweep see the same studies. The package's conf/ comes first: a name it already has is its own.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from hydra.core.config_search_path import ConfigSearchPath
+from hydra.core.plugins import Plugins
+from hydra.plugins.search_path_plugin import SearchPathPlugin
 
 from studies.config import ConfigError
 from studies.paths import CONF_DIR
@@ -43,3 +47,15 @@ def study_yaml(name: str) -> Path | None:
     """The file Hydra composes for study=<name>: the first on the search path, or None."""
     return next((folder / "study" / f"{name}.yaml" for folder in conf_dirs()
                  if (folder / "study" / f"{name}.yaml").is_file()), None)
+
+
+class StudybenchSearchPathPlugin(SearchPathPlugin):
+    def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
+        for folder in extra_conf_dirs():  # after the package's conf/: its studies keep their names
+            search_path.append(provider=ENV, path=f"file://{folder}")
+
+
+# Hydra finds plugins by scanning the hydra_plugins namespace package, where an editable install (`pip install
+# -e`, as make does) does not show this project's part; registered here, every Hydra app and compose call of a
+# process that imports studybench sees it (hydra_plugins/ re-exports it for other Hydra apps).
+Plugins.instance().register(StudybenchSearchPathPlugin)

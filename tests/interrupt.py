@@ -9,8 +9,10 @@ MARKER, an event, instead of guessing how long training takes.
 """
 from __future__ import annotations
 
+import faulthandler
 import functools
 import pickle
+import signal
 import sys
 import time
 from pathlib import Path
@@ -48,6 +50,7 @@ class PausingPickle:
 
 
 def main() -> None:
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # a test that waited too long asks where we are
     point, calls, marker = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     assert sys.argv[4] == "--", "usage: python -m tests.interrupt POINT N MARKER -- CLI ARGUMENTS..."
     if point == "stored":

@@ -81,19 +81,32 @@ def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_o
 
 def interrupted(point: str, calls: int, marker: Path, arguments: tuple, cwd: Path, stop=signal.SIGKILL) -> None:
     """Run the CLI until it pauses at `point` after `calls` calls (tests/interrupt.py), then send `stop` to its
-    whole process group (the run and any worker it started) and wait for it to end."""
-    run = subprocess.Popen([sys.executable, "-m", "tests.interrupt", point, str(calls), str(marker), "--", *arguments],
-                           cwd=cwd, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                           text=True)
-    try:
-        while not marker.exists():  # an event: the run reached the pause point
-            assert run.poll() is None, f"the run ended before its pause point: {run.stderr.read()[-2000:]}"
-            time.sleep(0.2)
-        os.killpg(run.pid, stop)
-        run.wait(timeout=120)
-    finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
+    whole process group (the run and any worker it started) and wait for it to end. Its stderr goes to a file:
+    a pipe nobody reads until the end fills up (64 KiB; SIGINT's traceback comes on top of the run's warnings)
+    and blocks the run, which then never ends."""
+    with open(cwd / "interrupted.stderr", "w+") as errors:
+        run = subprocess.Popen([sys.executable, "-m", "tests.interrupt", point, str(calls), str(marker), "--",
+                                *arguments], cwd=cwd, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=errors)
+        try:
+            while not marker.exists():  # an event: the run reached the pause point
+                assert run.poll() is None, f"the run ended before its pause point: {tail(errors)}"
+                time.sleep(0.2)
+            os.killpg(run.pid, stop)
+            run.wait(timeout=300)  # a guard against a hang, not a deadline: the run ends in seconds
+        except subprocess.TimeoutExpired:
+            run.send_signal(signal.SIGUSR1)  # every thread's stack into the stderr file (tests/interrupt.py)
+            time.sleep(5)
+            pytest.fail(f"the run did not end within 300 s of {stop.name}; where it hung: {tail(errors)}")
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+
+
+def tail(file) -> str:
+    """The last 2,000 characters written to `file` (open for reading and writing)."""
+    file.seek(0)
+    return file.read()[-2000:]
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
@@ -110,10 +123,12 @@ def test_a_killed_sweep_resumes_to_complete_without_duplicates(tmp_path, stop):
 
 
 def test_two_processes_writing_the_same_store_at_once_do_not_corrupt_it(tmp_path):
+    errors = [open(tmp_path / f"process{n}.stderr", "w+") for n in range(2)]  # files, not pipes: see interrupted
     both = [subprocess.Popen(command(*SWEEP, "report=false"), cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    for process in both:
-        assert process.wait(timeout=600) == 0, process.stderr.read()[-2000:]
+                             stderr=file) for file in errors]
+    for process, file in zip(both, errors):
+        with file:
+            assert process.wait(timeout=600) == 0, tail(file)
     assert_every_value_and_seed_once(tmp_path)  # every file readable, each trial once
     assert not list((tmp_path / "results").rglob("*.tmp"))
 
@@ -145,4 +160,4 @@ def test_the_book_random_search_is_seeded_resumable_and_draws_the_best_runs(tmp_
     assert all(5e-9 <= d["model.kernel_regularizer.l2"] <= 5e-5 for d in drawn)
     done = studybench("report", "study=hyperparameters", "variant=book", "n_seeds=1", "profile=smoke",
                       "results_dir=results", "reports_dir=reports", cwd=tmp_path)
-    assert done.returncode == 0 and (tmp_path / "reports" / "hyperparameters" / "book" / "smoke" / "best_runs.png").is_file()
+    assert done.returncode == 0 and (tmp_path / "reports" / "hyperparameters" / "smoke" / "best_runs.png").is_file()

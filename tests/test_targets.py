@@ -90,7 +90,7 @@ def test_fallback_false_stops_before_data_loads(smoke_config, loads):
     logged, seen = loads
     cfg = with_arms(smoke_config("engine.fallback=false"), adam={"optimizer": {
         "_target_": "tests.custom_components.NormalizedSGD", "learning_rate": 0.01}})
-    with pytest.raises(ConfigError, match=r"^engine fast cannot run 2 trials of arm adam \(optimizer NormalizedSGD .*\), "
+    with pytest.raises(ConfigError, match=r"^engine fast cannot run 2 trials of arm adam \(optimizer NormalizedSGD's .*\), "
                                           "and engine.fallback=false keeps them off engine=keras") as error:
         run_study(cfg)
     assert "\n" not in str(error.value) and seen == []

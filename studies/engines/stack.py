@@ -96,8 +96,8 @@ def replicas_kept_apart(optimizer: keras.optimizers.Optimizer) -> str | None:
         for lone, start, together in zip(values, starts[r], stacked):
             moved = to_stacked(lone - start)
             if np.max(np.abs(moved - (together[r] - to_stacked(start)))) > CHECK_TOLERANCE * np.max(np.abs(moved)):
-                return (f"optimizer {name}'s update of one replica depends on the others (a norm or statistic over a "
-                        "whole variable?), so replicas cannot share a stack")
+                return (f"optimizer {name}'s update of one replica depends on the others, as with a norm or "
+                        "statistic over a whole variable: replicas cannot share a stack")
     return None
 
 
