@@ -51,6 +51,9 @@ class PausingPickle:
 
 def main() -> None:
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # a test that waited too long asks where we are
+    # Ctrl-C as in a terminal: started from a background job (nohup, `&`, some CI runners) a process inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler, so SIGINT would do nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     point, calls, marker = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     assert sys.argv[4] == "--", "usage: python -m tests.interrupt POINT N MARKER -- CLI ARGUMENTS..."
     if point == "stored":
