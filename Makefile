@@ -13,7 +13,7 @@ DEFAULT_RUNS := optimizers initializers batchnorm weight_decay dropout early_sto
 RUNS ?= $(DEFAULT_RUNS) optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book hyperparameters
 ARGS ?=
 
-.PHONY: reproduce report agreement test data bench bench-ci clean-venv
+.PHONY: reproduce report agreement test data bench bench-ci gpu-wheels gpu clean-venv
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,18 @@ bench-ci: data
 	mkdir -p $(BENCH_REPORTS)
 	$(PY) -m pytest bench/test_bench_fast_engine.py --benchmark-only --bench-short \
 	  --benchmark-json $(BENCH_REPORTS)/ci.json $(ARGS)
+
+# The GPU check (bench/gpu.sh, bench/README.md): `make gpu-wheels` fills gpu/ here (git-ignored: the wheels
+# a machine with Python and JAX alone lacks, for GPU_PYTHONS, and Fashion-MNIST; under 60 MiB); carried to a
+# GPU machine, `make gpu` installs from it (no index, no venv), runs B1/B2 and the optimizers study with 20
+# seeds, and writes reports/bench/gpu.json. GPU_SIZE=tiny: the same in minutes on a CPU.
+GPU_PYTHONS ?= 3.11 3.12
+
+gpu-wheels: data
+	$(PY) -m bench.gpu wheels --pythons $(GPU_PYTHONS)
+
+gpu:
+	bash bench/gpu.sh
 
 clean-venv:
 	rm -rf $(VENV)

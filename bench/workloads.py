@@ -3,9 +3,15 @@ wrapped in an EpochStepper (bench/stepping.py) so that steady-state epochs can b
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import json
+import os
 import statistics
+import subprocess
+import sys
 from dataclasses import dataclass
 
+import keras
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -26,6 +32,7 @@ class Workload:
     trial: TrialSpec  # the study's trial, cut to the epochs the benchmark steps through
     dataset: DatasetSpec  # what each replica trains on
     replicas: int  # trials stacked by engine=fast (seeds first_seed, first_seed + 1, ...)
+    recipe: tuple = ()  # (factory name, its keyword arguments as JSON): how another process builds it again
 
     def trials(self, engine: str) -> list[TrialSpec]:
         return [dataclasses.replace(self.trial, seed=self.trial.seed + offset, engine=engine)
@@ -50,17 +57,23 @@ def study_trial(study: str, arm: str, epochs: int, variant: str | None = None) -
     return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=epochs))
 
 
+def recipe(factory: str, **arguments) -> tuple:
+    return factory, json.dumps(arguments, sort_keys=True)
+
+
 def article001_mlp(samples: int, epochs: int) -> Workload:
     """B1/B3: article 001's MLP (784-100x4-10, batch 128, Adam) on the first `samples` Fashion-MNIST
     images, 8 seeds stacked; no per-epoch validation, so an epoch is training alone."""
-    return Workload(study_trial("optimizers", "adam", epochs), DatasetSpec(train_first=samples, validation="none"), 8)
+    return Workload(study_trial("optimizers", "adam", epochs), DatasetSpec(train_first=samples, validation="none"), 8,
+                    recipe("article001_mlp", samples=samples, epochs=epochs))
 
 
 def article001_cnn(samples: int, epochs: int) -> Workload:
     """B5: the optimizers study's cnn variant (LeNet-like: conv 6@5x5, pool, conv 16@5x5, pool, 120-84-10,
     batch 128, Adam) on the first `samples` Fashion-MNIST images, 8 seeds stacked, no per-epoch validation."""
     trial = study_trial("optimizers", "adam", epochs, variant="cnn")
-    return Workload(trial, DatasetSpec(train_first=samples, validation="none"), 8)
+    return Workload(trial, DatasetSpec(train_first=samples, validation="none"), 8,
+                    recipe("article001_cnn", samples=samples, epochs=epochs))
 
 
 def article002_tiny(epochs: int, replicas: int = 20) -> Workload:
@@ -68,19 +81,86 @@ def article002_tiny(epochs: int, replicas: int = 20) -> Workload:
     epoch, Dense(2), batch 10). The stack is `replicas` seeds of the arm without early stopping: arms that
     differ in having early stopping at all fall into separate stacks (engine=fast's stack_key)."""
     trial = study_trial("early_stopping_mnist", "no_early_stopping", epochs)
-    return Workload(trial, trial.dataset, replicas)
+    return Workload(trial, trial.dataset, replicas, recipe("article002_tiny", epochs=epochs, replicas=replicas))
 
 
-def keras_stepper(workload: Workload) -> EpochStepper:
-    """engine=keras training the workload's first trial, epoch by epoch."""
+WORKLOADS = {"article001_mlp": article001_mlp, "article001_cnn": article001_cnn, "article002_tiny": article002_tiny}
+
+
+def rebuilt(factory: str, arguments: str) -> Workload:
+    """The workload of a recipe (factory name, keyword arguments as JSON), built in this process."""
+    if factory not in WORKLOADS:
+        raise ValueError(f"unknown workload {factory!r}; valid: {', '.join(WORKLOADS)}")
+    return WORKLOADS[factory](**json.loads(arguments))
+
+
+def keras_stepper(workload: Workload, jit_compile: bool | str = "auto") -> EpochStepper:
+    """engine=keras training the workload's first trial, epoch by epoch (model.compile's jit_compile)."""
     trial = workload.trials("keras")[0]
-    engine = KerasFitEngine({"name": "keras"}, "/nonexistent-results")  # these trials write no files
+    engine = KerasFitEngine({"name": "keras", "jit_compile": jit_compile}, "/nonexistent-results")  # no files written
     return EpochStepper(lambda progress: engine.train(trial, workload.splits(trial), progress))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """One single-model alternative to engine=fast: Keras's model.fit on a backend, with a jit_compile."""
+    name: str
+    backend: str  # Keras's backend: in this process if it is the running one, else in a worker process
+    jit_compile: bool | str  # model.compile's; "auto" is Keras's default (XLA under JAX, not on TensorFlow's CPU)
+
+
+BASELINES = (Baseline("keras_tensorflow", "tensorflow", "auto"), Baseline("keras_tensorflow_xla", "tensorflow", True),
+             Baseline("keras_jax", "jax", "auto"))
+
+
+def installed_baselines() -> tuple[Baseline, ...]:
+    """The baselines whose backend is installed (a GPU machine may have JAX alone)."""
+    return tuple(b for b in BASELINES if importlib.util.find_spec(b.backend) is not None)
+
+
+class WorkerStepper:
+    """engine=keras on another Keras backend (chosen once per process, at import): bench/keras_worker.py runs
+    the workload there, with the same interface as EpochStepper's timing; the epoch is timed in the worker."""
+
+    def __init__(self, workload: Workload, baseline: Baseline):
+        if not workload.recipe:
+            raise ValueError("the workload has no recipe: build it with one of bench.workloads.WORKLOADS")
+        environment = {**os.environ, "KERAS_BACKEND": baseline.backend}
+        command = [sys.executable, "-m", "bench.keras_worker", *workload.recipe, json.dumps(baseline.jit_compile)]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                         env=environment)
+        self._answer()  # "ready": the first epoch, which compiles, has run
+
+    def _answer(self) -> str:
+        line = self._process.stdout.readline().strip()
+        if not line:
+            raise RuntimeError(f"the keras worker ended (exit status {self._process.wait()}): see its stderr above")
+        return line
+
+    def _ask(self, request: str) -> str:
+        self._process.stdin.write(request + "\n")
+        self._process.stdin.flush()
+        return self._answer()
+
+    def timed_step(self) -> float:
+        return float(self._ask("step"))
+
+    def finish(self) -> None:
+        self._ask("finish")
+        self._process.wait()
+
+
+def baseline_stepper(workload: Workload, baseline: Baseline):
+    """The baseline's model.fit epoch by epoch: in this process on the running backend, else in a worker."""
+    if baseline.backend == keras.backend.backend():
+        return keras_stepper(workload, baseline.jit_compile)
+    return WorkerStepper(workload, baseline)
 
 
 def fast_stepper(workload: Workload) -> EpochStepper:
     """engine=fast training all the workload's replicas as one stack, epoch by epoch."""
-    engine = FastEngine({"name": "fast", "checkpoint_seconds": None}, "/nonexistent-results")
+    settings = {"name": "fast", "checkpoint_seconds": None, "max_replicas": workload.replicas}
+    engine = FastEngine(settings, "/nonexistent-results")
     trials = workload.trials("fast")
 
     def train(progress) -> None:
