@@ -106,11 +106,14 @@ def steps(path: Path) -> dict:
             for step, status, seconds in rows}
 
 
+def stored_json(path: Path) -> dict:
+    """A step's JSON output; {} where the step wrote none (it failed or ran out of time)."""
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def benchmarks(path: Path) -> dict:
     """{benchmark name: its extra_info (ratios, every baseline's and round's times)} of a pytest-benchmark JSON."""
-    if not path.is_file():
-        return {}
-    return {bench["name"]: bench["extra_info"] for bench in json.loads(path.read_text())["benchmarks"]}
+    return {bench["name"]: bench["extra_info"] for bench in stored_json(path).get("benchmarks", [])}
 
 
 def stored_trials(results: Path) -> dict:
@@ -134,6 +137,7 @@ def report(arguments) -> None:
     result = {"device": devices[0].device_kind, "platform": devices[0].platform, "devices": len(devices),
               "jax": jax.__version__, "size": arguments.size, "machine": machine_info(), "load_average": load_average(),
               "steps": steps(arguments.steps), "benchmarks": benchmarks(arguments.bench),
+              "replicas": stored_json(arguments.replicas).get("rows", []),
               "study": {"command": arguments.study_command, **stored_trials(arguments.results)}}
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
     arguments.out.write_text(json.dumps(result, indent=1) + "\n")
@@ -153,6 +157,7 @@ def main(argv=None) -> None:
     summary.add_argument("--out", type=Path, required=True)
     summary.add_argument("--steps", type=Path, required=True, help="gpu.sh's steps.tsv")
     summary.add_argument("--bench", type=Path, required=True, help="the benchmarks' pytest-benchmark JSON")
+    summary.add_argument("--replicas", type=Path, required=True, help="bench.replicas' JSON")
     summary.add_argument("--results", type=Path, required=True, help="the study's trial store")
     summary.add_argument("--study-command", required=True)
     summary.add_argument("--size", required=True)

@@ -1,11 +1,13 @@
-"""engine=keras on a Keras backend other than the benchmark's own, for bench.workloads.WorkerStepper.
+"""engine=keras in a process of its own, for bench.workloads.WorkerStepper.
 
 Keras picks its backend once per process, at import, so a benchmark on TensorFlow times model.fit on JAX
-(and one on JAX times it on TensorFlow) in this worker:
+(and one on JAX times it on TensorFlow) in this worker; so too model.fit on TensorFlow with XLA, which
+needs TensorFlow's op determinism off for the whole process:
 
-    KERAS_BACKEND=jax python -m bench.keras_worker FACTORY ARGUMENTS_JSON JIT_COMPILE_JSON
+    KERAS_BACKEND=jax python -m bench.keras_worker FACTORY ARGUMENTS_JSON SETTINGS_JSON
 
-builds the workload (a bench.workloads factory and its keyword arguments), runs its first epoch (which
+builds the workload (a bench.workloads factory and its keyword arguments; SETTINGS: keras_stepper's
+jit_compile and op_determinism, bench.workloads.Baseline.settings), runs its first epoch (which
 compiles) and writes "ready"; then each "step" line on stdin runs one more epoch and answers its seconds,
 and "finish" lets the run end, answers "done" and exits. Only the answers reach stdout: anything else
 written there (by Python or by the libraries' C++) goes to stderr.
@@ -39,10 +41,10 @@ def serve(stepper, requests, answer) -> None:
 
 
 def main(argv: list[str]) -> None:
-    factory, arguments, jit_compile = argv
+    factory, arguments, settings = argv
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    stepper = keras_stepper(rebuilt(factory, arguments), json.loads(jit_compile))
+    stepper = keras_stepper(rebuilt(factory, arguments), **json.loads(settings))
 
     def answer(line: str) -> None:
         answers.write(line + "\n")

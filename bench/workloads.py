@@ -94,10 +94,16 @@ def rebuilt(factory: str, arguments: str) -> Workload:
     return WORKLOADS[factory](**json.loads(arguments))
 
 
-def keras_stepper(workload: Workload, jit_compile: bool | str = "auto") -> EpochStepper:
-    """engine=keras training the workload's first trial, epoch by epoch (model.compile's jit_compile)."""
+def keras_stepper(workload: Workload, jit_compile: bool | str = "auto", op_determinism: bool = True) -> EpochStepper:
+    """engine=keras training the workload's first trial, epoch by epoch (model.compile's jit_compile).
+    op_determinism=False turns TensorFlow's op determinism, which the engine turns on, off again for the whole
+    process: Keras compiles nothing with XLA on TensorFlow while it is on (trainer.model_supports_jit)."""
     trial = workload.trials("keras")[0]
     engine = KerasFitEngine({"name": "keras", "jit_compile": jit_compile}, "/nonexistent-results")  # no files written
+    if not op_determinism:
+        from tensorflow.python.framework import config  # the switch off is not in TensorFlow's public API
+
+        config.disable_op_determinism()
     return EpochStepper(lambda progress: engine.train(trial, workload.splits(trial), progress))
 
 
@@ -107,9 +113,18 @@ class Baseline:
     name: str
     backend: str  # Keras's backend: in this process if it is the running one, else in a worker process
     jit_compile: bool | str  # model.compile's; "auto" is Keras's default (XLA under JAX, not on TensorFlow's CPU)
+    op_determinism: bool = True  # False (TensorFlow's XLA: see keras_stepper) is process-wide: always in a worker
+
+    def in_this_process(self) -> bool:
+        return self.backend == keras.backend.backend() and self.op_determinism
+
+    def settings(self) -> str:
+        """keras_stepper's arguments, as JSON for a worker."""
+        return json.dumps({"jit_compile": self.jit_compile, "op_determinism": self.op_determinism})
 
 
-BASELINES = (Baseline("keras_tensorflow", "tensorflow", "auto"), Baseline("keras_tensorflow_xla", "tensorflow", True),
+BASELINES = (Baseline("keras_tensorflow", "tensorflow", "auto"),
+             Baseline("keras_tensorflow_xla", "tensorflow", True, op_determinism=False),
              Baseline("keras_jax", "jax", "auto"))
 
 
@@ -119,14 +134,15 @@ def installed_baselines() -> tuple[Baseline, ...]:
 
 
 class WorkerStepper:
-    """engine=keras on another Keras backend (chosen once per process, at import): bench/keras_worker.py runs
-    the workload there, with the same interface as EpochStepper's timing; the epoch is timed in the worker."""
+    """engine=keras in a worker process (bench/keras_worker.py): on another Keras backend (chosen once per
+    process, at import), or with TensorFlow's op determinism off; the same interface as EpochStepper's timing,
+    the epoch timed in the worker."""
 
     def __init__(self, workload: Workload, baseline: Baseline):
         if not workload.recipe:
             raise ValueError("the workload has no recipe: build it with one of bench.workloads.WORKLOADS")
         environment = {**os.environ, "KERAS_BACKEND": baseline.backend}
-        command = [sys.executable, "-m", "bench.keras_worker", *workload.recipe, json.dumps(baseline.jit_compile)]
+        command = [sys.executable, "-m", "bench.keras_worker", *workload.recipe, baseline.settings()]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                          env=environment)
         self._answer()  # "ready": the first epoch, which compiles, has run
@@ -151,8 +167,8 @@ class WorkerStepper:
 
 
 def baseline_stepper(workload: Workload, baseline: Baseline):
-    """The baseline's model.fit epoch by epoch: in this process on the running backend, else in a worker."""
-    if baseline.backend == keras.backend.backend():
+    """The baseline's model.fit epoch by epoch: in this process where it can run here, else in a worker."""
+    if baseline.in_this_process():
         return keras_stepper(workload, baseline.jit_compile)
     return WorkerStepper(workload, baseline)
 
