@@ -19,7 +19,6 @@ import argparse
 import importlib.metadata
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -23,7 +23,7 @@ from studies.environment import import_backend_quietly  # noqa: E402
 
 import_backend_quietly()
 
-from studies.document import Paragraph, Table, markdown, Heading  # noqa: E402
+from studies.document import Heading, Paragraph, Table, markdown  # noqa: E402
 
 from bench.machine import load_average, machine_info  # noqa: E402
 from bench.workloads import article002_tiny, fast_stepper  # noqa: E402
@@ -55,12 +55,13 @@ def summary(seconds: dict[int, list[float]]) -> list[dict]:
 def report(rows: list[dict], machine: dict, loads: dict) -> str:
     table = tuple((row["replicas"], f"{row['stack_epoch_s'] * 1e3:.1f}", f"{row['replica_epoch_s'] * 1e3:.3f}",
                    f"{row['replica_speedup_vs_smallest']:.2f}") for row in rows)
+    libraries = machine["libraries"]
     return markdown([
         Heading("Article 002's workload: per-replica epoch time by stack size", 1),
         Paragraph((f"{machine['cpu_model']} ({', '.join(machine['cpu_flags'])}), {machine['usable_cores']} cores, "
-                   f"{machine['device']}; Keras {machine['libraries']['keras']} on {machine['libraries']['keras_backend']}; "
-                   f"load average {loads['start']} at the start, {loads['end']} at the end. Median over rounds of "
-                   "one steady-state epoch of each stack in turn.",)),
+                   f"{machine['device']}; Keras {libraries['keras']} on {libraries['keras_backend']}; load average "
+                   f"{loads['start']} at the start, {loads['end']} at the end. Median over rounds of one "
+                   "steady-state epoch of each stack in turn.",)),
         Table(("replicas", "stack epoch ms", "per-replica epoch ms", "per-replica speedup vs the smallest"), table)])
 
 
