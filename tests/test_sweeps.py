@@ -6,6 +6,7 @@ trials. The app runs from this checkout (`python -m studies.cli`, PYTHONPATH set
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,12 +64,26 @@ def test_a_basic_sweep_lands_every_value_and_seed_once_and_one_report_shows_them
     assert all(f"dropout 0.15 [dropout_rate={rate}]" in summary for rate in RATES)
 
 
+def trained(folder: Path) -> list:
+    """(arm, seed) of every trial the sweep's jobs trained, from their job logs, sorted."""
+    logs = "".join(path.read_text() for path in (folder / "results" / "hydra" / "multirun").rglob("cli.log"))
+    return sorted((arm, int(seed)) for arm, seed in re.findall(r"\[done \d+/\d+\] ok (\w+) seed=(\d+)", logs))
+
+
 @pytest.mark.parametrize("launcher", [("hydra/launcher=joblib", "hydra.launcher.n_jobs=2"),
                                       ("hydra/launcher=submitit_local",)], ids=["joblib", "submitit_local"])
-def test_a_parallel_launcher_sweep_lands_every_value_and_seed_once(tmp_path, launcher):
-    done = studybench(*SWEEP, *launcher, "report=false", cwd=tmp_path)
+def test_a_parallel_launcher_sweep_lands_every_value_and_seed_once_and_trains_a_shared_arm_once(tmp_path, launcher):
+    """Both jobs run the no_dropout arm, which the sweep leaves alone: one job trains it (it holds the trials'
+    leases), the other waits for it or finds it stored."""
+    sweep = [argument for argument in SWEEP if argument != "study.arms.no_dropout=drop"]
+    done = studybench(*sweep, *launcher, "report=false", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert_every_value_and_seed_once(tmp_path)
+    trials = stored(tmp_path)
+    assert sorted(zip(trials["arm"], trials["rate"], trials["seed"])) == (
+        [("dropout", rate, seed) for rate in RATES for seed in (0, 1)] + [("no_dropout", 0.0, 0), ("no_dropout", 0.0, 1)])
+    assert trials["trial_id"].is_unique and trials["whole"].all() and (trials["status"] == "ok").all()
+    assert trained(tmp_path) == [("dropout", 0)] * 2 + [("dropout", 1)] * 2 + [("no_dropout", 0), ("no_dropout", 1)]
+    assert not list((tmp_path / "results" / "leases").rglob("*.lease"))
 
 
 def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_once(tmp_path):
