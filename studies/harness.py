@@ -19,7 +19,7 @@ from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import make_splits
 from studies.store import TrialStore
 from studies.sweep_report import write_sweep_report
-from studies.sweeps import expand, sweep_settings, swept_trial_ids
+from studies.sweeps import expand, one_data_per_arm, sweep_settings, swept_trial_ids
 from studies.tensorboard import write_trial_events
 
 DATA_KEYS = ("dir", "download", "strict")
@@ -131,8 +131,10 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
         log.info(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})")
         return []
     folder = report_dir(cfg["reports_dir"], plan)
+    expanded = expand(plan, trials, epochs)
+    one_data_per_arm(plan.study, expanded[1])  # before any file is written
     files = write_sweep_report(plan, trials, epochs, folder)  # first: write_report ends with run.json
-    plan, trials, epochs = expand(plan, trials, epochs)
+    plan, trials, epochs = expanded
     sequence = judge_looks(claims_of(plan), epochs, trials, plan.looks, plan.first_seed)
     files = write_report(ran(plan, sequence), trials, epochs, folder, sequence.verdicts) + files
     files += write_index(cfg["reports_dir"])
