@@ -44,8 +44,13 @@ def launcher(arguments: list[str]) -> str | None:
 
 
 def quoted(value: str) -> str:
-    """`value` as a quoted string in Hydra's override grammar."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """`value` as a quoted string in Hydra's override grammar, where a backslash escapes only before a quote or
+    the closing quote: there backslashes are doubled and a quote gets one."""
+    def escaped(match) -> str:
+        backslashes, quote = match.groups()
+        return backslashes * 2 + (f"\\{quote}" if quote else "")
+
+    return "'" + re.sub(r"(\\*)('|$)", escaped, value) + "'"
 
 
 def absolute(value: str, cwd: str) -> str:

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from studies.cluster import dispatch_arguments
+from studies.cluster import dispatch_arguments, quoted
 from studies.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +64,8 @@ def test_data_strict_false_under_a_cluster_launcher_is_one_line_and_writes_nothi
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     assert done.returncode == 2 and done.stderr.startswith("studybench: error: data.strict=false with hydra/launcher")
     assert len(done.stderr.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["/a b/c", "/it's", "a\\b", "ends\\", "x\\'y", ""])
+def test_a_quoted_value_reads_back_as_itself_in_hydra_s_grammar(value):
+    assert OverridesParser.create().parse_override(f"key={quoted(value)}").value() == value
