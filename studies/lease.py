@@ -8,8 +8,8 @@ when the name exists (also on NFS), so of two claimants exactly one wins. Its ho
 timeout_s / 6 (the heartbeat) while it trains, and removes it once the trial is stored or the job ends. A
 lease whose holder died is taken over: at once when the holder ran on this host and its process is gone, else
 once its heartbeat has not moved for timeout_s by this job's own clock (so clocks that differ between hosts do
-not matter). A takeover is claimed the same way (`<trial_id>.lease.<token>.takeover`), so of several jobs that
-find one dead lease only one replaces it.
+not matter). A takeover is claimed the same way, as a lease on `<trial_id>.lease.<dead token>.takeover`, so of
+several jobs that find one dead lease only one replaces it (and a takeover whose taker died is taken over too).
 """
 from __future__ import annotations
 
