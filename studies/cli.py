@@ -15,10 +15,7 @@ import re
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; set 0 to debug
-# hydra/launcher=ray*: read when Ray is imported. Without the first, a local cluster listens on the machine's
-# address instead of 127.0.0.1; the second keeps Ray from reporting usage over the network.
-os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # hydra/launcher=ray*: no usage reports over the network
 
 import hydra
 from hydra import compose, initialize_config_dir
@@ -26,13 +23,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
+from studies.cluster import dispatch_arguments, launcher
 from studies.config import ConfigError
 from studies.data import DataError
 from studies.environment import import_backend_quietly
 from studies.paths import CONF_DIR
 from studies.studypath import available, check_extra_conf_dirs
 
-COMMANDS = ("report", "check")  # `studybench report ...` stands for `studybench mode=report ...`
+COMMANDS = ("report", "check")
+MULTIRUN = {"-m", "--multirun"}  # `studybench report ...` stands for `studybench mode=report ...`
 log = logging.getLogger(__name__)
 
 
@@ -104,8 +103,12 @@ def main() -> None:
     sys.path.insert(0, os.getcwd())
     try:
         check_extra_conf_dirs()
+        if MULTIRUN & set(sys.argv[1:]):  # jobs may run elsewhere: absolute paths, and more (studies/cluster.py)
+            sys.argv[1:] = dispatch_arguments(sys.argv[1:], os.getcwd(), os.environ)
     except ConfigError as error:
         fail(str(error))
+    if launcher(sys.argv[1:]) == "ray_local":  # read when Ray is imported: without it, Ray's local cluster
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # listens on the machine's address
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:  # no training, the store only
         sys.argv[1] = f"mode={sys.argv[1]}"
     if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own

@@ -12,13 +12,14 @@ from studies.contract import for_variant
 from studies.data import Dataset, load_custom, load_dataset
 from studies.engines import make_engine
 from studies.index import write_index
+from studies.lease import Leases
 from studies.plan import AUTO, Plan, plan_study
 from studies.report import report_dir, write_report
 from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import make_splits
 from studies.store import TrialStore
 from studies.sweep_report import write_sweep_report
-from studies.sweeps import expand, sweep_settings, swept_trial_ids
+from studies.sweeps import expand, one_data_per_arm, sweep_settings, swept_trial_ids
 from studies.tensorboard import write_trial_events
 
 DATA_KEYS = ("dir", "download", "strict")
@@ -130,8 +131,10 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
         log.info(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})")
         return []
     folder = report_dir(cfg["reports_dir"], plan)
+    expanded = expand(plan, trials, epochs)
+    one_data_per_arm(plan.study, expanded[1])  # before any file is written
     files = write_sweep_report(plan, trials, epochs, folder)  # first: write_report ends with run.json
-    plan, trials, epochs = expand(plan, trials, epochs)
+    plan, trials, epochs = expanded
     sequence = judge_looks(claims_of(plan), epochs, trials, plan.looks, plan.first_seed)
     files = write_report(ran(plan, sequence), trials, epochs, folder, sequence.verdicts) + files
     files += write_index(cfg["reports_dir"])
@@ -200,14 +203,45 @@ def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialSto
 
 
 def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str) -> int:
-    """Train the trials of `batch` not stored yet, after `line` and their count; returns how many."""
+    """Train the trials of `batch` not stored yet, after `line` and their count; returns how many this job
+    trained. A trial another job is training is waited for instead (studies/lease.py)."""
     stored = store.completed(plan.study)
     pending = [t for t in batch if t.trial_id not in stored]
     log.info(f"{line}{len(batch) - len(pending)} already stored, skipped; {len(pending)} to train with "
              f"engine={plan.engine} on {batch[0].backend}")
-    if pending:
-        _train(cfg, pending, datasets, store, sweep_settings(cfg, plan), LoggedProgress(len(pending)))
-    return len(pending)
+    if not pending:
+        return 0
+    with Leases(cfg["results_dir"], plan.study, cfg["store"]["lease_timeout_s"]) as leases:
+        return _train_leased(cfg, pending, datasets, store, sweep_settings(cfg, plan), leases)
+
+
+def _train_leased(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, leases: Leases) -> int:
+    """Train the pending trials this job can lease, then wait for those other jobs hold: each is taken as its
+    job stores it, or trained here once that job releases it unstored (or failed) or dies. Returns how many
+    this job trained."""
+    trained, waited = 0, set()
+    while pending:
+        claimed = set(leases.claim([t.trial_id for t in pending]))
+        done = store.completed(pending[0].study, claimed)  # stored by another job since this one looked
+        leases.release(done)
+        mine = [t for t in pending if t.trial_id in claimed - done]
+        if mine:
+            _train(cfg, mine, datasets, store, swept, LoggedProgress(len(mine)), leases)
+            trained += len(mine)
+        pending = [t for t in pending if t.trial_id not in claimed]
+        if pending and not mine:
+            waited = _wait(pending, waited, leases)
+    return trained
+
+
+def _wait(pending: list, logged: set, leases: Leases) -> set:
+    """Wait a poll interval for trials other jobs hold, saying which (once per set); returns the set named."""
+    ids = {t.trial_id for t in pending}
+    if ids != logged:
+        log.info(f"waiting for {len(pending)} trial{'s' * (len(pending) > 1)} another job is training: "
+                 + ", ".join(f"{t.arm} seed={t.seed}" for t in pending))
+    time.sleep(leases.poll_seconds())
+    return ids
 
 
 def _sequence(plan: Plan, store: TrialStore, trials: list, upto: int | None = None) -> Sequence:
@@ -234,7 +268,8 @@ def _closing_line(plan: Plan, sequence: Sequence) -> str:
     return f"claims {', '.join(sequence.undecided)} still undecided (INCONCLUSIVE) after {rounds}"
 
 
-def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: LoggedProgress) -> None:
+def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: LoggedProgress,
+           leases: Leases) -> None:
     def splits_for(trial):
         progress.trial_started(trial)
         return make_splits(datasets[data_key(trial.dataset)], trial.dataset, trial.seed)
@@ -244,6 +279,7 @@ def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: d
         engine = make_engine(dict(settings), cfg["results_dir"])
         for result in engine.run([t for t in pending if t.engine == name], splits_for, progress):
             store.write(result, datasets[data_key(result.trial.dataset)], swept[result.trial.arm])
+            leases.release([result.trial.trial_id])
             if cfg.get("tensorboard"):
                 write_trial_events(cfg["results_dir"], result)
             progress.trial_done(result)

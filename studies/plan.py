@@ -18,7 +18,8 @@ import keras
 
 from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
                             TrialSpec, build_spec, check_keys, require_bool, require_choice, require_int,
-                            require_optional_int, validate_dataset, validate_model, validate_train, with_convolutions)
+                            require_optional_int, require_positive, validate_dataset, validate_model, validate_train,
+                            with_convolutions)
 from studies.contract import load_contract
 from studies.model import build_optimizer, check_loss, check_model, make_callbacks
 from studies.targets import TARGET, check_call, is_target, split_target
@@ -175,6 +176,7 @@ def plan_study(cfg: dict) -> Plan:
     looks = seed_looks(cfg)
     require_int(cfg["first_seed"], "first_seed", 0)
     require_bool(cfg.get("tensorboard", False), "tensorboard")  # a harness setting, checked with the plan: before any write
+    require_positive(cfg["store"]["lease_timeout_s"], "store.lease_timeout_s")  # the same
     profile = _profile(cfg)
     if study.get("arms") == "drop":  # a variant that brings a grid drops the base arms
         study["arms"] = None

@@ -228,8 +228,9 @@ class TrialStore:
         """Epoch rows of stored trials only."""
         return _frame([epochs for _, epochs in self._load(study, trial_ids)], EPOCH_SCHEMA)
 
-    def completed(self, study: str) -> set[str]:
-        trials = self.trials(study)
+    def completed(self, study: str, trial_ids=None) -> set[str]:
+        """The stored trials of the study (or of `trial_ids`) that a rerun does not train again."""
+        trials = self.trials(study, trial_ids)
         return set(trials.loc[trials["status"].isin(COMPLETE), "trial_id"])
 
     def quarantine_files(self, study: str | None = None) -> list[Path]:

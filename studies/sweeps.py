@@ -21,6 +21,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
+from studies.config import ConfigError
 from studies.paths import CONF_DIR
 from studies.plan import Plan, plan_study
 from studies.stats import point_values
@@ -135,6 +136,20 @@ def expand(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame) -> tuple[Plan
         return frame.assign(arm=frame["trial_id"].map(renamed).fillna(frame["arm"]))
 
     return replace(plan, arms=arms), rename(trials), rename(epochs)
+
+
+def one_data_per_arm(study: str, trials: pd.DataFrame) -> None:
+    """A ConfigError where an arm (after `expand`: a swept value's own) holds trials run on different data (dataset or
+    checksum; e.g. a node without full MNIST on mnist5k): a report never pools them."""
+    data = trials["dataset"] + " sha256 " + trials["data_checksum"].str[:12]
+    for arm, found in data.groupby(trials["arm"]):
+        counts = found.value_counts()
+        if len(counts) > 1:
+            raise ConfigError(f"study {study} arm {arm}: its trials ran on different data ("
+                              + ", ".join(f"{count} on {name}" for name, count in sorted(counts.items()))
+                              + f"), which a report never pools; move the unwanted ones' files out of results_dir's "
+                              f"trials/{study}/ and epochs/{study}/ (pick them by their data_checksum column), then "
+                              "report again, and run clusters with data.strict=true")
 
 
 def _sortable(values) -> tuple:

