@@ -25,7 +25,7 @@ from studies.engines.batches import epoch_batches
 from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
-from studies.engines.stack_backends import make_stack
+from studies.engines.stack_backends import make_stack, release
 from studies.engines.targets import encode_targets, predicted_classes
 from studies.environment import deterministic_ops, device
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
@@ -259,6 +259,7 @@ class StackRun:
         for replica in self.replicas:
             replica.restore_final()
         tests, predictions = self._evaluate(self.test_pool, keep_predictions=True)
+        release(self.stack)  # done with it: the next stack of its program reuses its compiled code
         wall = (self.elapsed + time.perf_counter() - started) / len(self.trials)
         for r, trial in enumerate(self.trials):
             yield self._result(r, trial, tests[r], predictions, wall)
