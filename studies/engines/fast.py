@@ -6,7 +6,8 @@ rate, early stopping and epochs. Each replica keeps engine=keras's batch order (
 dropout masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
 checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
 per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
-at its stop; the stack trains until every replica has stopped.
+at its stop; the stack trains until every replica has stopped. Stacks of one program (the same shapes and
+settings, whatever their seeds and rates) run one compiled code, traced once (studies.engines.stack_backends).
 """
 from __future__ import annotations
 
