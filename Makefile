@@ -63,7 +63,7 @@ agreement: data
 
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
 # is chosen when Keras is imported, so once per process).
-JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test_backends.py tests/test_stack_bits.py
+JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test_backends.py tests/test_stack_bits.py tests/test_stack_reuse.py
 
 test: data
 	$(PY) -m pytest $(ARGS)

@@ -6,7 +6,8 @@ rate, early stopping and epochs. Each replica keeps engine=keras's batch order (
 dropout masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
 checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
 per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
-at its stop; the stack trains until every replica has stopped.
+at its stop; the stack trains until every replica has stopped. Stacks of one program (the same shapes and
+settings, whatever their seeds and rates) run one compiled code, traced once (studies.engines.stack_backends).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from studies.engines.batches import epoch_batches
 from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
-from studies.engines.stack_backends import make_stack
+from studies.engines.stack_backends import make_stack, release
 from studies.engines.targets import encode_targets, predicted_classes
 from studies.environment import deterministic_ops, device
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
@@ -259,6 +260,7 @@ class StackRun:
         for replica in self.replicas:
             replica.restore_final()
         tests, predictions = self._evaluate(self.test_pool, keep_predictions=True)
+        release(self.stack)  # done with it: the next stack of its program reuses its compiled code
         wall = (self.elapsed + time.perf_counter() - started) / len(self.trials)
         for r, trial in enumerate(self.trials):
             yield self._result(r, trial, tests[r], predictions, wall)

@@ -130,6 +130,26 @@ def layer_problem(layer: keras.layers.Layer) -> str | None:
     return None
 
 
+# A layer's settings that only choose its initial weights, or that a stack holds per replica beside the
+# weights (a Dropout rate): stacks differing in them share compiled code. Its other settings are traced into it.
+UNTRACED_LAYER_SETTINGS = {"name", "seed", "rate", "kernel_initializer", "bias_initializer", "gamma_initializer",
+                           "beta_initializer", "moving_mean_initializer", "moving_variance_initializer"}
+
+
+def program_key(models: list, optimizer, loss: str, metrics: list, y_example, jit_compile) -> str:
+    """Everything a `Stack`'s compiled code is traced from: the backend and float type, every replica's layers
+    (types, settings, activations, its own regularizers), the optimizer's class and settings but its name and
+    learning rate, the loss, the metrics and the targets' type. Stacks of one key differ only in what the code takes
+    as input (initial weights, learning and dropout rates, seeds, data), so one compiled program serves them."""
+    # The activation object too, not only its config: a custom function's config may hold just its name.
+    layers = [[(type(layer), getattr(layer, "activation", None),
+                {k: v for k, v in layer.get_config().items() if k not in UNTRACED_LAYER_SETTINGS})
+               for layer in model.layers] for model in models]
+    settings = {k: v for k, v in optimizer.get_config().items() if k not in ("name", "learning_rate")}
+    return repr((keras.backend.backend(), keras.config.floatx(), jit_compile, layers, type(optimizer), settings,
+                 loss, list(metrics), np.shape(y_example)[1:], np.asarray(y_example).dtype.str))
+
+
 def _refuse(problem: str | None) -> None:
     """A stack built anyway (the harness routes such trials to engine=keras first, studies/engines/fast.py)."""
     if problem is not None:
@@ -184,7 +204,11 @@ def _same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
 
 class Stack:
     """Stacked weights of `models` (identical architectures), trained with one Keras optimizer; the
-    replicas' `learning_rates` may differ (the optimizer's other settings are shared)."""
+    replicas' `learning_rates` may differ (the optimizer's other settings are shared).
+
+    What a stack compiles depends only on its `program_key`: a later stack of the same key `restart`s an idle
+    one (studies.engines.stack_backends) with its own weights, per-replica settings and seeds, and runs the
+    same compiled code."""
 
     def __init__(self, models: list, optimizer, learning_rates: list, loss: str, metrics: list, seeds: list,
                  y_example, jit_compile=True):
@@ -192,33 +216,43 @@ class Stack:
         reference = models[0]
         self.replicas, self.seeds, self.jit_compile = len(models), seeds, jit_compile
         self.shapes = [tuple(w.shape) for w in reference.weights]
-        self.initial = [np.stack([to_stacked(keras.ops.convert_to_numpy(m.weights[i].value)) for m in models])
-                        for i in range(len(reference.weights))]
         self.trainable_positions = [i for i, w in enumerate(reference.weights) if w.trainable]
-        self.regularizers = [[m.weights[i].regularizer for m in models] for i in range(len(self.initial))]
+        self.regularizers = [[m.weights[i].regularizer for m in models] for i in range(len(self.shapes))]
+        self.dropout_layers = [k for k, layer in enumerate(reference.layers) if isinstance(layer, keras.layers.Dropout)]
         index = {id(w): i for i, w in enumerate(reference.weights)}
-        self.layers = [self._layer([m.layers[k] for m in models], index) for k in range(len(reference.layers))]
-        # The learning rate, like the dropout rates, is a (replicas, 1, 1) value held beside the weights, even
-        # when all replicas share it: as a compile-time constant XLA could fold it (a scalar, or all-equal
-        # values) into other arithmetic, and a replica's bits must not depend on what else is in its stack.
-        self.learning_rate_position = self._per_replica(learning_rates)
+        self.layers = [self._layer(number, layer, index) for number, layer in enumerate(reference.layers)]
+        self.learning_rate_position = len(self.shapes) + len(self.dropout_layers)
+        self.initial = self.initial_values(models, learning_rates)
         self.loss = keras.losses.get(loss)
         example_prediction = np.zeros((1, reference.output_shape[-1]), np.float32)
         self.metric_objects = [resolve_metric(name, y_example[:1], example_prediction) for name in metrics]
         self.optimizer = optimizer
         optimizer.learning_rate = self.current_learning_rate  # Keras calls a callable learning rate each step
 
-    def _per_replica(self, values: list) -> int:
-        """Hold one number per replica beside the weights, as a (replicas, 1, 1) value; its position."""
-        self.initial.append(np.reshape(np.asarray(values, np.float32), (-1, 1, 1)))
-        return len(self.initial) - 1
+    def initial_values(self, models: list, learning_rates: list) -> list:
+        """What a stack of `models` starts from: each stacked weight, then the per-replica settings as
+        (replicas, 1, 1) values: each Dropout layer's rate, then the learning rate."""
+        # The learning rate, like the dropout rates, is held beside the weights, even when all replicas share
+        # it: as a compile-time constant XLA could fold it (a scalar, or all-equal values) into other
+        # arithmetic, and a replica's bits must not depend on what else is in its stack. Being values, not
+        # constants, they also leave the compiled code to the stacks of other rates (`restart`).
+        weights = [np.stack([to_stacked(keras.ops.convert_to_numpy(m.weights[i].value)) for m in models])
+                   for i in range(len(self.shapes))]
+        settings = [[m.layers[k].rate for m in models] for k in self.dropout_layers] + [learning_rates]
+        return weights + [np.reshape(np.asarray(values, np.float32), (-1, 1, 1)) for values in settings]
+
+    def restart(self, models: list, learning_rates: list, seeds: list) -> None:
+        """Train `models`, a stack of this one's `program_key`, on this stack and its compiled code: their
+        initial weights, rates and seeds loaded, the optimizer's variables as they were built (each backend
+        keeps them as `optimizer_start`)."""
+        self.seeds = seeds
+        self.load_state([*self.initial_values(models, learning_rates), *self.optimizer_start])
 
     def current_learning_rate(self):
         """The (replicas, 1, 1) learning rate as the running training step sees it."""
         raise NotImplementedError
 
-    def _layer(self, layers: list, index: dict):
-        layer = layers[0]
+    def _layer(self, number: int, layer, index: dict):
         _refuse(layer_problem(layer))
         positions = [index[id(w)] for w in layer.weights]
         if isinstance(layer, keras.layers.Dense):
@@ -238,7 +272,7 @@ class Stack:
         if isinstance(layer, keras.layers.Activation):
             return self._activation, layer.activation
         if isinstance(layer, keras.layers.Dropout):
-            return self._dropout, self._per_replica([m.rate for m in layers])
+            return self._dropout, len(self.shapes) + self.dropout_layers.index(number)
         return None, None  # the input layer
 
     # The forward pass: x is (replicas, samples, features) or (replicas, samples, height, width, channels);

@@ -17,8 +17,9 @@ class JaxStack(Stack):
         self.traced_learning_rate = self.values[self.learning_rate_position]
         self.optimizer.build([keras.Variable(self.initial[position]) for position in self.trainable_positions])
         self.optimizer_values = [v.value for v in self.optimizer.variables]
+        self.optimizer_start = [np.array(value) for value in self.optimizer_values]  # copies: training donates these
         jit = jax.jit if self.jit_compile else (lambda function, **_: function)
-        self.compiled_steps = jit(self._train_steps, donate_argnums=(0, 1))
+        self.compiled_steps = jit(self._train_steps, donate_argnums=(0, 1))  # seeds are an input: see restart
         self.compiled_evaluation = jit(self.evaluation)
 
     def current_learning_rate(self):
@@ -26,15 +27,17 @@ class JaxStack(Stack):
 
     def replica_uniform(self, shape, stream):
         draw = lambda seed: jax.random.uniform(jax.random.fold_in(jax.random.PRNGKey(seed), stream), shape)  # noqa: E731
-        return jax.vmap(draw)(jnp.asarray(self.seeds, jnp.uint32))
+        return jax.vmap(draw)(self.traced_seeds)
 
     def train_steps(self, x_pool, y_pool, positions: np.ndarray, first_step: int):
         self.values, self.optimizer_values, loss, metrics = self.compiled_steps(
-            self.values, self.optimizer_values, x_pool, y_pool, jnp.asarray(positions), first_step)
+            self.values, self.optimizer_values, jnp.asarray(self.seeds, jnp.uint32), x_pool, y_pool,
+            jnp.asarray(positions), first_step)
         return np.asarray(loss), [np.asarray(m) for m in metrics]
 
-    def _train_steps(self, values, optimizer_values, x_pool, y_pool, positions, first_step):
+    def _train_steps(self, values, optimizer_values, seeds, x_pool, y_pool, positions, first_step):
         """As TensorFlowStack.train_steps, with the state passed in and out."""
+        self.traced_seeds = seeds  # what replica_uniform draws with
         def step(s, carry):
             values, optimizer_values, loss_sums, metric_sums = carry
             x, y = jnp.take(x_pool, positions[:, s], axis=0), jnp.take(y_pool, positions[:, s], axis=0)

@@ -13,12 +13,17 @@ class TensorFlowStack(Stack):
         self.weights = [tf.Variable(value, trainable=position in self.trainable_positions)
                         for position, value in enumerate(self.initial)]
         self.trainable = [self.weights[position] for position in self.trainable_positions]
-        self.seed_tensor = tf.constant(self.seeds, tf.int64)
+        self.seed_tensor = tf.Variable(self.seeds, dtype=tf.int64, trainable=False)  # a variable: see restart
         self.optimizer.build(self.trainable)
+        self.optimizer_start = [v.numpy() for v in self.optimizer.variables]
         # autograph=False: the step loop is an explicit tf.while_loop, and autograph's conversion of every
         # function the trace calls (Keras's optimizer, the forward pass) cost more than the tracing itself.
         self.compiled_steps = tf.function(self._train_steps, jit_compile=self.jit_compile, autograph=False)
         self.compiled_evaluation = tf.function(self.evaluation, jit_compile=self.jit_compile, autograph=False)
+
+    def restart(self, models: list, learning_rates: list, seeds: list) -> None:
+        super().restart(models, learning_rates, seeds)
+        self.seed_tensor.assign(seeds)
 
     def current_learning_rate(self):
         return self.weights[self.learning_rate_position]
