@@ -59,10 +59,11 @@ def test_stacks_of_other_layer_shapes_do_not_share_a_program(base_trial, fashion
     assert traced == 2 * traced_once
 
 
-def mlp(seed, units=8, activation="relu", initializer="glorot_uniform", dropout=0.1, regularizer=None):
+def mlp(seed, units=8, activation="relu", initializer="glorot_uniform", dropout=0.1, regularizer=None, inputs=4):
     keras.utils.set_random_seed(seed)
-    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation, kernel_initializer=initializer,
-                                                                   kernel_regularizer=regularizer),
+    return keras.Sequential([keras.Input((inputs,)),
+                             keras.layers.Dense(units, activation, kernel_initializer=initializer,
+                                                kernel_regularizer=regularizer),
                              keras.layers.Dropout(dropout), keras.layers.Dense(3, "softmax")])
 
 
@@ -74,7 +75,8 @@ def key(models, optimizer=None, loss="categorical_crossentropy"):
 def test_the_program_key_leaves_out_only_initial_values_and_per_replica_rates():
     reference = key([mlp(0), mlp(1)])
     assert key([mlp(2, initializer="he_uniform", dropout=0.5), mlp(3)], keras.optimizers.Adam(0.1)) == reference
-    for other in (key([mlp(0, units=9), mlp(1, units=9)]), key([mlp(0, activation="tanh"), mlp(1)]),
+    for other in (key([mlp(0, units=9), mlp(1, units=9)]), key([mlp(0, inputs=5), mlp(1, inputs=5)]),
+                  key([mlp(0, activation="tanh"), mlp(1)]),
                   key([mlp(0, regularizer=keras.regularizers.L2(0.1)), mlp(1)]), key([mlp(0), mlp(1), mlp(2)]),
                   key([mlp(0), mlp(1)], keras.optimizers.Adam(0.001, beta_1=0.8)),
                   key([mlp(0), mlp(1)], keras.optimizers.Nadam(0.001)), key([mlp(0), mlp(1)], loss="mse")):

@@ -138,16 +138,19 @@ UNTRACED_LAYER_SETTINGS = {"name", "seed", "rate", "kernel_initializer", "bias_i
 
 def program_key(models: list, optimizer, loss: str, metrics: list, y_example, jit_compile) -> str:
     """Everything a `Stack`'s compiled code is traced from: the backend and float type, every replica's layers
-    (types, settings, activations, its own regularizers), the optimizer's class and settings but its name and
-    learning rate, the loss, the metrics and the targets' type. Stacks of one key differ only in what the code takes
-    as input (initial weights, learning and dropout rates, seeds, data), so one compiled program serves them."""
+    (types, settings, activations, its own regularizers) and weight shapes, the optimizer's class and settings
+    but its name and learning rate, the loss, the metrics and the targets' type. Stacks of one key differ only in
+    what the code takes as input (initial weights, learning and dropout rates, seeds, data), so one compiled
+    program serves them."""
     # The activation object too, not only its config: a custom function's config may hold just its name.
     layers = [[(type(layer), getattr(layer, "activation", None),
                 {k: v for k, v in layer.get_config().items() if k not in UNTRACED_LAYER_SETTINGS})
                for layer in model.layers] for model in models]
     settings = {k: v for k, v in optimizer.get_config().items() if k not in ("name", "learning_rate")}
-    return repr((keras.backend.backend(), keras.config.floatx(), jit_compile, layers, type(optimizer), settings,
-                 loss, list(metrics), np.shape(y_example)[1:], np.asarray(y_example).dtype.str))
+    # The weights' shapes too: a layer's settings omit its input width (Dense(8) on 4 or 5 features).
+    shapes = [tuple(weight.shape) for weight in models[0].weights]
+    return repr((keras.backend.backend(), keras.config.floatx(), jit_compile, layers, shapes, type(optimizer),
+                 settings, loss, list(metrics), np.shape(y_example)[1:], np.asarray(y_example).dtype.str))
 
 
 def _refuse(problem: str | None) -> None:
