@@ -3,14 +3,17 @@ training, no TensorFlow).
 
 Reading the store quarantines damaged trials (studies/store.py). Check reads every study (or the one named)
 and logs, per study, engine and profile, the stored trials by status; every file in quarantine, with the
-reason for those it moved there now; and the temporary files that interrupted writes left. Exit status 0 when
-healthy, 1 when something needs a look: a failed trial (a rerun retries it) or any file in quarantine (found
-now or before: inspect it, then delete it). Temporary files are only listed: a write under way owns its own.
+reason for those it moved there now; the temporary files that interrupted writes left; and the trial leases
+(studies/lease.py) of running jobs and of jobs that died. Exit status 0 when healthy, 1 when something needs a
+look: a failed trial (a rerun retries it) or any file in quarantine (found now or before: inspect it, then
+delete it). Temporary files and leases are only listed: a write or a job under way owns its own, and a dead
+job's lease is taken over by the next job that claims its trial.
 """
 from __future__ import annotations
 
 import logging
 
+from studies.lease import lease_lines
 from studies.store import TrialStore
 
 STATUSES = ("ok", "diverged", "failed")
@@ -45,11 +48,13 @@ def check_store(results_dir, study: str | None = None) -> int:
     quarantined = [f"  {path}" + (f" (moved now: {moved_now[path]})" if path in moved_now else "")
                    for path in store.quarantine_files(study)]
     temporary = [f"  {path}" for path in store.temporary_files(study)]
+    leases = lease_lines(results_dir, study)
     problems = ([f"{_count(failed, 'failed trial')} (rerunning the study retries failed trials)"] if failed else []) + (
         [f"{_count(len(quarantined), 'file')} in quarantine (inspect, then delete them)"] if quarantined else [])
     report = ([f"trial store {store.root}: {_count(len(studies), 'study', 'studies')}"] + lines
               + [f"quarantine: {_count(len(quarantined), 'file')}"] + quarantined
               + [f"temporary files of interrupted or running writes: {len(temporary)}"] + temporary
+              + [f"trial leases: {len(leases)}"] + leases
               + ["NOT HEALTHY: " + "; ".join(problems) if problems else "healthy"])
     for line in report:
         log.info(line)

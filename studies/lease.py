@@ -37,6 +37,40 @@ def process_alive(pid) -> bool:
     return True
 
 
+def read_lease(path: Path) -> dict:
+    """The lease's details and mtime; {} when there is none (a lease that does not parse: its mtime alone)."""
+    try:
+        with open(path) as lease:
+            mtime = os.fstat(lease.fileno()).st_mtime_ns
+            text = lease.read()
+    except FileNotFoundError:
+        return {}
+    try:
+        details = json.loads(text)
+    except ValueError:
+        details = {}
+    return {**(details if isinstance(details, dict) else {}), "mtime": mtime}
+
+
+def lease_lines(results_dir, study: str | None = None) -> list[str]:
+    """A line per lease in the store (of one study where named): its holder, and whether it is known dead. Leases
+    are never a fault: a dead holder's lease is taken over by the next job that claims its trial."""
+    lines = []
+    for path in sorted((Path(results_dir) / "leases").glob(f"{study or '*'}/*.lease*")):
+        holder = read_lease(path)
+        lines.append(f"  {path} (pid {holder.get('pid')} on {holder.get('host')}, since {holder.get('started')}: "
+                     f"{_lease_state(holder)})")
+    return lines
+
+
+def _lease_state(holder: dict) -> str:
+    if holder.get("host") != HOST:  # its process cannot be looked up from here: the heartbeat tells
+        return f"last heartbeat {time.time() - holder.get('mtime', 0) / 1e9:.0f} s ago by this host's clock"
+    if process_alive(holder.get("pid")):
+        return "its process runs"
+    return "its process is gone: the next job to claim the trial takes it over"
+
+
 class Leases:
     """The leases one job holds on one study's trials; a context manager that releases them all on exit."""
 
@@ -68,7 +102,7 @@ class Leases:
         """Give up the leases on `trial_ids` this job holds (a lease taken over meanwhile stays its new holder's)."""
         for trial_id in set(trial_ids) & self.held:
             self.held.discard(trial_id)
-            if self._holder(self.path(trial_id)).get("token") == self.token:
+            if read_lease(self.path(trial_id)).get("token") == self.token:
                 self.path(trial_id).unlink(missing_ok=True)
 
     def _claim(self, trial_id: str) -> bool:
@@ -81,7 +115,7 @@ class Leases:
         """Create `path` as this job's, or take it over from a dead holder; whether this job holds it now."""
         if not path.exists() and self._create(path):
             return True
-        holder = self._holder(path)
+        holder = read_lease(path)
         return bool(holder) and self._dead(path, holder) and self._take_over(path, holder.get("token"))
 
     def _create(self, path: Path) -> bool:
@@ -97,20 +131,6 @@ class Leases:
             return False
         finally:
             temporary.unlink()
-
-    def _holder(self, path: Path) -> dict:
-        """The lease's details and mtime; {} when there is none (a lease that does not parse: its mtime alone)."""
-        try:
-            with open(path) as lease:
-                mtime = os.fstat(lease.fileno()).st_mtime_ns
-                text = lease.read()
-        except FileNotFoundError:
-            return {}
-        try:
-            details = json.loads(text)
-        except ValueError:
-            details = {}
-        return {**(details if isinstance(details, dict) else {}), "mtime": mtime}
 
     def _dead(self, path: Path, holder: dict) -> bool:
         """Whether the holder died: its process is gone from this host, or its heartbeat stopped."""
@@ -128,7 +148,7 @@ class Leases:
         if not self._acquire(marker):
             return False
         try:
-            if self._holder(path).get("token") != dead_token:
+            if read_lease(path).get("token") != dead_token:
                 return False  # replaced meanwhile: taken over by a job that got the marker before this one
             path.unlink(missing_ok=True)
             return self._create(path)

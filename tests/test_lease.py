@@ -3,6 +3,7 @@ taken over (at once when its process is gone from this host, else once its heart
 leases go when released or when their job ends."""
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from studies.lease import HOST, Leases
+from studies.lease import HOST, Leases, lease_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIALS = [f"trial{n:02d}" for n in range(40)]
@@ -155,3 +156,23 @@ def test_a_holder_s_heartbeat_moves_its_leases(tmp_path):
         while job.path("trial00").stat().st_mtime_ns == 1:  # an event: the heartbeat touched the lease
             assert time.monotonic() < guard, "no heartbeat"
             time.sleep(0.01)
+
+
+def test_check_lists_every_lease_with_its_holder_and_whether_it_is_known_dead(tmp_path):
+    with Leases(tmp_path, "study", 120) as job:
+        job.claim(["trial00"])
+        started = json.loads(job.path("trial00").read_text())["started"]
+        pid = dead_pid()
+        foreign_lease(job.path("trial01"), host=HOST, pid=pid, token="dead here")
+        foreign_lease(job.path("trial02"), token="elsewhere")
+        an_hour_ago = time.time() - 3600
+        os.utime(job.path("trial02"), (an_hour_ago, an_hour_ago))
+        lines = lease_lines(tmp_path)
+    assert lines[:2] == [
+        f"  {job.path('trial00')} (pid {os.getpid()} on {HOST}, since {started}: its process runs)",
+        f"  {job.path('trial01')} (pid {pid} on {HOST}, since then: its process is gone: the next job to claim the "
+        "trial takes it over)"]
+    heartbeat = re.fullmatch(rf"  {job.path('trial02')} \(pid 1 on elsewhere, since then: last heartbeat (\d+) s ago "
+                             r"by this host's clock\)", lines[2])
+    assert heartbeat and int(heartbeat[1]) >= 3600
+    assert lease_lines(tmp_path, "another study") == []

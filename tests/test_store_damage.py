@@ -151,7 +151,7 @@ def test_check_counts_a_failed_trial_as_wrong_and_lists_leftover_temporary_files
     assert caplog.messages == [
         f"trial store {tmp_path}: 1 study", "  optimizers [engine fast, profile smoke]: 1 ok, 0 diverged, 1 failed",
         "quarantine: 0 files", "temporary files of interrupted or running writes: 1", f"  {leftover}",
-        "NOT HEALTHY: 1 failed trial (rerunning the study retries failed trials)"]
+        "trial leases: 0", "NOT HEALTHY: 1 failed trial (rerunning the study retries failed trials)"]
     assert leftover.exists()  # a write under way may own it
 
 
