@@ -21,9 +21,10 @@ import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from studies.cluster import dispatch_arguments, launcher
+from studies.cluster import dispatch_arguments, launcher, refuse_unprepared_job
 from studies.config import ConfigError
 from studies.data import DataError
 from studies.environment import import_backend_quietly
@@ -90,6 +91,8 @@ def run(cfg: DictConfig) -> float | None:
     from studies.sweeps import objective
 
     try:
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            refuse_unprepared_job(HydraConfig.get().runtime.choices.get("hydra/launcher"), cfg.data.strict)
         outcome = run_study(OmegaConf.to_container(cfg, resolve=True))
     except (ConfigError, DataError) as error:
         fail(str(error))

@@ -9,6 +9,9 @@ working directory and environment. Before Hydra launches them, `studybench -m` r
   where set, KERAS_HOME and STUDYBENCH_PATH (made absolute) and TF_CPP_MIN_LOG_LEVEL, through the Ray job's
   runtime_env.env_vars; and object_store_memory is left to the cluster (one that exists refuses the launcher's
   default). Slurm hands its jobs the submitting environment by default (sbatch --export=ALL).
+
+A cluster launcher that a config file picks is not on the command line, so none of this happens: its jobs refuse
+to run (`refuse_unprepared_job`) rather than train on the subset or the wrong backend.
 """
 from __future__ import annotations
 
@@ -111,3 +114,12 @@ def dispatch_arguments(arguments: list[str], cwd: str, environ) -> list[str]:
     end = max((index + 1 for index, argument in enumerate(arguments) if override(argument)), default=len(arguments))
     rewritten = [absolute_path(argument, cwd) for argument in arguments]
     return rewritten[:end] + added + rewritten[end:]
+
+
+def refuse_unprepared_job(launcher_choice: str | None, data_strict: bool) -> None:
+    """ConfigError in a job of a cluster launcher the command line did not name (a config file's choice): its
+    arguments were never prepared for other machines, and data.strict=true is the sign they were."""
+    if launcher_choice in CLUSTER_LAUNCHERS and not data_strict:
+        raise ConfigError(f"hydra/launcher={launcher_choice} was chosen by a config file: name it on the command line "
+                          f"(studybench -m ... hydra/launcher={launcher_choice}) so that its jobs get data.strict=true "
+                          "and the submitting shell's KERAS_BACKEND (studies/cluster.py)")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from studies.cluster import dispatch_arguments, quoted
+from studies.cluster import dispatch_arguments, quoted, refuse_unprepared_job
 from studies.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,3 +69,11 @@ def test_data_strict_false_under_a_cluster_launcher_is_one_line_and_writes_nothi
 @pytest.mark.parametrize("value", ["/a b/c", "/it's", "a\\b", "ends\\", "x\\'y", ""])
 def test_a_quoted_value_reads_back_as_itself_in_hydra_s_grammar(value):
     assert OverridesParser.create().parse_override(f"key={quoted(value)}").value() == value
+
+
+def test_a_job_of_a_cluster_launcher_a_config_file_chose_refuses_to_run_unprepared():
+    with pytest.raises(ConfigError, match="hydra/launcher=ray was chosen by a config file: name it on the command"):
+        refuse_unprepared_job("ray", data_strict=False)
+    refuse_unprepared_job("ray", data_strict=True)  # prepared: the command line named it
+    refuse_unprepared_job("joblib", data_strict=False)  # this machine's own processes: nothing to prepare
+    refuse_unprepared_job(None, data_strict=False)
