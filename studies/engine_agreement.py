@@ -1,14 +1,15 @@
 """Do engine=fast and engine=keras give the same study results? An equivalence test, from the trial store alone.
 
-    python -m studies.engine_agreement --results results [--out reports/bench/engine_agreement.md]
+    python -m studies.engine_agreement --results results [--n-seeds auto] [--out reports/bench/engine_agreement.md]
 
 Trials of the two engines are paired by (variant, profile, backend, arm, seed): same initial weights, same batch
 order; trials of swept settings are left out (the claims are about the declared ones). RULES says how each
-final metric and the stop epoch is judged against TOLERANCES; then, for each study run both engines made, the
-article's claims are judged on each engine's trials (studies.verdicts.judge) and those whose verdict differs
-are listed with both verdicts, both measured values and why. `verdict_flips` does the same for two claims
-tables (claims.csv of one engine and of the other), since a report folder holds one engine's report only:
-`studybench report study=X engine=keras` writes where the engine=fast report was.
+final metric and the stop epoch is judged against TOLERANCES; then, for each study run both engines made, every
+claim of the article is judged on each engine's trials as that engine's report judges it (look by look under
+--n-seeds auto, studies/sequential.py), and each claim is listed with both verdicts and the seeds behind them;
+where they differ, with both measured values and why. `verdict_flips` compares two claims tables (claims.csv of
+one engine and of the other), since a report folder holds one engine's report only: `studybench report
+study=X engine=keras` writes where the engine=fast report was.
 """
 from __future__ import annotations
 
@@ -21,13 +22,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 from scipy import stats
 
 from studies.atomic import write_text_atomic
 from studies.contract import for_variant
 from studies.stats import lower_is_better, mean_ci, point_values
 from studies.store import TrialStore
-from studies.verdicts import ALPHA, diverged_runs, holm, judge
+from studies.paths import CONF_DIR
+from studies.sequential import judge_looks, look_seeds
+from studies.verdicts import ALPHA, holm
 
 # What "the same" means, per kind of metric: (tolerance, absolute or relative to the keras mean, why).
 TOLERANCES = {
@@ -182,10 +186,6 @@ def verdict_flips(fast, keras) -> pd.DataFrame:
                         columns=["claim", "says", "fast", "keras", "measured_fast", "measured_keras", "why"])
 
 
-def _finished(trials: pd.DataFrame, engine: str) -> pd.DataFrame:
-    return trials[(trials["engine"] == engine) & (trials["status"] == "ok")]
-
-
 def arm_agreement(claim, trials: pd.DataFrame, epochs: pd.DataFrame) -> str:
     """How the claim's own per-seed values compare between the engines, arm by arm (uncorrected)."""
     finished = trials[trials["status"] == "ok"]
@@ -206,28 +206,46 @@ def arm_agreement(claim, trials: pd.DataFrame, epochs: pd.DataFrame) -> str:
     return "the claim's values, fast vs keras (TOST, uncorrected): " + "; ".join(parts)
 
 
-def claim_flips(claims, trials: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFrame:
-    """verdict_flips of one study run (declared trials of one variant, profile and backend, both engines), each
-    claim judged on each engine's trials; why adds how the claim's own values compare between the engines."""
-    verdicts = {engine: judge(claims, epochs[epochs["trial_id"].isin(_finished(trials, engine)["trial_id"])],
-                              _finished(trials, engine),
-                              diverged_runs(trials[trials["engine"] == engine]))
-                for engine in ENGINES}
-    flips = verdict_flips(verdicts["fast"], verdicts["keras"])
+def engine_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> dict:
+    """engine -> the claims' verdicts on that engine's trials, as its own report gives them: look by look over
+    the seeds first_seed .. first_seed + looks[k] - 1 (one look: n_seeds fixed; several: n_seeds=auto)."""
+    return {engine: judge_looks(claims, epochs, trials[trials["engine"] == engine], looks, first_seed).verdicts
+            for engine in ENGINES}
+
+
+def claim_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> pd.DataFrame:
+    """Every claim of one study run (declared trials of one variant, profile and backend, both engines) under each
+    engine: verdict, seeds supporting it of those judged, the seeds per arm of the look that decided it, and
+    where the verdicts differ, why (with how the claim's own values compare between the engines)."""
+    verdicts = engine_verdicts(claims, trials, epochs, looks, first_seed)
+    merged = verdicts["fast"].merge(verdicts["keras"], on="claim", suffixes=("_fast", "_keras"))
     by_id = {claim.id: claim for claim in claims}
-    return flips.assign(why=[f"{why}; {arm_agreement(by_id[claim], trials, epochs)}"
-                             for claim, why in zip(flips["claim"], flips["why"])])
+    why = [f"{_reason(fast, keras)}; {arm_agreement(by_id[claim], trials, epochs)}" if fast != keras else ""
+           for claim, fast, keras in zip(merged["claim"], merged["verdict_fast"], merged["verdict_keras"])]
+    return pd.DataFrame({"claim": merged["claim"], "says": merged["says_fast"],
+                         **{column: merged[f"{part}_{engine}"] for engine in ENGINES[::-1]
+                            for column, part in ((engine, "verdict"), (f"seeds_{engine}", "seeds"),
+                                                 (f"look_seeds_{engine}", "look_seeds"),
+                                                 (f"measured_{engine}", "measured"))},
+                         "why": why})
 
 
-def study_flips(study: str, trials: pd.DataFrame, epochs: pd.DataFrame) -> dict:
-    """(variant, profile, backend) -> (claims judged, their flips), for every study run both engines made."""
+def claim_flips(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> pd.DataFrame:
+    """The claims of `claim_verdicts` whose verdict differs between the engines."""
+    table = claim_verdicts(claims, trials, epochs, looks, first_seed)
+    return table[table["fast"] != table["keras"]]
+
+
+def study_claims(study: str, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> dict:
+    """(variant, profile, backend) -> claim_verdicts, for every study run both engines made."""
     trials = declared(trials)
     module = importlib.import_module(f"studies.catalog.{study}")
     runs = {}
     for run, group in trials.groupby(RUN):
-        if set(ENGINES) <= set(group["engine"]):
-            claims = for_variant(module.CLAIMS, run[0])
-            runs[run] = (len(claims), claim_flips(claims, group, epochs[epochs["trial_id"].isin(group["trial_id"])]))
+        claims = for_variant(module.CLAIMS, run[0])
+        if set(ENGINES) <= set(group["engine"]) and claims:
+            runs[run] = claim_verdicts(claims, group, epochs[epochs["trial_id"].isin(group["trial_id"])], looks,
+                                       first_seed)
     return runs
 
 
@@ -256,45 +274,61 @@ def agreement_lines(table: pd.DataFrame) -> list[str]:
                      for r in table.itertuples()]
 
 
-def flip_lines(runs: dict) -> list[str]:
-    lines = ["### Claims whose verdict differs between the engines", ""] if runs else []
-    for run, (judged, flips) in runs.items():
-        lines.append(f"{_run_name(run)}: {len(flips)} of {judged} claims" + (":" if len(flips) else "."))
-        lines += ["", "| claim | engine=fast | engine=keras | measured (fast) | measured (keras) | why |",
-                  "|---|---|---|---|---|---|"] if len(flips) else []
-        lines += [f"| {r.claim} | {r.fast} | {r.keras} | {r.measured_fast} | {r.measured_keras} | {r.why} |"
-                  for r in flips.itertuples()]
-        lines.append("")
+def claim_lines(runs: dict) -> list[str]:
+    lines = ["### Every claim under each engine", ""] if runs else []
+    for run, table in runs.items():
+        differ = table[table["fast"] != table["keras"]]
+        lines += [f"{_run_name(run)}: the verdict differs in {len(differ)} of {len(table)} claims.", "",
+                  "| claim | engine=fast | seeds (look) | engine=keras | seeds (look) | why they differ |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r.claim} | {r.fast} | {r.seeds_fast} ({r.look_seeds_fast}) | {r.keras} | {r.seeds_keras} "
+                  f"({r.look_seeds_keras}) | {r.why} |" for r in table.itertuples()]
+        lines += [""] + [f"- {r.claim} (fast): {r.measured_fast}\n- {r.claim} (keras): {r.measured_keras}"
+                         for r in differ.itertuples()] + ([""] if len(differ) else [])
     return lines
 
 
-def markdown(tables: dict, flips: dict) -> str:
+def markdown(tables: dict, claims: dict) -> str:
     lines = ["# engine=fast vs engine=keras", "", RULES, "", "| metric | tolerance | why |", "|---|---|---|"]
     lines += [f"| {kind} | ±{bound:g}{' relative' if scale == 'relative' else ''} | {why} |"
               for kind, (bound, scale, why) in TOLERANCES.items()]
     for study, table in tables.items():
-        lines += ["", f"## {study}", ""] + agreement_lines(table) + [""] + flip_lines(flips.get(study, {}))
+        lines += ["", f"## {study}", ""] + agreement_lines(table) + [""] + claim_lines(claims.get(study, {}))
     return "\n".join(lines)
+
+
+def seeds_setting(value: str) -> tuple[int, ...]:
+    """--n-seeds as the looks the runs took: (N,), or auto's rounds at conf/config.yaml's defaults."""
+    if value == "auto":
+        defaults = OmegaConf.load(CONF_DIR / "config.yaml")
+        return look_seeds(defaults.first_round, defaults.round_size, defaults.max_seeds)
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: a number of seeds (1 or more) or auto")
+    return (int(value),)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", default="results", help="the trial store")
     parser.add_argument("--out", help="also write the Markdown here")
+    parser.add_argument("--n-seeds", default="5", type=seeds_setting,
+                        help="as the runs had it (studybench's n_seeds): N, or auto for rounds of seeds judged look by "
+                             "look with first_round, round_size and max_seeds at their defaults (conf/config.yaml)")
+    parser.add_argument("--first-seed", default=0, type=int, help="as the runs had it (studybench's first_seed)")
     arguments = parser.parse_args(argv)
     folder = Path(arguments.results) / "trials"
     if not folder.is_dir():
         print(f"engine_agreement: error: no trial store at {arguments.results}", file=sys.stderr)
         return 2
     store = TrialStore(arguments.results)
-    tables, flips = {}, {}
+    tables, claims = {}, {}
     for study in sorted(path.name for path in folder.iterdir()):
         trials = store.trials(study)
         table = compare(trials)
         if not table.empty:
             tables[study] = table
-            flips[study] = study_flips(study, trials, store.epochs(study))
-    text = markdown(tables, flips)
+            claims[study] = study_claims(study, trials, store.epochs(study), arguments.n_seeds, arguments.first_seed)
+    text = markdown(tables, claims)
     print(text)
     if arguments.out:
         write_text_atomic(arguments.out, text + "\n")

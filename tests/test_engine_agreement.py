@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from studies import engine_agreement
-from studies.engine_agreement import (ENGINES, claim_flips, compare, decide, equivalence, main, markdown,
-                                      study_flips, verdict_flips)
+from studies.engine_agreement import (ENGINES, claim_flips, claim_verdicts, compare, decide, equivalence, main,
+                                      markdown, study_claims, verdict_flips)
 from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
@@ -131,25 +131,50 @@ def both_engines(b_shift: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat([trials, fast_trials]).assign(**run), pd.concat([epochs, fast_epochs])
 
 
+ONE_LOOK = (3,), 0  # the toy's three seeds, n_seeds fixed: (looks, first_seed)
+
+
 def test_a_claim_whose_verdict_flips_is_listed_with_both_verdicts_and_why():
     trials, epochs = both_engines(b_shift=0.3)
-    flips = claim_flips(CLAIMS, trials, epochs).set_index("claim")
+    flips = claim_flips(CLAIMS, trials, epochs, *ONE_LOOK).set_index("claim")
     assert list(flips.index) == ["a_beats_b"]  # the other two claims do not involve b's accuracy
     flip = flips.loc["a_beats_b"]
     assert (flip["fast"], flip["keras"]) == ("INCONCLUSIVE", "PASS")
     assert "a - b: 0.32" in flip["measured_keras"] and "a - b: 0.02" in flip["measured_fast"]
     assert "a EQUIVALENT (fast - keras 0" in flip["why"] and "b DIFFERENT (fast - keras 0.3 " in flip["why"]
-    assert claim_flips(CLAIMS, *both_engines(b_shift=0.0)).empty
+    assert claim_flips(CLAIMS, *both_engines(b_shift=0.0), *ONE_LOOK).empty
 
 
-def test_study_flips_and_the_report_list_flips_per_study_run(monkeypatch):
+def test_every_claim_is_listed_with_each_engine_s_verdict_and_seeds_why_only_where_they_differ():
+    table = claim_verdicts(CLAIMS, *both_engines(b_shift=0.3), *ONE_LOOK).set_index("claim")
+    assert list(table.index) == [claim.id for claim in CLAIMS]
+    assert (table["look_seeds_fast"] == 3).all() and (table["look_seeds_keras"] == 3).all()
+    same = table[table.index != "a_beats_b"]
+    assert (same["fast"] == same["keras"]).all() and (same["why"] == "").all()
+    assert table.loc["a_beats_b", "seeds_keras"] == "3 of 3" and table.loc["a_beats_b", "why"] != ""
+
+
+def test_under_n_seeds_auto_each_engine_is_judged_look_by_look_as_its_report_is():
+    """Under n_seeds=auto the first look (3 of at most 30 seeds here) is judged at its share of the 5%: a
+    difference that a single 5% test at three seeds supports is not enough there."""
+    trials, epochs = both_engines(b_shift=0.0)
+    fixed = claim_verdicts(CLAIMS, trials, epochs, *ONE_LOOK).set_index("claim")
+    looked = claim_verdicts(CLAIMS, trials, epochs, (3, 8, 30), 0).set_index("claim")
+    assert fixed.loc["a_beats_b", ["fast", "keras"]].tolist() == ["PASS", "PASS"]
+    assert looked.loc["a_beats_b", ["fast", "keras"]].tolist() == ["INCONCLUSIVE", "INCONCLUSIVE"]
+    assert "[look 1 of 3: 3 seeds" in looked.loc["a_beats_b", "measured_fast"]
+
+
+def test_study_claims_and_the_report_list_every_claim_per_study_run(monkeypatch):
     monkeypatch.setattr(engine_agreement.importlib, "import_module", lambda name: type("toy", (), {"CLAIMS": CLAIMS}))
     trials, epochs = both_engines(b_shift=0.3)
-    runs = study_flips("toy", trials, epochs)
-    assert list(runs) == [("original", "full", "tensorflow")] and runs[("original", "full", "tensorflow")][0] == 3
+    runs = study_claims("toy", trials, epochs, *ONE_LOOK)
+    assert list(runs) == [("original", "full", "tensorflow")] and len(runs[("original", "full", "tensorflow")]) == 3
     text = markdown({"toy": compare(trials)}, {"toy": runs})
     assert "| accuracy | ±0.005 | half a percentage point" in text and "| loss or error | ±0.01 relative |" in text
-    assert "original: 1 of 3 claims:" in text and "| a_beats_b | INCONCLUSIVE | PASS | " in text and "a - b: 0.02" in text
+    assert "original: the verdict differs in 1 of 3 claims." in text
+    assert "| a_beats_b | INCONCLUSIVE | 2 of 3 (3) | PASS | 3 of 3 (3) | a borderline claim" in text
+    assert "- a_beats_b (fast): " in text and "a - b: 0.02" in text
 
 
 def test_missing_store_is_a_one_line_error(tmp_path, capsys):
@@ -168,9 +193,16 @@ def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path):
             curves = {("train", "loss"): [2.5, end + 0.01 * trial.seed * (1 + len(trial.arm) % 3)]}  # seeds vary
             result = TrialResult(spec, curves, {"loss": end, "accuracy": 0.8}, 2, 2, 1.0, "CPU: test")
             store.write(result, DATASET)
-    assert main(["--results", str(tmp_path), "--out", str(tmp_path / "agreement.md")]) == 0
+    assert main(["--results", str(tmp_path), "--n-seeds", "3", "--out", str(tmp_path / "agreement.md")]) == 0
     text = (tmp_path / "agreement.md").read_text()
     assert "| original, smoke | adam | loss | 3 | 0.5 | 0.5 |" in text and "identical" in text
     assert "| original, smoke | sgd | loss | 3 | 2 | 0.1 | -1.9 [-1.9, -1.9] | ±0.02 (1%) | -1.9 | — | DIFFERENT | " \
            "by inspection: every seed differs by -1.9, outside ±0.02" in text
-    assert "| sgd_slower | FAIL | PASS |" in text and "opposite conclusions" in text
+    assert "| sgd_slower | FAIL | 0 of 3 (3) | PASS | 3 of 3 (3) | opposite conclusions" in text
+
+
+@pytest.mark.parametrize("value", ["0", "five", "-3"])
+def test_a_bad_n_seeds_is_a_one_line_error(value, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--n-seeds", value])
+    assert stopped.value.code == 2 and "a number of seeds (1 or more) or auto" in capsys.readouterr().err
