@@ -13,7 +13,7 @@ DEFAULT_RUNS := optimizers initializers batchnorm weight_decay dropout early_sto
 RUNS ?= $(DEFAULT_RUNS) optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book hyperparameters
 ARGS ?=
 
-.PHONY: reproduce report agreement test data bench bench-ci gpu-wheels gpu clean-venv
+.PHONY: reproduce report agreement test data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,18 @@ BENCH_JSON := $(BENCH_REPORTS)/full$(if $(filter-out tensorflow,$(BACKEND)),-$(B
 bench: data
 	mkdir -p $(BENCH_REPORTS)
 	KERAS_BACKEND=$(BACKEND) $(PY) -m pytest bench --benchmark-only --benchmark-json $(BENCH_JSON) $(ARGS)
+
+# B4: `make reproduce` (RUNS and ARGS as there) timed end to end into a fresh store in a temporary folder, then
+# its time against its float32 compute floor into reports/bench/floor.md, with the machine. The trials stay in
+# the folder it names, for `make report ARGS=results_dir=...`. Run it on a machine doing nothing else.
+bench-reproduce: data
+	@folder=$$(mktemp -d $${TMPDIR:-/tmp}/studybench-b4.XXXXXX); echo "B4: make reproduce into $$folder"; \
+	start=$$(date +%s); \
+	$(MAKE) --no-print-directory reproduce RUNS="$(RUNS)" \
+	  ARGS="results_dir=$$folder/results reports_dir=$$folder/reports $(ARGS)" || exit 1; \
+	mkdir -p $(BENCH_REPORTS); \
+	$(PY) -m bench.compute_floor --results $$folder/results --engine fast --wall-time $$(( $$(date +%s) - start )) \
+	  $(patsubst profile=%,--profile %,$(filter profile=%,$(ARGS))) --output $(BENCH_REPORTS)/floor.md
 
 # CI's short version: small workloads; fails only on a gross regression of a fast/keras ratio, never on times.
 bench-ci: data

@@ -31,6 +31,7 @@ from studies.document import Heading, Paragraph, Table, markdown
 from studies.store import COMPLETE, TrialStore  # noqa: E402
 
 from bench.flops import dense_sizes, forward_flops, matmul_flops_per_second, training_flops  # noqa: E402
+from bench.machine import load_average, machine_info  # noqa: E402
 
 GROUP = ["study", "variant", "engine"]
 CLASSES = 10  # every study's dataset has 10 classes unless the trial keeps a subset
@@ -92,11 +93,20 @@ def floor_table(trials: pd.DataFrame, flops_per_second: float) -> pd.DataFrame:
     return table
 
 
+def machine_line() -> str:
+    """The CPU, its SIMD flags that matter, cores and the load now (a floor is only as good as its matmul rate)."""
+    info = machine_info()
+    return (f"Machine: {info['cpu_model']}, {info['cores']} cores, flags {' '.join(info['cpu_flags']) or 'none listed'}; "
+            f"load average now {', '.join(map(str, load_average()))} (1, 5, 15 min); Keras backend "
+            f"{info['libraries'].get('keras_backend', '?')}.")
+
+
 def report(table: pd.DataFrame, flops_per_second: float, rate_source: str, wall_time: float | None) -> str:
     rows = tuple((r.study, r.variant, r.engine, int(r.trials), f"{r.training_flops / 1e12:.3f}",
                   f"{r.evaluation_flops / 1e12:.3f}", f"{r.floor_s:.1f}", f"{r.trial_s:.1f}", f"{r.ratio:.2f}")
                  for r in table.itertuples())
     blocks = [Heading("Compute floor (B4)", 1),
+              Paragraph((machine_line(),)),
               Paragraph((f"float32 matmul: {flops_per_second / 1e9:.1f} GFLOP/s ({rate_source}). Floor = FLOPs / "
                          "that rate; ratio = stored trial wall time / floor.",)),
               Table(("study", "variant", "engine", "trials", "train TFLOP", "eval TFLOP", "floor s", "trial time s",
@@ -118,6 +128,9 @@ def main(argv=None) -> None:
     parser.add_argument("--matmul-size", type=int, default=4096)
     parser.add_argument("--matmul-gflops", type=float, help="use this rate instead of measuring it")
     args = parser.parse_args(argv)
+    if not (args.results / "trials").is_dir():
+        parser.exit(2, f"compute_floor: error: no trial store at {args.results} (give --results the folder that "
+                       "holds trials/)\n")
     if args.matmul_gflops:
         rate, source = args.matmul_gflops * 1e9, "given"
     else:

@@ -71,3 +71,12 @@ def test_main_writes_the_markdown_table(tmp_path, capsys):
     floor = TRAINING * 32 / 1e3  # seconds at 1,000 FLOP/s
     assert "| toy | original | fast | 1 |" in text and f"{floor:.1f}" in text
     assert f"{10 / floor:.2f} x the floor" in text
+    assert text.splitlines()[2].startswith("Machine: ") and " cores, flags " in text  # the rate's context
+
+
+def test_a_folder_without_a_trial_store_is_a_one_line_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        compute_floor.main(["--results", str(tmp_path), "--matmul-gflops", "1"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == f"compute_floor: error: no trial store at {tmp_path} (give --results the " \
+                                      "folder that holds trials/)\n"
