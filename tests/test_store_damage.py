@@ -176,7 +176,7 @@ def test_check_on_a_healthy_store_counts_the_trials_and_exits_0(smoke_store, tmp
     assert done.stdout.splitlines() == ["trial store results: 1 study",
                                         "  dropout [engine fast, profile smoke]: 2 ok, 0 diverged, 0 failed",
                                         "quarantine: 0 files", "temporary files of interrupted or running writes: 0",
-                                        "healthy"]
+                                        "trial leases: 0", "healthy"]
 
 
 def test_check_on_a_damaged_store_names_the_file_and_exits_1_until_the_quarantine_is_cleared(smoke_store, tmp_path):
