@@ -187,9 +187,11 @@ def verdict_flips(fast, keras) -> pd.DataFrame:
 
 
 def arm_agreement(claim, trials: pd.DataFrame, epochs: pd.DataFrame) -> str:
-    """How the claim's own per-seed values compare between the engines, arm by arm (uncorrected)."""
+    """How the claim's own per-seed values compare between the engines, arm by arm (uncorrected); for a claim on
+    whole curves (identity), their final values."""
     finished = trials[trials["status"] == "ok"]
-    values = point_values(epochs, finished, claim.metric, claim.split, claim.point).merge(
+    point = "final" if claim.point == "curve" else claim.point
+    values = point_values(epochs, finished, claim.metric, claim.split, point).merge(
         finished[["trial_id", "engine"]], on="trial_id")
     kind = "epochs" if claim.point in EPOCH_POINTS else metric_kind(claim.metric)
     parts = []
@@ -203,7 +205,8 @@ def arm_agreement(claim, trials: pd.DataFrame, epochs: pd.DataFrame) -> str:
         verdict = row["verdict"] or decide(row["p_equivalent"], row["p_different"])
         parts.append(f"{arm} {verdict} (fast - keras {row['difference']:.3g} [{row['low']:.3g}, {row['high']:.3g}], "
                      f"tolerance ±{row['tolerance']:.3g}, n = {row['n']})")
-    return "the claim's values, fast vs keras (TOST, uncorrected): " + "; ".join(parts)
+    return (f"the claim's {'final ' if point != claim.point else ''}values, fast vs keras (TOST, uncorrected): "
+            + "; ".join(parts))
 
 
 def engine_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> dict:

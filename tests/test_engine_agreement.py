@@ -11,6 +11,7 @@ import pytest
 from studies import engine_agreement
 from studies.engine_agreement import (ENGINES, claim_flips, claim_verdicts, compare, decide, equivalence, main,
                                       markdown, study_claims, verdict_flips)
+from studies.contract import Claim
 from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
@@ -163,6 +164,21 @@ def test_under_n_seeds_auto_each_engine_is_judged_look_by_look_as_its_report_is(
     assert fixed.loc["a_beats_b", ["fast", "keras"]].tolist() == ["PASS", "PASS"]
     assert looked.loc["a_beats_b", ["fast", "keras"]].tolist() == ["INCONCLUSIVE", "INCONCLUSIVE"]
     assert "[look 1 of 3: 3 seeds" in looked.loc["a_beats_b", "measured_fast"]
+
+
+def test_an_identity_claim_that_holds_under_one_engine_only_is_explained_by_its_curves_final_values():
+    """Arm a2 repeats arm a; under engine=fast its test accuracy is 1e-6 higher at every epoch."""
+    trials, epochs = (table.reset_index(drop=True) for table in both_engines(b_shift=0.0))
+    copy = {"arm": "a2", "trial_id": "2" + trials["trial_id"]}
+    trials = pd.concat([trials, trials[trials["arm"] == "a"].assign(**copy)], ignore_index=True)
+    second = epochs[epochs["arm"] == "a"].assign(arm="a2", trial_id="2" + epochs["trial_id"])
+    nudged = second["trial_id"].str.startswith("2fast") & (second["metric"] == "accuracy")
+    epochs = pd.concat([epochs, second.assign(value=second["value"] + nudged * 1e-6)], ignore_index=True)
+    same = Claim("a_equals_a2", "A and A2 give identical curves", metric="accuracy", split="test", point="curve",
+                 relation="identical", arms=("a",), versus=("a2",))
+    row = claim_verdicts((same,), trials, epochs, *ONE_LOOK).iloc[0]
+    assert (row["fast"], row["keras"]) == ("FAIL", "PASS")
+    assert "the claim's final values, fast vs keras (TOST, uncorrected): a EQUIVALENT" in row["why"]
 
 
 def test_study_claims_and_the_report_list_every_claim_per_study_run(monkeypatch):
