@@ -66,12 +66,15 @@ agreement: data
 	$(PY) -m studies.engine_agreement --out $(BENCH_REPORTS)/engine_agreement.md $(AGREEMENT_ARGS)
 
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
-# is chosen when Keras is imported, so once per process).
+# is chosen when Keras is imported, so once per process). TEST_WORKERS pytest-xdist workers each (2: CI's
+# machines have 2 cores); tests marked xdist_group share one worker (a module fixture, one Ray cluster).
 JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test_backends.py tests/test_stack_bits.py tests/test_stack_reuse.py
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
 test: data
-	$(PY) -m pytest $(ARGS)
-	KERAS_BACKEND=jax $(PY) -m pytest $(JAX_TESTS) $(ARGS)
+	$(PY) -m pytest $(XDIST) $(ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest $(XDIST) $(JAX_TESTS) $(ARGS)
 
 # Speed benchmarks (bench/): engine ratios and machine details in reports/bench/*.json.
 BENCH_REPORTS := reports/bench

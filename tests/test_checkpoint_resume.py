@@ -13,6 +13,8 @@ import pytest
 from studies.store import TrialStore
 from tests.test_sweeps import interrupted, studybench
 
+pytestmark = pytest.mark.xdist_group("checkpoint_resume")  # one worker runs the module's uninterrupted run
+
 RUN = ("study=dropout", "profile=smoke", "profile.max_epochs=12", "n_seeds=2", "data.download=false", "report=false",
        "results_dir=results", "reports_dir=reports", "engine.checkpoint_seconds=0")
 

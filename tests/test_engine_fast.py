@@ -72,6 +72,7 @@ def fast_results(base_trial, fashion_mnist, tmp_path_factory):
     return run_fast(model_fit_cases(base_trial), fashion_mnist, tmp_path_factory.mktemp("fast"))
 
 
+@pytest.mark.xdist_group("fast_results")  # one worker trains the module's fast_results, not each
 @pytest.mark.parametrize("arm", [trial.arm for trial in model_fit_cases(
     plan_study(compose_config("study=optimizers", "profile=smoke", "n_seeds=1")).trials[0])])
 def test_one_replica_matches_model_fit_given_the_same_weights_and_batches(arm, base_trial, fast_results,

@@ -98,6 +98,7 @@ def test_a_parallel_launcher_sweep_lands_every_value_and_seed_once_and_trains_a_
     assert_every_trial_once_and_the_shared_arm_trained_once(tmp_path)
 
 
+@pytest.mark.xdist_group("ray")  # one Ray cluster at a time: see tests/test_ray_cluster.py
 def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_once(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_ray_launcher",
                         reason="the ray extra is not installed: pip install -e '.[ray]' (CI installs it)")
