@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -10,6 +11,13 @@ from pathlib import Path
 # What a report's numbers depend on; reports/ is left out, since a reproduction rewrites it while it runs.
 SOURCE_PATHS = ("studies", "conf", "pyproject.toml", "Makefile")
 REPORT_LIBRARIES = ("pandas", "scipy", "matplotlib", "seaborn")
+# XLA:CPU hands a reduction (a sum, maximum or minimum over some axes: a bias's gradient over the batch, softmax's
+# sums over the classes) to YNNPACK once its tensor has enough elements (32768 in TensorFlow 2.21's XLA, 4096 in
+# jaxlib 0.10.2's), and YNNPACK adds in another order than XLA's own loops. A stack's tensors hold all its
+# replicas, so a replica's sums would round differently once its stack grew past that size (fit_basics's stack
+# of 10 did). Reductions stay in XLA's loops: on TensorFlow for the process (`deterministic_ops`), on JAX for
+# the stacks' programs (studies.engines.stack_jax), leaving model.fit's as they were.
+YNN_FUSIONS = "xla_cpu_experimental_ynn_fusion_type"
 
 
 BACKEND_LIBRARIES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib")}
@@ -76,7 +84,8 @@ def device() -> str:
 
 
 def deterministic_ops() -> None:
-    """Seed s gives the same curves bit for bit: TensorFlow needs asking; XLA under JAX is so on CPU."""
+    """Seed s gives the same curves bit for bit: TensorFlow needs asking (before its first XLA compilation);
+    XLA under JAX is so on CPU."""
     import keras
 
     if keras.backend.backend() == "tensorflow":
@@ -84,6 +93,16 @@ def deterministic_ops() -> None:
 
         tf.config.experimental.enable_op_determinism()
         tf.get_logger().setLevel("ERROR")  # engine fast traces once per stack and batch shape: not a retracing bug
+        _reductions_in_xla_loops(tf.__version__)
+
+
+def _reductions_in_xla_loops(tensorflow_version: str) -> None:
+    """No YNNPACK reductions (YNN_FUSIONS): TensorFlow has no per-program XLA options, and its XLA reads XLA_FLAGS
+    once, at the process's first XLA compilation. Left alone where XLA_FLAGS already chooses YNNPACK fusions, and
+    before TensorFlow 2.21: an XLA that does not know a flag in XLA_FLAGS stops the process."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if YNN_FUSIONS not in flags and tuple(map(int, tensorflow_version.split(".")[:2])) >= (2, 21):
+        os.environ["XLA_FLAGS"] = f"{flags} --{YNN_FUSIONS}=-reduce".strip()
 
 
 def import_backend_quietly() -> None:

@@ -6,7 +6,6 @@ number must be equal bit for bit. Small data and layers keep it quick: bits, not
 """
 import dataclasses
 
-import keras
 import pytest
 
 from studies.config import EarlyStoppingSpec, OptimizerSpec
@@ -16,10 +15,6 @@ from tests.test_engine_fast import base_trial, run_fast, variant  # noqa: F401 (
 
 EPOCHS = 60
 SMALL = {"train_first": 192, "test_first": 600}  # evaluated in two calls of engine.evaluation_rows (512)
-# Keras's JAX backend: XLA as jaxlib 0.10 bundles it rounds some per-sample losses of stacks of 4 or more
-# replicas differently from smaller stacks (weights stay equal); recorded, not hidden.
-JAX_ROUNDING = pytest.mark.xfail(keras.backend.backend() == "jax", strict=True,
-                                 reason="jaxlib 0.10's XLA rounds losses differently in stacks of >= 4 replicas")
 
 
 def arm(base, name, dropout_rate, learning_rate, stopping, seed):
@@ -46,7 +41,6 @@ def assert_same_bits(results: dict, reference: dict) -> None:
         assert (result.stop_epoch, result.best_epoch) == (expected.stop_epoch, expected.best_epoch), key
 
 
-@JAX_ROUNDING
 def test_a_trial_trains_to_the_same_bits_alone_with_other_arms_and_split(two_arms, fashion_mnist, tmp_path):
     first, second = two_arms
     everything = first + second
@@ -62,7 +56,6 @@ def test_a_trial_trains_to_the_same_bits_alone_with_other_arms_and_split(two_arm
     assert seeds[0] != seeds[1]  # the seeds really differ
 
 
-@JAX_ROUNDING  # the sparse arm's stack has 4 replicas, the one-hot arm's 2
 def test_sparse_and_one_hot_cross_entropy_give_the_same_bits(base_trial, fashion_mnist, tmp_path):
     """fit_basics's claim that the two losses are the same computation, as engine=keras shows it; as in
     fit_basics, the sparse arm shares its stack with an arm of another learning rate, the one-hot arm not."""
@@ -74,3 +67,23 @@ def test_sparse_and_one_hot_cross_entropy_give_the_same_bits(base_trial, fashion
     for seed in range(2):
         sparse, one_hot = results[("sparse_categorical_crossentropy", seed)], results[("categorical_crossentropy", seed)]
         assert sparse.curves == one_hot.curves and sparse.final == one_hot.final
+
+
+def fit_basics_arm(base, name, learning_rate, seed):
+    """fit_basics's model, loss and batches, on a few rows (600 test rows: a full evaluation chunk of 512)."""
+    trial = variant(base, name, "Adam", seed=seed, model={"hidden_units": (128,)},
+                    train={"epochs": 3, "batch_size": 32, "loss": "sparse_categorical_crossentropy"},
+                    dataset={**SMALL, "train_first": 200, "validation": "split", "validation_split": 0.2})
+    return dataclasses.replace(trial, optimizer=OptimizerSpec("Adam", {"learning_rate": learning_rate}))
+
+
+def test_a_trial_of_realistic_width_trains_to_the_same_bits_in_a_large_stack(base_trial, fashion_mnist, tmp_path):
+    """fit_basics's two Adam arms in one stack of 16, as `make reproduce` stacks them (5 seeds each): from 7 replicas
+    on TensorFlow (13 on JAX) XLA:CPU summed their softmax and bias gradients in YNNPACK
+    (studies.environment.YNN_FUSIONS). A stack of 32 passed too (TensorFlow): left out, for time."""
+    arms = [[fit_basics_arm(base_trial, name, rate, seed) for seed in range(8)]
+            for name, rate in (("sparse_ce", 0.001), ("adam_lr_0005", 0.0005))]
+    alone = run_fast([arm[0] for arm in arms], fashion_mnist, tmp_path, max_replicas=1)
+    together = run_fast(arms[0] + arms[1], fashion_mnist, tmp_path)
+    assert len(together) == 16
+    assert_same_bits({key: together[key] for key in alone}, alone)

@@ -2,12 +2,18 @@
 fori_loop; gradients by jax.grad and updates by the Keras optimizer's own `stateless_apply`."""
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import keras
 import numpy as np
 
 from studies.engines.stack import Stack, to_stacked
+from studies.environment import YNN_FUSIONS
+
+# jax.jit takes one fusion type, which replaces XLA's list (dots and reductions among them): YNNPACK's dots only.
+CPU_OPTIONS = {YNN_FUSIONS: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
 
 
 class JaxStack(Stack):
@@ -18,7 +24,8 @@ class JaxStack(Stack):
         self.optimizer.build([keras.Variable(self.initial[position]) for position in self.trainable_positions])
         self.optimizer_values = [v.value for v in self.optimizer.variables]
         self.optimizer_start = [np.array(value) for value in self.optimizer_values]  # copies: training donates these
-        jit = jax.jit if self.jit_compile else (lambda function, **_: function)
+        options = CPU_OPTIONS if jax.default_backend() == "cpu" else None
+        jit = functools.partial(jax.jit, compiler_options=options) if self.jit_compile else (lambda function, **_: function)
         self.compiled_steps = jit(self._train_steps, donate_argnums=(0, 1))  # seeds are an input: see restart
         self.compiled_evaluation = jit(self.evaluation)
 

@@ -5,10 +5,12 @@ import numpy as np
 import tensorflow as tf
 
 from studies.engines.stack import Stack, to_stacked
+from studies.environment import deterministic_ops
 
 
 class TensorFlowStack(Stack):
     def __init__(self, *arguments, **settings):
+        deterministic_ops()  # as engine=fast sets them, for a stack made without it
         super().__init__(*arguments, **settings)
         self.weights = [tf.Variable(value, trainable=position in self.trainable_positions)
                         for position, value in enumerate(self.initial)]
