@@ -233,12 +233,6 @@ def claim_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tu
                          "why": why})
 
 
-def claim_flips(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> pd.DataFrame:
-    """The claims of `claim_verdicts` whose verdict differs between the engines."""
-    table = claim_verdicts(claims, trials, epochs, looks, first_seed)
-    return table[table["fast"] != table["keras"]]
-
-
 def study_claims(study: str, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> dict:
     """(variant, profile, backend) -> claim_verdicts, for every study run both engines made."""
     trials = declared(trials)

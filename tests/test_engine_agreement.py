@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from studies import engine_agreement
-from studies.engine_agreement import (ENGINES, claim_flips, claim_verdicts, compare, decide, equivalence, main,
+from studies.engine_agreement import (ENGINES, claim_verdicts, compare, decide, equivalence, main,
                                       markdown, study_claims, verdict_flips)
 from studies.contract import Claim
 from studies.engines import TrialResult
@@ -137,13 +137,15 @@ ONE_LOOK = (3,), 0  # the toy's three seeds, n_seeds fixed: (looks, first_seed)
 
 def test_a_claim_whose_verdict_flips_is_listed_with_both_verdicts_and_why():
     trials, epochs = both_engines(b_shift=0.3)
-    flips = claim_flips(CLAIMS, trials, epochs, *ONE_LOOK).set_index("claim")
+    table = claim_verdicts(CLAIMS, trials, epochs, *ONE_LOOK)
+    flips = table[table["fast"] != table["keras"]].set_index("claim")
     assert list(flips.index) == ["a_beats_b"]  # the other two claims do not involve b's accuracy
     flip = flips.loc["a_beats_b"]
     assert (flip["fast"], flip["keras"]) == ("INCONCLUSIVE", "PASS")
     assert "a - b: 0.32" in flip["measured_keras"] and "a - b: 0.02" in flip["measured_fast"]
     assert "a EQUIVALENT (fast - keras 0" in flip["why"] and "b DIFFERENT (fast - keras 0.3 " in flip["why"]
-    assert claim_flips(CLAIMS, *both_engines(b_shift=0.0), *ONE_LOOK).empty
+    agreeing = claim_verdicts(CLAIMS, *both_engines(b_shift=0.0), *ONE_LOOK)
+    assert (agreeing["fast"] == agreeing["keras"]).all()
 
 
 def test_every_claim_is_listed_with_each_engine_s_verdict_and_seeds_why_only_where_they_differ():
