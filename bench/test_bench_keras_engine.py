@@ -10,32 +10,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import dataclasses  # noqa: E402
 
 import pytest  # noqa: E402
-from hydra import compose, initialize_config_dir  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
 
-from studies.paths import CONF_DIR  # noqa: E402
 from studies.config import DatasetSpec  # noqa: E402
 from studies.data import load_fashion_mnist  # noqa: E402
 from studies.engines.keras_fit import KerasFitEngine  # noqa: E402
 from studies.plan import plan_study  # noqa: E402
 from studies.splits import make_splits  # noqa: E402
+from tests.conftest import Quiet, compose_config  # noqa: E402
 
 SAMPLES = 16384
 
 
-class Quiet:
-    def epoch(self, *args):
-        pass
-
-    def say(self, text):
-        pass
-
-
 @pytest.fixture(scope="module")
 def one_epoch_trial():
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        cfg = OmegaConf.to_container(compose("config", overrides=["n_seeds=1"]), resolve=True)
-    trial = next(t for t in plan_study(cfg).trials if t.arm == "adam")
+    trial = next(t for t in plan_study(compose_config("n_seeds=1")).trials if t.arm == "adam")
     return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=1))
 
 

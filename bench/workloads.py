@@ -20,6 +20,7 @@ from studies.config import DatasetSpec, TrialSpec
 from studies.data import load_dataset
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
+from studies.environment import NO_YNN_REDUCTIONS
 from studies.plan import plan_study
 from studies.splits import make_splits
 
@@ -141,7 +142,9 @@ class WorkerStepper:
     def __init__(self, workload: Workload, baseline: Baseline):
         if not workload.recipe:
             raise ValueError("the workload has no recipe: build it with one of bench.workloads.WORKLOADS")
-        environment = {**os.environ, "KERAS_BACKEND": baseline.backend}
+        # model.fit as a user runs it: without the XLA flag engine=fast's stacks set in this process
+        xla_flags = os.environ.get("XLA_FLAGS", "").replace(NO_YNN_REDUCTIONS, "").strip()
+        environment = {**os.environ, "KERAS_BACKEND": baseline.backend, "XLA_FLAGS": xla_flags}
         command = [sys.executable, "-m", "bench.keras_worker", *workload.recipe, baseline.settings()]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                          env=environment)

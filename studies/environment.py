@@ -8,6 +8,8 @@ import platform
 import subprocess
 from pathlib import Path
 
+from studies.config import ConfigError
+
 # What a report's numbers depend on; reports/ is left out, since a reproduction rewrites it while it runs.
 SOURCE_PATHS = ("studies", "conf", "pyproject.toml", "Makefile")
 REPORT_LIBRARIES = ("pandas", "scipy", "matplotlib", "seaborn")
@@ -18,6 +20,7 @@ REPORT_LIBRARIES = ("pandas", "scipy", "matplotlib", "seaborn")
 # of 10 did). Reductions stay in XLA's loops: on TensorFlow for the process (`deterministic_ops`), on JAX for
 # the stacks' programs (studies.engines.stack_jax), leaving model.fit's as they were.
 YNN_FUSIONS = "xla_cpu_experimental_ynn_fusion_type"
+NO_YNN_REDUCTIONS = f"--{YNN_FUSIONS}=-reduce"
 
 
 BACKEND_LIBRARIES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib")}
@@ -93,16 +96,44 @@ def deterministic_ops() -> None:
 
         tf.config.experimental.enable_op_determinism()
         tf.get_logger().setLevel("ERROR")  # engine fast traces once per stack and batch shape: not a retracing bug
-        _reductions_in_xla_loops(tf.__version__)
+        reductions_in_xla_loops()
 
 
-def _reductions_in_xla_loops(tensorflow_version: str) -> None:
+def reductions_in_xla_loops() -> None:
     """No YNNPACK reductions (YNN_FUSIONS): TensorFlow has no per-program XLA options, and its XLA reads XLA_FLAGS
-    once, at the process's first XLA compilation. Left alone where XLA_FLAGS already chooses YNNPACK fusions, and
-    before TensorFlow 2.21: an XLA that does not know a flag in XLA_FLAGS stops the process."""
+    once, at the process's first XLA compilation. Left alone where XLA_FLAGS already names YNNPACK fusions, and
+    before TensorFlow 2.21: an XLA that does not know a flag in XLA_FLAGS stops the process. Nothing on JAX (its
+    stacks' programs carry their own options), where TensorFlow may be absent."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
     flags = os.environ.get("XLA_FLAGS", "")
-    if YNN_FUSIONS not in flags and tuple(map(int, tensorflow_version.split(".")[:2])) >= (2, 21):
-        os.environ["XLA_FLAGS"] = f"{flags} --{YNN_FUSIONS}=-reduce".strip()
+    if YNN_FUSIONS not in flags and tuple(map(int, tf.__version__.split(".")[:2])) >= (2, 21):
+        os.environ["XLA_FLAGS"] = f"{flags} {NO_YNN_REDUCTIONS}".strip()
+
+
+@functools.cache
+def require_reductions_in_xla_loops() -> None:
+    """Refuse (ConfigError: the run stops) stacks whose replicas' sums would depend on the stack's size: XLA_FLAGS
+    came too late (XLA compiled something before `reductions_in_xla_loops`) or chose YNNPACK reductions. Checked
+    once per process, on the CPU, by summing 8 x 32 x 128 values (past TensorFlow 2.21's YNNPACK threshold) and
+    their first 32 x 128 alone: XLA's own loops give the first replica the same bits both ways, YNNPACK does not."""
+    import numpy as np
+    import tensorflow as tf
+
+    values = np.random.default_rng(0).standard_normal((8, 32, 128)).astype(np.float32)
+    with tf.device("/CPU:0"):
+        total = tf.function(lambda tensor: tf.reduce_sum(tensor, axis=1), jit_compile=True)
+        alone, stacked = total(tf.constant(values[:1])).numpy()[0], total(tf.constant(values)).numpy()[0]
+    if not np.array_equal(alone, stacked):
+        raise ConfigError(
+            f"XLA sums a replica's values differently in a stack than alone (XLA_FLAGS={os.environ.get('XLA_FLAGS')!r} "
+            f"came after XLA's first compilation in this process, or chose YNNPACK reductions), so a trial's bits would "
+            f"depend on its stack: start Python with XLA_FLAGS={NO_YNN_REDUCTIONS}, or run engine=fast before "
+            f"compiling anything else with XLA")
 
 
 def import_backend_quietly() -> None:

@@ -5,9 +5,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.environment import import_backend_quietly  # noqa: E402
+from studies.environment import import_backend_quietly, reductions_in_xla_loops  # noqa: E402
 
 import_backend_quietly()
+reductions_in_xla_loops()  # before anything compiles with XLA: engine=fast's stacks require it
 
 import pytest  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
@@ -16,6 +17,15 @@ from omegaconf import OmegaConf  # noqa: E402
 from studies.paths import CONF_DIR  # noqa: E402
 from studies.data import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
 from studies.plan import plan_study  # noqa: E402
+
+
+class Quiet:
+    """An engine's progress (studies.engines.Progress) that prints nothing."""
+    def epoch(self, *args):
+        pass
+
+    def say(self, text):
+        pass
 
 
 def compose_config(*overrides: str) -> dict:

@@ -13,17 +13,9 @@ from studies.engines.stack import replicas_kept_apart
 from studies.plan import plan_study
 from studies.splits import make_splits
 from tests import custom_components
-from tests.conftest import compose_config
+from tests.conftest import Quiet, compose_config
 
 OPTIMIZERS = ["SGD", "Adagrad", "Adadelta", "Adam", "Nadam", "RMSprop", "Keras2Adagrad", "Keras2Nadam"]
-
-
-class Quiet:
-    def epoch(self, *args):
-        pass
-
-    def say(self, text):
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,7 @@ from studies.engines.batches import epoch_batches
 from studies.engines.keras_fit import KerasFitEngine, batch_order, batches
 from studies.plan import plan_study
 from studies.seeding import replacement_batch, replacement_order, training_order
-from tests.conftest import compose_config
-
-
-class Quiet:
-    def epoch(self, *args):
-        pass
-
-    def say(self, text):
-        pass
+from tests.conftest import Quiet, compose_config
 
 
 @pytest.fixture(scope="module")

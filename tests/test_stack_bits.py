@@ -5,7 +5,12 @@ alone, all together and split by the memory bound (3 + 1, in another order), for
 number must be equal bit for bit. Small data and layers keep it quick: bits, not accuracy, are tested.
 """
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import keras
 import pytest
 
 from studies.config import EarlyStoppingSpec, OptimizerSpec
@@ -87,3 +92,30 @@ def test_a_trial_of_realistic_width_trains_to_the_same_bits_in_a_large_stack(bas
     together = run_fast(arms[0] + arms[1], fashion_mnist, tmp_path)
     assert len(together) == 16
     assert_same_bits({key: together[key] for key in alone}, alone)
+
+
+# A library user's process that compiled with XLA before building a stack: XLA_FLAGS was read without the flag.
+XLA_FIRST = """
+import tensorflow as tf
+tf.function(lambda x: x * 2, jit_compile=True)(tf.ones(3))  # XLA starts here and reads XLA_FLAGS, once
+from studies.config import ConfigError
+from studies.data import load_fashion_mnist
+from studies.plan import plan_study
+from tests.conftest import compose_config  # sets XLA_FLAGS, too late now
+from tests.test_engine_fast import run_fast
+trial = plan_study(compose_config("profile=smoke", "n_seeds=1")).trials[0]
+try:
+    run_fast([trial], load_fashion_mnist(download=False), ".")
+except ConfigError as error:
+    print("refused:", error)
+"""
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow reads XLA_FLAGS once per process")
+def test_a_stack_is_refused_where_xla_read_its_flags_before_studybench_set_them(tmp_path):
+    environment = {key: value for key, value in os.environ.items() if key != "XLA_FLAGS"}
+    done = subprocess.run([sys.executable, "-c", XLA_FIRST], capture_output=True, text=True, cwd=tmp_path,
+                          env={**environment, "PYTHONPATH": str(Path(__file__).parent.parent)}, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("refused: ") and "came after XLA's first compilation" in done.stdout, done.stdout
+    assert len(done.stdout.splitlines()) == 1

@@ -5,13 +5,15 @@ import numpy as np
 import tensorflow as tf
 
 from studies.engines.stack import Stack, to_stacked
-from studies.environment import deterministic_ops
+from studies.environment import deterministic_ops, require_reductions_in_xla_loops
 
 
 class TensorFlowStack(Stack):
     def __init__(self, *arguments, **settings):
         deterministic_ops()  # as engine=fast sets them, for a stack made without it
         super().__init__(*arguments, **settings)
+        if self.jit_compile:
+            require_reductions_in_xla_loops()
         self.weights = [tf.Variable(value, trainable=position in self.trainable_positions)
                         for position, value in enumerate(self.initial)]
         self.trainable = [self.weights[position] for position in self.trainable_positions]
