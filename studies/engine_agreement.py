@@ -7,7 +7,8 @@ order; trials of swept settings are left out (the claims are about the declared 
 final metric and the stop epoch is judged against TOLERANCES; then, for each study run both engines made, every
 claim of the article is judged on each engine's trials as that engine's report judges it (look by look under
 --n-seeds auto, studies/sequential.py), and each claim is listed with both verdicts and the seeds behind them;
-where they differ, with both measured values and why. `verdict_flips` compares two claims tables (claims.csv of
+where they differ, with both measured values and why (first: an engine that has not trained every trial its
+deciding look judges, a run still under way or stopped). `verdict_flips` compares two claims tables (claims.csv of
 one engine and of the other), since a report folder holds one engine's report only: `studybench report
 study=X engine=keras` writes where the engine=fast report was.
 """
@@ -216,6 +217,20 @@ def engine_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: t
             for engine in ENGINES}
 
 
+def unfinished(claim, trials: pd.DataFrame, row, first_seed: int) -> str:
+    """Why two verdicts differ when an engine has not yet trained every trial its deciding look judges (a run
+    still under way, or stopped): which engine, and how many trials of the claim's arms it lacks; else ""."""
+    arms = list(dict.fromkeys(claim.arms + claim.versus))
+    for engine in ENGINES:
+        seeds = range(first_seed, first_seed + int(getattr(row, f"look_seeds_{engine}")))
+        stored = trials[(trials["engine"] == engine) & trials["arm"].isin(arms) & trials["seed"].isin(seeds)]
+        missing = len(arms) * len(seeds) - len(stored[["arm", "seed"]].drop_duplicates())
+        if missing:
+            return (f"unfinished: engine={engine} has not trained {missing} of the {len(arms) * len(seeds)} trials "
+                    f"its look at {len(seeds)} seeds judges (arms {', '.join(arms)}); rerun it to compare")
+    return ""
+
+
 def claim_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> pd.DataFrame:
     """Every claim of one study run (declared trials of one variant, profile and backend, both engines) under each
     engine: verdict, seeds supporting it of those judged, the seeds per arm of the look that decided it, and
@@ -223,8 +238,9 @@ def claim_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tu
     verdicts = engine_verdicts(claims, trials, epochs, looks, first_seed)
     merged = verdicts["fast"].merge(verdicts["keras"], on="claim", suffixes=("_fast", "_keras"))
     by_id = {claim.id: claim for claim in claims}
-    why = [f"{_reason(fast, keras)}; {arm_agreement(by_id[claim], trials, epochs)}" if fast != keras else ""
-           for claim, fast, keras in zip(merged["claim"], merged["verdict_fast"], merged["verdict_keras"])]
+    why = [(unfinished(by_id[row.claim], trials, row, first_seed)
+            or f"{_reason(row.verdict_fast, row.verdict_keras)}; {arm_agreement(by_id[row.claim], trials, epochs)}")
+           if row.verdict_fast != row.verdict_keras else "" for row in merged.itertuples()]
     return pd.DataFrame({"claim": merged["claim"], "says": merged["says_fast"],
                          **{column: merged[f"{part}_{engine}"] for engine in ENGINES[::-1]
                             for column, part in ((engine, "verdict"), (f"seeds_{engine}", "seeds"),

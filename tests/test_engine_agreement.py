@@ -168,6 +168,17 @@ def test_under_n_seeds_auto_each_engine_is_judged_look_by_look_as_its_report_is(
     assert "[look 1 of 3: 3 seeds" in looked.loc["a_beats_b", "measured_fast"]
 
 
+def test_a_verdict_that_differs_because_an_engine_has_not_finished_its_trials_says_so():
+    """engine=keras stopped before training arm b's last seed: its look judges two seeds, not a borderline claim."""
+    trials, epochs = both_engines(b_shift=0.0)
+    lost = trials[(trials["engine"] == "keras") & (trials["arm"] == "b") & (trials["seed"] == 2)]["trial_id"]
+    trials = trials[~trials["trial_id"].isin(lost)]
+    table = claim_verdicts(CLAIMS, trials, epochs[~epochs["trial_id"].isin(lost)], *ONE_LOOK).set_index("claim")
+    assert table.loc["a_beats_b", ["fast", "keras"]].tolist() == ["PASS", "INCONCLUSIVE"]
+    assert table.loc["a_beats_b", "why"] == ("unfinished: engine=keras has not trained 1 of the 6 trials its look "
+                                             "at 3 seeds judges (arms a, b); rerun it to compare")
+
+
 def test_an_identity_claim_that_holds_under_one_engine_only_is_explained_by_its_curves_final_values():
     """Arm a2 repeats arm a; under engine=fast its test accuracy is 1e-6 higher at every epoch."""
     trials, epochs = (table.reset_index(drop=True) for table in both_engines(b_shift=0.0))
