@@ -31,7 +31,7 @@ from studies.contract import for_variant
 from studies.stats import lower_is_better, mean_ci, point_values
 from studies.store import TrialStore
 from studies.paths import CONF_DIR
-from studies.sequential import judge_looks, look_seeds
+from studies.sequential import claim_arms, judge_looks, look_seeds
 from studies.verdicts import ALPHA, holm
 
 # What "the same" means, per kind of metric: (tolerance, absolute or relative to the keras mean, why).
@@ -196,7 +196,7 @@ def arm_agreement(claim, trials: pd.DataFrame, epochs: pd.DataFrame) -> str:
         finished[["trial_id", "engine"]], on="trial_id")
     kind = "epochs" if claim.point in EPOCH_POINTS else metric_kind(claim.metric)
     parts = []
-    for arm in dict.fromkeys(claim.arms + claim.versus):
+    for arm in claim_arms((claim,)):
         paired = values[values["arm"] == arm].pivot_table(index="seed", columns="engine", values="value")
         paired = paired.reindex(columns=list(ENGINES)).dropna()
         if paired.empty:
@@ -220,7 +220,7 @@ def engine_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: t
 def unfinished(claim, trials: pd.DataFrame, row, first_seed: int) -> str:
     """Why two verdicts differ when an engine has not yet trained every trial its deciding look judges (a run
     still under way, or stopped): which engine, and how many trials of the claim's arms it lacks; else ""."""
-    arms = list(dict.fromkeys(claim.arms + claim.versus))
+    arms = claim_arms((claim,))
     for engine in ENGINES:
         seeds = range(first_seed, first_seed + int(getattr(row, f"look_seeds_{engine}")))
         stored = trials[(trials["engine"] == engine) & trials["arm"].isin(arms) & trials["seed"].isin(seeds)]
