@@ -19,6 +19,14 @@ from studies.data import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
 from studies.plan import plan_study  # noqa: E402
 
 
+def pytest_configure(config):
+    """Refuse `--dist loadgroup` on a pytest that drops its `xdist_group` marks (pytest-xdist#1386): the
+    group's tests would each build its module fixture (minutes of training) and start Ray clusters side by side."""
+    if config.getoption("dist", "no") == "loadgroup" and pytest.version_tuple[:2] >= (9, 2):
+        raise pytest.UsageError(f"pytest {pytest.__version__} drops pytest-xdist 3.8's xdist_group marks "
+                                f"(pytest-xdist#1386): install pytest<9.2, as `make test` does")
+
+
 class Quiet:
     """An engine's progress (studies.engines.Progress) that prints nothing."""
     def epoch(self, *args):
