@@ -42,6 +42,16 @@ def studybench(*arguments, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command(*arguments), capture_output=True, text=True, cwd=cwd, env=ENV, timeout=600)
 
 
+def studybench_on_ray(*arguments, cwd: Path, attempts: int = 3) -> subprocess.CompletedProcess:
+    """Ray gives a new node's raylet a fixed 30 s to register (ray/_private/node.py), a deadline that a loaded
+    machine can miss before anything is trained: only that failure is run again, up to `attempts` times."""
+    for _ in range(attempts):
+        done = studybench(*arguments, cwd=cwd)
+        if done.returncode == 0 or "The current node timed out during startup" not in done.stderr:
+            return done
+    return done
+
+
 def stored(folder: Path) -> pd.DataFrame:
     """The dropout study's stored trials with their dropout rate, and whether every epoch row is there."""
     store = TrialStore(folder / "results")
@@ -102,7 +112,7 @@ def test_a_parallel_launcher_sweep_lands_every_value_and_seed_once_and_trains_a_
 def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_once(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_ray_launcher",
                         reason="the ray extra is not installed: pip install -e '.[ray]' (CI installs it)")
-    done = studybench(*SWEEP, *RAY_LOOPBACK, "report=false", cwd=tmp_path)
+    done = studybench_on_ray(*SWEEP, *RAY_LOOPBACK, "report=false", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert_every_value_and_seed_once(tmp_path)
 
