@@ -217,17 +217,32 @@ def engine_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: t
             for engine in ENGINES}
 
 
-def unfinished(claim, trials: pd.DataFrame, row, first_seed: int) -> str:
-    """Why two verdicts differ when an engine has not yet trained every trial its deciding look judges (a run
-    still under way, or stopped): which engine, and how many trials of the claim's arms it lacks; else ""."""
+def _missing(trials: pd.DataFrame, engine: str, arms: tuple, seeds: int, first_seed: int) -> int:
+    """How many trials of `arms` over seeds first_seed .. first_seed + seeds - 1 `engine` has not stored."""
+    window = trials["seed"].isin(range(first_seed, first_seed + seeds))
+    stored = trials[(trials["engine"] == engine) & trials["arm"].isin(arms) & window]
+    return len(arms) * seeds - len(stored[["arm", "seed"]].drop_duplicates())
+
+
+def unfinished(claim, trials: pd.DataFrame, row, looks: tuple, first_seed: int) -> str:
+    """Why two verdicts differ when an engine has not trained every trial its verdict rests on (a run still under
+    way, or stopped): the trials its deciding look judges, and where that look left the claim INCONCLUSIVE before
+    the last look, those of its next look (its rounds have not ended). Which engine, and how many trials of the
+    claim's arms it lacks; else ""."""
     arms = claim_arms((claim,))
+    named = f"(arms {', '.join(arms)}); rerun it to compare"
     for engine in ENGINES:
-        seeds = range(first_seed, first_seed + int(getattr(row, f"look_seeds_{engine}")))
-        stored = trials[(trials["engine"] == engine) & trials["arm"].isin(arms) & trials["seed"].isin(seeds)]
-        missing = len(arms) * len(seeds) - len(stored[["arm", "seed"]].drop_duplicates())
-        if missing:
-            return (f"unfinished: engine={engine} has not trained {missing} of the {len(arms) * len(seeds)} trials "
-                    f"its look at {len(seeds)} seeds judges (arms {', '.join(arms)}); rerun it to compare")
+        judged = int(getattr(row, f"look_seeds_{engine}"))
+        if missing := _missing(trials, engine, arms, judged, first_seed):
+            return (f"unfinished: engine={engine} has not trained {missing} of the {len(arms) * judged} trials its "
+                    f"look at {judged} seeds judges {named}")
+        if getattr(row, f"verdict_{engine}") != "INCONCLUSIVE" or judged >= looks[-1]:
+            continue
+        following = min(count for count in looks if count > judged)
+        if missing := _missing(trials, engine, arms, following, first_seed):
+            return (f"unfinished: engine={engine} left the claim INCONCLUSIVE at {judged} seeds and has not trained "
+                    f"{missing} of the {len(arms) * following} trials its next look, at {following} seeds, judges "
+                    f"{named}")
     return ""
 
 
@@ -238,7 +253,7 @@ def claim_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tu
     verdicts = engine_verdicts(claims, trials, epochs, looks, first_seed)
     merged = verdicts["fast"].merge(verdicts["keras"], on="claim", suffixes=("_fast", "_keras"))
     by_id = {claim.id: claim for claim in claims}
-    why = [(unfinished(by_id[row.claim], trials, row, first_seed)
+    why = [(unfinished(by_id[row.claim], trials, row, looks, first_seed)
             or f"{_reason(row.verdict_fast, row.verdict_keras)}; {arm_agreement(by_id[row.claim], trials, epochs)}")
            if row.verdict_fast != row.verdict_keras else "" for row in merged.itertuples()]
     return pd.DataFrame({"claim": merged["claim"], "says": merged["says_fast"],

@@ -179,6 +179,20 @@ def test_a_verdict_that_differs_because_an_engine_has_not_finished_its_trials_sa
                                              "at 3 seeds judges (arms a, b); rerun it to compare")
 
 
+def test_a_verdict_left_undecided_by_an_engine_whose_next_round_is_not_trained_says_so():
+    """n_seeds=auto with looks at 2 and 3 seeds: engine=keras stopped after its first round (2 seeds, too few to
+    decide), so its INCONCLUSIVE is a round not yet run, not a borderline claim."""
+    trials, epochs = both_engines(b_shift=0.0)
+    lost = trials[(trials["engine"] == "keras") & (trials["seed"] == 2)]["trial_id"]
+    table = claim_verdicts(CLAIMS, trials[~trials["trial_id"].isin(lost)], epochs[~epochs["trial_id"].isin(lost)],
+                           (2, 3), 0).set_index("claim")
+    assert table.loc["a_beats_b", ["fast", "keras"]].tolist() == ["PASS", "INCONCLUSIVE"]
+    assert table.loc["a_beats_b", ["look_seeds_fast", "look_seeds_keras"]].tolist() == [3, 2]
+    assert table.loc["a_beats_b", "why"] == ("unfinished: engine=keras left the claim INCONCLUSIVE at 2 seeds and has "
+                                             "not trained 2 of the 6 trials its next look, at 3 seeds, judges (arms a, "
+                                             "b); rerun it to compare")
+
+
 def test_an_identity_claim_that_holds_under_one_engine_only_is_explained_by_its_curves_final_values():
     """Arm a2 repeats arm a; under engine=fast its test accuracy is 1e-6 higher at every epoch."""
     trials, epochs = (table.reset_index(drop=True) for table in both_engines(b_shift=0.0))
