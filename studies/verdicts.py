@@ -223,6 +223,11 @@ def _interval_verdict(low: float, high: float, lower: float, upper: float) -> st
     return "FAIL" if high < lower or low > upper else "INCONCLUSIVE"
 
 
+def percent(level: float) -> str:
+    """A confidence level as a percentage, with the digits a small look level needs: 0.9972 is 99.72%, not 100%."""
+    return f"{100 * level:.4g}%"
+
+
 def _near_outcome(claim: Claim, values: pd.DataFrame, alpha: float, diverged) -> Outcome:
     runs = _outcomes(claim, values, diverged, claim.arms[0])
     finite = runs[np.isfinite(runs)].to_numpy()
@@ -234,7 +239,7 @@ def _near_outcome(claim: Claim, values: pd.DataFrame, alpha: float, diverged) ->
     verdict = "INCONCLUSIVE" if problem else _interval_verdict(summary["low"], summary["high"], lower, upper)
     if verdict == "PASS" and len(finite) < len(runs):
         verdict, problem = "INCONCLUSIVE", "a diverged run is near no value"
-    interval = "" if problem else f", {confidence:.0%} CI [{summary['low']:.4g}, {summary['high']:.4g}]"
+    interval = "" if problem else f", {percent(confidence)} CI [{summary['low']:.4g}, {summary['high']:.4g}]"
     lines = [f"{seeds} seeds within {claim.value:g} ± {claim.tolerance:g}",
              f"{claim.arms[0]}: mean {summary['mean']:.4g}{interval} (n={summary['n']})"]
     lines += [problem] if problem else []
@@ -252,7 +257,7 @@ def _per_run_outcome(claim: Claim, values: pd.DataFrame, alpha: float, diverged)
         interval = stats.binomtest(holds, n).proportion_ci(confidence_level=1 - alpha, method="exact")
         verdict = ("FAIL" if interval.high < claim.at_least else "PASS" if holds / n >= claim.at_least
                    else "INCONCLUSIVE")
-        detail = f"{1 - alpha:.0%} Clopper-Pearson interval of the share [{interval.low:.2f}, {interval.high:.2f}]"
+        detail = f"{percent(1 - alpha)} Clopper-Pearson interval of the share [{interval.low:.2f}, {interval.high:.2f}]"
     return Outcome(verdict, seeds, "; ".join([line, detail] + _divergence_notes(claim, diverged)))
 
 

@@ -149,6 +149,8 @@ def test_approx_is_a_tost_on_the_mean_with_its_interval_shown():
     assert (near["verdict"], far["verdict"], wide["verdict"]) == ("PASS", "FAIL", "INCONCLUSIVE")
     assert near["kind"] == "near" and near["seeds"] == "5 of 5" and far["seeds"] == "0 of 5"
     assert "a: mean 0.55, 90% CI [0.5433, 0.5567] (n=5)" in near["measured"]
+    first_look = one([claim("approx", versus=(), value=0.55, tolerance=0.05)], epochs, trials, alpha=0.0014)
+    assert "a: mean 0.55, 99.72% CI [" in first_look["measured"]  # a look's small level is not rounded to 100%
 
 
 def test_approx_is_judged_on_the_stop_point_of_unequal_curves():
@@ -193,6 +195,7 @@ def test_per_run_property_counts_seeds_with_a_clopper_pearson_interval():
     verdict = one([stays], epochs, trials)
     assert (verdict["verdict"], verdict["seeds"], verdict["kind"]) == ("PASS", "5 of 5", "per-run")
     assert "95% Clopper-Pearson interval of the share [0.48, 1.00]" in verdict["measured"]
+    assert "99.86% Clopper-Pearson" in one([stays], epochs, trials, alpha=0.0014)["measured"]
 
 
 def test_late_escapes_from_chance_are_counted_not_averaged_away():
