@@ -41,7 +41,16 @@ def write_text_atomic(path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+# No timestamp and no random element ids (matplotlib's default per save): the same figure gives the same bytes,
+# so a regenerated report differs from the committed one only where its content does.
+UNSTAMPED = {"svg": {"metadata": {"Date": None}}, "pdf": {"metadata": {"CreationDate": None}}}
+
+
 def save_figure_atomic(figure, path, **options) -> None:
-    """`figure.savefig(path, **options)`, atomically; the format comes from the file's extension."""
-    with atomic_file(path) as sink:
-        figure.savefig(sink, format=Path(path).suffix[1:], **options)
+    """`figure.savefig(path, **options)`, atomically and reproducibly; the format comes from the file's
+    extension."""
+    import matplotlib  # the caller has it loaded, with its backend chosen
+
+    form = Path(path).suffix[1:]
+    with atomic_file(path) as sink, matplotlib.rc_context({"svg.hashsalt": "studybench"}):
+        figure.savefig(sink, format=form, **UNSTAMPED.get(form, {}), **options)

@@ -26,3 +26,16 @@ def test_a_figure_is_saved_in_the_format_its_name_says(tmp_path):
     assert (tmp_path / "new" / "figure.png").read_bytes().startswith(b"\x89PNG")
     assert b"<svg" in (tmp_path / "new" / "figure.svg").read_bytes()
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["figure.png", "figure.svg"]
+
+
+@pytest.mark.parametrize("name", ["figure.svg", "figure.pdf", "figure.png"])
+def test_the_same_figure_saved_twice_gives_the_same_bytes(tmp_path, name):
+    """No timestamp, no random ids: a regenerated report changes only where its figures do."""
+    figure = plt.figure()
+    figure.gca().fill_between([0, 1, 2], [0, 1, 0], [1, 2, 1], alpha=0.2)  # a clip path and a reused path
+    saved = []
+    for folder in ("first", "second"):
+        save_figure_atomic(figure, tmp_path / folder / name, dpi=50)
+        saved.append((tmp_path / folder / name).read_bytes())
+    plt.close(figure)
+    assert saved[0] == saved[1]
