@@ -11,23 +11,33 @@ import importlib
 import importlib.util
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
+
 from studies.config import ConfigError
+from studies.features import FEATURES, is_feature
 from studies.studypath import study_yaml
 
-POINTS = ("final", "best", "best_epoch", "stop", "evaluate", "size")  # or "epoch:N"
+POINTS = ("final", "best", "best_epoch", "stop", "evaluate", "size")  # or "epoch:N", or a curve feature (FEATURES)
+NOT_CURVES = ("stop", "evaluate", "size", "epochs_after_best")  # points read from a trial's result, not its curves
 CURVE = "curve"  # the point of an identity claim: every epoch of the curve
 GAP_SPLIT = "train-test"  # a derived split: train minus test, per epoch
 # Each relation is one kind of claim, and each kind its own test (studies/verdicts.py).
 KINDS = {"<": "ordering", ">": "ordering", "lowest": "ordering", "highest": "ordering",
          "approx": "near",  # the arm's mean lies near `value`
          "identical": "identity",  # every seed's curves are the same, within `tolerance`
-         "runs_near": "per-run"}  # each run ends near `value`, in at least `at_least` of the runs
+         "runs_near": "per-run",  # each run ends near `value`, in at least `at_least` of the runs
+         "runs_above": "per-run",  # each run's value exceeds `value` + `tolerance`, in at least `at_least` of them
+         "runs_below": "per-run",  # each run's value lies below `value` - `tolerance`, in at least `at_least` of them
+         "typical": "single-run",  # the source's one run (`value`, read to +- `tolerance`) looks like one of ours
+         "every_run": "every-run"}  # an API's behaviour: every run lies within `value` +- `tolerance`; one refutes
 RELATIONS = tuple(KINDS)
-SINGLE_ARM = ("near", "per-run")  # kinds about one arm's own values
+SINGLE_ARM = ("near", "per-run", "single-run", "every-run")  # kinds about one arm's own values
+SAYS = {"article": "the article says", "book": "the book behind it says",
+        "ours": "our reading (the source does not say it)"}  # whose claim it is; only "article" is the article's
 VARIANTS = ("original", "modern")  # the default of every declaration's `variants`
 CATALOG = "studies.catalog"  # the article studies' modules
 DECLARATIONS = ("FIGURES", "SUMMARY", "CLAIMS")
@@ -60,6 +70,18 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a claim comes from, as the reader must be able to check it."""
+    work: str  # "article 001", "article 002", "article 000", or the book behind one
+    place: str  # section, figure or listing
+    quote: str  # the sentence, in the source's own language
+    translation: str  # the sentence in English
+    measured: str  # how the source measured it: which run, metric, split, curve feature, read off what
+    says: str = "article"  # a key of SAYS: whose claim it is
+    verbatim: bool = True  # False: the source's text is not among ../shared/seeds; quoted from its record
+
+
+@dataclass(frozen=True)
 class Claim:
     id: str  # short identifier
     text: str  # what the article says, in English
@@ -77,15 +99,63 @@ class Claim:
     article_value: str = ""  # the article's own single-run number, where it gave one
     article_marks: tuple[tuple[str, float], ...] = ()  # (arm, number) of article_value, marked on the figures
     variants: tuple[str, ...] = VARIANTS  # the variants whose arms and settings it is about
+    source: Source | None = None  # the sentence it encodes; required of every claim in studies/catalog
+    why_tolerance: str = ""  # why the tolerance is what it is (the source's own precision, a figure's axis)
+    family: str = ""  # the id of the Family it is a member of, or ""
 
     @property
     def kind(self) -> str:
         return KINDS[self.relation]
 
+    def holds_in(self, values):
+        """Per run, whether a per-run or every-run claim holds (NaN values: no)."""
+        values = np.asarray(values, dtype=float)
+        if self.relation == "runs_above":
+            return values > self.value + self.tolerance
+        if self.relation == "runs_below":
+            return values < self.value - self.tolerance
+        return np.abs(values - self.value) <= self.tolerance
+
+
+@dataclass(frozen=True)
+class Family:
+    """One sentence over a family of settings ("in almost every case" over 16 scales): a member claim per
+    setting, judged like any claim, and the family's own rule: PASS when at most `exceptions` members fail to
+    PASS, FAIL when more than `exceptions` FAIL."""
+    id: str
+    text: str
+    members: tuple[Claim, ...]
+    exceptions: int  # how many members the source allows not to hold
+    why_exceptions: str  # how the source's words give that number
+    source: Source | None = None
+    variants: tuple[str, ...] = VARIANTS
+
+    @property
+    def kind(self) -> str:
+        return "family"
+
+
+@dataclass(frozen=True)
+class NotJudged:
+    """A statement of the source that no claim judges, and why (an API fact with nothing to measure, advice,
+    a figure without a statement): listed in reports/README.md so that nothing the source says is silently
+    left out."""
+    source: Source
+    why: str
+
+
+def judged_claims(claims) -> tuple[Claim, ...]:
+    """The claims a look judges: every Claim, each Family as its members (which name it in `family`)."""
+    flat = []
+    for claim in claims:
+        flat += [replace(member, family=claim.id) for member in claim.members] if claim.kind == "family" else [claim]
+    return tuple(flat)
+
 
 def check_point(point: str, where: str) -> None:
-    if point not in POINTS and not re.fullmatch(r"epoch:[1-9][0-9]*", point):
-        raise ConfigError(f"{where}: unknown point {point!r}; valid: {', '.join(POINTS)}, epoch:N")
+    if point not in POINTS and not re.fullmatch(r"epoch:[1-9][0-9]*", point) and not is_feature(point):
+        raise ConfigError(f"{where}: unknown point {point!r}; valid: {', '.join(POINTS)}, epoch:N, "
+                          f"{', '.join(FEATURES)}")
 
 
 def _check_claim_point(claim: Claim, where: str) -> None:
@@ -191,13 +261,15 @@ def load_contract(name: str, arms: set[str], variant: str = "original", contract
                               f"{', '.join(DECLARATIONS)} (studies/contract.py)")
     for column in for_variant(module.SUMMARY, variant):
         check_point(column.point, f"{name} summary column {column.label!r}")
-    for claim in for_variant(module.CLAIMS, variant):
+    claims = judged_claims(for_variant(module.CLAIMS, variant))
+    for claim in claims:
         _check_claim(claim, arms, f"{name} claim {claim.id!r}")
-    shown = ({(f.metric, s) for f in for_variant(module.FIGURES, variant) for s in f.splits}
+    shown = ({(metric, s) for f in for_variant(module.FIGURES, variant) for metric in (f.metric, f.twin_metric)
+              for s in f.splits}
              | {(c.metric, c.split) for c in for_variant(module.SUMMARY, variant)})
-    for claim in for_variant(module.CLAIMS, variant):
+    for claim in claims:
         needed = {(claim.metric, s) for s in claim.split.split("-")} if claim.split == GAP_SPLIT else {
             (claim.metric, claim.split)}
-        if claim.point not in ("stop", "evaluate", "size") and not needed <= shown:
+        if claim.point not in NOT_CURVES and not claim.point.startswith("evaluate_gap:") and not needed <= shown:
             raise ConfigError(f"{name} claim {claim.id!r}: {sorted(needed - shown)} appear in no figure or summary")
     return module

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, replace
 
 from studies.config import ConfigError, DatasetSpec, check_keys, is_import_path
-from studies.contract import for_variant
+from studies.contract import for_variant, judged_claims
 from studies.data import Dataset, load_custom, load_dataset
 from studies.engines import make_engine
 from studies.index import write_index
@@ -143,7 +143,8 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
 
 
 def claims_of(plan: Plan) -> tuple:
-    return for_variant(plan.contract.CLAIMS, plan.variant)
+    """The claims its looks judge: a family's members stand for it (studies/register.py rebuilds its row)."""
+    return judged_claims(for_variant(plan.contract.CLAIMS, plan.variant))
 
 
 def ran(plan: Plan, sequence: Sequence) -> Plan:

@@ -20,7 +20,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
-from studies.contract import for_variant  # noqa: E402
+from studies.contract import for_variant, judged_claims  # noqa: E402
+from studies.register import registered  # noqa: E402
 from studies.document import Bullets, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
 from studies.environment import commit, report_versions  # noqa: E402
 from studies.evidence import IMPROVEMENT, claim_evidence  # noqa: E402
@@ -28,7 +29,7 @@ from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: 
 from studies.verdicts import VERDICTS, diverged_runs, judge  # noqa: E402
 
 ARTICLE_COLOUR = "crimson"
-EPOCH_POINTS = ("stop", "best_epoch")  # claims whose number is an epoch: marked on the x axis
+EPOCH_POINTS = ("stop", "best_epoch", "separation_epoch", "turn_up_epoch")  # claims whose number is an epoch: the x axis
 FIGURE_FORMATS = ("png", "svg")  # PNG for the Markdown and HTML reports, SVG to scale
 SPLIT_LINES = ("solid", "dashed", "dotted")  # seaborn's first line styles, named where no legend shows them
 LEGEND_ENTRIES = 12  # more lines than this (a random search's settings) cannot be told apart by colour: no legend
@@ -72,7 +73,7 @@ def _mark_stops(axes_of_arm: dict, stops: dict, plan) -> None:
 def _article_marks(figure, plan) -> list[tuple]:
     """(claim, arm, number): the article's single-run values of the claims on this figure's metric (or twin
     metric)."""
-    return [(claim, arm, number) for claim in for_variant(plan.contract.CLAIMS, plan.variant)
+    return [(claim, arm, number) for claim in judged_claims(for_variant(plan.contract.CLAIMS, plan.variant))
             if claim.metric in (figure.metric, figure.twin_metric) for arm, number in claim.article_marks]
 
 
@@ -240,14 +241,25 @@ def summary_cells(plan, table: pd.DataFrame) -> Table:
                        for _, row in table.iterrows()))
 
 
+def sentence(row) -> str:
+    """Whose claim, where, and the sentence in its language with its English translation."""
+    if not row.get("work"):
+        return row["says"]
+    quoted = f"「{row['quote']}」 " if row["quote"] and not row["quote"].startswith("(") else ""
+    return f"{row['source_says']} ({row['work']}, {row['place']}): {quoted}{row['translation']}"
+
+
 def claims_cells(verdicts: pd.DataFrame, evidence: dict) -> Table:
-    """The claims and their verdicts, each with its probabilities of improvement and a link to its per-seed
-    figure."""
-    return Table(("claim", "the article says", "article's value", "measured", "P(A beats B) [95% CI]", "per seed",
-                  "verdict"),
-                 tuple((row["claim"], row["says"], row["article_value"] or "—", row["measured"] or "—",
-                        evidence[row["claim"]]["improvement"], Link("figure", evidence[row["claim"]]["figure"]),
-                        Verdict(row["verdict"])) for _, row in verdicts.iterrows()))
+    """The claims and their verdicts, each beside its source's sentence, with its probabilities of improvement
+    and a link to its per-seed figure (a family's row has neither: its members have)."""
+    def cells(row):
+        item = evidence.get(row["claim"], {})
+        figure = Link("figure", item["figure"]) if item else "—"
+        return (row["claim"], sentence(row), row["says"], row["article_value"] or "—", row["measured"] or "—",
+                item.get("improvement", "—"), figure, Verdict(row["verdict"]))
+
+    return Table(("claim", "the source says", "judged as", "source's value", "measured", "P(A beats B)",
+                  "per seed", "verdict"), tuple(cells(row) for _, row in verdicts.fillna("").iterrows()))
 
 
 def evidence_blocks(run: dict, prefix: str) -> list:
@@ -294,12 +306,14 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     figures = for_variant(plan.contract.FIGURES, plan.variant)
     written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
-    claims = for_variant(plan.contract.CLAIMS, plan.variant)
+    declared = for_variant(plan.contract.CLAIMS, plan.variant)
+    claims = judged_claims(declared)
     evidence, drawn = claim_evidence(claims, epochs, trials, context_line(plan, trials), folder)
     table = summary_table(plan, epochs, trials)
     write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
     if verdicts is None:
         verdicts = judge(claims, epochs, trials, diverged)
+    verdicts = registered(declared, verdicts)
     write_text_atomic(folder / "claims.csv", verdicts.to_csv(index=False))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
            "figures": {f"{figure.name}.png": figure.title for figure in figures}, "evidence": evidence,

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from studies.features import CURVE_FEATURES, curve_feature, is_feature, run_feature
+
 CONFIDENCE = 0.95
 INTERVALS = ("Intervals are 95% Student-t intervals of a mean over n independent seeds: t rather than a bootstrap "
              "because n is small (5 by default), where a bootstrap interval is too narrow. Where early stopping "
@@ -54,9 +56,13 @@ def curve_of(epochs: pd.DataFrame, metric: str, split: str) -> pd.DataFrame:
 def point_values(epochs: pd.DataFrame, trials: pd.DataFrame, metric: str, split: str, point: str) -> pd.DataFrame:
     """One value per trial: `final` (last epoch run), `best` (min of losses, max otherwise), `best_epoch`
     (the epoch of that best), `stop` (the stop epoch), `evaluate` (evaluate() after training), `size` (samples
-    in the split) or `epoch:N`
-    (NaN where the trial stopped earlier). Columns: trial_id, arm, seed, value."""
+    in the split), `epoch:N` (NaN where the trial stopped earlier), or a curve feature (studies/features.py).
+    Columns: trial_id, arm, seed, value."""
     keys = ["trial_id", "arm", "seed"]
+    if is_feature(point):
+        if point in CURVE_FEATURES:
+            return curve_feature(curve_of(epochs, metric, split), point)
+        return run_feature(trials, metric, point)
     if point == "stop":
         return trials[keys].assign(value=trials["stop_epoch"].astype(float))
     if point == "evaluate":
