@@ -23,7 +23,7 @@ from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
 from studies.contract import for_variant  # noqa: E402
 from studies.document import Bullets, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
 from studies.environment import commit, report_versions  # noqa: E402
-from studies.evidence import IMPROVEMENT, claim_evidence  # noqa: E402
+from studies.evidence import IMPROVEMENT, claim_evidence, deciding_looks  # noqa: E402
 from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
 from studies.verdicts import VERDICTS, diverged_runs, judge  # noqa: E402
 
@@ -241,10 +241,10 @@ def summary_cells(plan, table: pd.DataFrame) -> Table:
 
 
 def claims_cells(verdicts: pd.DataFrame, evidence: dict) -> Table:
-    """The claims and their verdicts, each with its probabilities of improvement and a link to its per-seed
-    figure."""
-    return Table(("claim", "the article says", "article's value", "measured", "P(A beats B) [95% CI]", "per seed",
-                  "verdict"),
+    """The claims and their verdicts, each with its probabilities of improvement (at its deciding look's level)
+    and a link to its per-seed figure."""
+    return Table(("claim", "the article says", "article's value", "measured", "P(A beats B), seed by seed [CI]",
+                  "per seed", "verdict"),
                  tuple((row["claim"], row["says"], row["article_value"] or "—", row["measured"] or "—",
                         evidence[row["claim"]]["improvement"], Link("figure", evidence[row["claim"]]["figure"]),
                         Verdict(row["verdict"])) for _, row in verdicts.iterrows()))
@@ -295,11 +295,12 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path,
     figures = for_variant(plan.contract.FIGURES, plan.variant)
     written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
     claims = for_variant(plan.contract.CLAIMS, plan.variant)
-    evidence, drawn = claim_evidence(claims, epochs, trials, context_line(plan, trials), folder)
-    table = summary_table(plan, epochs, trials)
-    write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
     if verdicts is None:
         verdicts = judge(claims, epochs, trials, diverged)
+    evidence, drawn = claim_evidence(claims, epochs, trials, context_line(plan, trials), folder,
+                                     deciding_looks(verdicts, plan.first_seed))
+    table = summary_table(plan, epochs, trials)
+    write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
     write_text_atomic(folder / "claims.csv", verdicts.to_csv(index=False))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
            "figures": {f"{figure.name}.png": figure.title for figure in figures}, "evidence": evidence,
