@@ -24,7 +24,7 @@ from studies.contract import for_variant, judged_claims  # noqa: E402
 from studies.register import registered  # noqa: E402
 from studies.document import Bullets, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
 from studies.environment import commit, report_versions  # noqa: E402
-from studies.evidence import IMPROVEMENT, claim_evidence  # noqa: E402
+from studies.evidence import IMPROVEMENT, claim_evidence, deciding_looks  # noqa: E402
 from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
 from studies.verdicts import VERDICTS, diverged_runs, judge  # noqa: E402
 
@@ -251,15 +251,17 @@ def sentence(row) -> str:
 
 def claims_cells(verdicts: pd.DataFrame, evidence: dict) -> Table:
     """The claims and their verdicts, each beside its source's sentence, with its probabilities of improvement
-    and a link to its per-seed figure (a family's row has neither: its members have)."""
+    (at its deciding look's level) and a link to its per-seed figure (a family's row has neither: its members
+    have)."""
     def cells(row):
         item = evidence.get(row["claim"], {})
         figure = Link("figure", item["figure"]) if item else "—"
         return (row["claim"], sentence(row), row["says"], row["article_value"] or "—", row["measured"] or "—",
                 item.get("improvement", "—"), figure, Verdict(row["verdict"]))
 
-    return Table(("claim", "the source says", "judged as", "source's value", "measured", "P(A beats B)",
-                  "per seed", "verdict"), tuple(cells(row) for _, row in verdicts.fillna("").iterrows()))
+    return Table(("claim", "the source says", "judged as", "source's value", "measured",
+                  "P(A beats B), seed by seed [CI]", "per seed", "verdict"),
+                 tuple(cells(row) for _, row in verdicts.fillna("").iterrows()))
 
 
 def evidence_blocks(run: dict, prefix: str) -> list:
@@ -308,12 +310,13 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path,
     written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
     declared = for_variant(plan.contract.CLAIMS, plan.variant)
     claims = judged_claims(declared)
-    evidence, drawn = claim_evidence(claims, epochs, trials, context_line(plan, trials), folder)
-    table = summary_table(plan, epochs, trials)
-    write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
     if verdicts is None:
         verdicts = judge(claims, epochs, trials, diverged)
+    evidence, drawn = claim_evidence(claims, epochs, trials, context_line(plan, trials), folder,
+                                     deciding_looks(verdicts, plan.first_seed))
     verdicts = registered(declared, verdicts)
+    table = summary_table(plan, epochs, trials)
+    write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
     write_text_atomic(folder / "claims.csv", verdicts.to_csv(index=False))
     run = {"study": plan.study, "variant": plan.variant, "profile": plan.profile, "context": context_line(plan, trials),
            "figures": {f"{figure.name}.png": figure.title for figure in figures}, "evidence": evidence,

@@ -61,13 +61,20 @@ def test_tost_tells_equivalent_different_and_undecided_apart(differences, expect
 @pytest.mark.parametrize("differences, expected, why", [
     ([0.002] * 5, "EQUIVALENT", "by inspection: every seed differs by 0.002, inside ±0.005"),
     ([0.01] * 5, "DIFFERENT", "by inspection: every seed differs by 0.01, outside ±0.005"),
-    ([0.002, 0.003], "UNDECIDED", "n = 2: too few seeds for a test"),
-    ([0.0] * 2, "EQUIVALENT", "identical: every seed within 1e-4 relative"),
+    ([0.002, 0.003], "UNDECIDED", "too few seeds (n = 2)"),
+    ([0.0] * 3, "EQUIVALENT", "identical: every seed within 1e-4 relative"),
     ([1e-6, -1e-6, 2e-6], "EQUIVALENT", "identical: every seed within 1e-4 relative"),
 ])
 def test_no_p_value_where_no_test_can_be_made(differences, expected, why):
     row, verdict = verdict_of(differences)
     assert verdict == expected and row["why"].startswith(why)
+    assert math.isnan(row["p_equivalent"]) and math.isnan(row["p_different"])
+
+
+@pytest.mark.parametrize("differences", [[0.0], [0.0, 0.0], [0.01], [0.01, 0.01]])
+def test_one_or_two_seeds_say_nothing_however_alike_or_apart(differences):
+    row, verdict = verdict_of(differences)
+    assert (verdict, row["why"]) == ("UNDECIDED", f"too few seeds (n = {len(differences)})")
     assert math.isnan(row["p_equivalent"]) and math.isnan(row["p_different"])
 
 
@@ -99,6 +106,21 @@ def test_only_declared_arms_of_one_backend_run_by_both_engines_are_compared():
     rows = compare(pd.concat([table, swept, jax])).set_index(["backend", "metric"])
     assert rows.loc[("tensorflow", "loss"), "why"].startswith("identical")  # the swept trials' 9.0 is not averaged in
     assert set(rows.index.get_level_values("backend")) == {"tensorflow", "jax"}
+
+
+def test_predict_argmax_accuracy_is_the_accuracy_again_and_counted_once():
+    """fit_basics stores the test accuracy twice (evaluate(), and predict() with argmax): one quantity, so one
+    comparison in the Holm correction, not two."""
+    table = trials_table(shift={"a": 0.01}, noise={"a": 0.002})
+    final = table["final_json"].map(json.loads)
+    accuracy = [json.dumps({**numbers, "accuracy": 0.9 - numbers["loss"] / 10,
+                            "predict_argmax_accuracy": 0.9 - numbers["loss"] / 10}) for numbers in final]
+    rows = compare(table.assign(final_json=accuracy)).set_index("metric")
+    assert sorted(rows.index) == ["accuracy", "loss", "stop_epoch"]
+    tested = rows.dropna(subset=["p_equivalent"])
+    assert sorted(tested.index) == ["accuracy", "loss"]  # the stop epochs are identical: no test
+    smaller = tested["p_different"].idxmin()
+    assert tested.loc[smaller, "p_different_holm"] == pytest.approx(min(1.0, 2 * tested.loc[smaller, "p_different"]))
 
 
 def claims_table(verdicts: dict) -> pd.DataFrame:

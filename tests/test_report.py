@@ -9,7 +9,8 @@ import pytest
 
 from studies import environment, report
 from studies.report import write_report
-from tests.synthetic import toy_plan, toy_tables
+from studies.verdicts import judge
+from tests.synthetic import CLAIMS, toy_plan, toy_tables
 
 
 @pytest.fixture
@@ -89,12 +90,21 @@ def test_each_claim_has_its_per_seed_figure_linked_beside_it_with_its_probabilit
     ids = ("b_stops_near_3", "a_accurate", "a_beats_b")
     assert {f"claims/{claim}.{kind}" for claim in ids for kind in ("png", "svg")} <= written
     summary = (tmp_path / "summary.md").read_text()
-    assert "| P(A beats B) [95% CI] | per seed | verdict |" in summary
-    assert "| P(a beats b) = 1.00 [1.00, 1.00] | [figure](claims/a_beats_b.png) | **PASS** |" in summary
+    assert "| P(A beats B), seed by seed [CI] | per seed | verdict |" in summary
+    improvement = "P(a beats b) = 1.00 [0.29, 1.00] (3 of 3 seeds; 95% CI)"  # judged here: every seed, at 95%
+    assert f"| {improvement} | [figure](claims/a_beats_b.png) | **PASS** |" in summary
     assert "|  | [figure](claims/a_accurate.png) | **PASS** |" in summary  # one arm: no pair
-    assert "![a_beats_b: P(a beats b) = 1.00 [1.00, 1.00]](claims/a_beats_b.png)" in summary
+    assert f"![a_beats_b: {improvement}](claims/a_beats_b.png)" in summary
     evidence = json.loads((tmp_path / "run.json").read_text())["evidence"]
     assert list(evidence) == list(ids) and evidence["a_beats_b"]["figure"] == "claims/a_beats_b.png"
+
+
+def test_a_claim_s_evidence_covers_the_seeds_of_the_look_that_decided_it_at_its_level(tmp_path):
+    trials, epochs = toy_tables()
+    verdicts = judge(CLAIMS, epochs, trials).assign(look_seeds=2, alpha=0.01)  # as judge_looks gives them
+    write_report(toy_plan(), trials, epochs, tmp_path, verdicts)
+    evidence = json.loads((tmp_path / "run.json").read_text())["evidence"]
+    assert evidence["a_beats_b"]["improvement"] == "P(a beats b) = 1.00 [0.10, 1.00] (2 of 2 seeds; 98% CI)"
 
 
 def fake_git(head, changes):
