@@ -27,7 +27,7 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from studies.atomic import write_text_atomic
-from studies.contract import for_variant
+from studies.contract import for_variant, judged_claims
 from studies.stats import lower_is_better, mean_ci, point_values
 from studies.store import TrialStore
 from studies.paths import CONF_DIR
@@ -275,7 +275,7 @@ def study_claims(study: str, trials: pd.DataFrame, epochs: pd.DataFrame, looks: 
     module = importlib.import_module(f"studies.catalog.{study}")
     runs = {}
     for run, group in trials.groupby(RUN):
-        claims = for_variant(module.CLAIMS, run[0])
+        claims = judged_claims(for_variant(module.CLAIMS, run[0]))
         if set(ENGINES) <= set(group["engine"]) and claims:
             runs[run] = claim_verdicts(claims, group, epochs[epochs["trial_id"].isin(group["trial_id"])], looks,
                                        first_seed)

@@ -10,7 +10,7 @@ the whole 1,000 images evaluated in inference mode after every 10 steps (split t
 sentences over the grid are families of 16 member claims, each with the exceptions its words allow; a run
 that diverged did not learn (its accuracy counts as the worst).
 """
-from studies.contract import Claim, Column, Family, Figure, Source
+from studies.contract import Claim, Column, Family, Figure, NotJudged, Source
 
 BOOK_SCALES = (1.0, 0.54117, 0.292864, 0.158489, 0.0857696, 0.0464159, 0.0251189, 0.0135936, 0.00735642,
                0.00398107, 0.00215443, 0.00116591, 0.000630957, 0.000341455, 0.000184785, 0.0001)  # the yaml's grid
@@ -33,6 +33,15 @@ GOOD_SCALE = Source("the book behind article 001", "§6.3.2, Fig. 6-19", "",
                     "Without Batch Norm, learning does not progress at all unless the initial scale is a good one.",
                     "the same grid; here each run's final accuracy below 20% (near chance) without batch norm",
                     says="book", verbatim=False)
+
+NOT_JUDGED = (
+    NotJudged(Source("article 001", "§4, introducing batch normalisation",
+                     "バッチ正規化を適用することで、モデルの収束を高速化できるほか、重みの初期化手法に対してかなり頑健になります。",
+                     "Applying batch normalisation speeds up the model's convergence and makes it quite robust to the "
+                     "weight initialisation.", "nothing"),
+              "a general statement the article takes from the book before its experiment: its robustness half is "
+              "what §4.2 shows (batchnorm_learns), its speed half is the book's (book_batchnorm_faster)"),
+)
 
 FIGURES = (
     Figure("accuracy", metric="accuracy", splits=("train",), ylabel="train accuracy (fraction correct)",

@@ -7,7 +7,7 @@ be seen; without it, overfitting shows from about epoch 60 (train accuracy pulli
 `separation_epoch`, studies/features.py). Both numbers are one run's: each is judged as a single run (is the
 article's run a plausible one of ours?), not as the mean of many.
 """
-from studies.contract import Claim, Column, Figure, Source
+from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 STOPS = Source("article 001", "§5.3.2, the figures of accuracy with and without early stopping",
                "図より、Early Stoppingを適用したときには、40エポックで学習が停止し、過学習している様子は読み取れません。",
@@ -20,6 +20,17 @@ OVERFITS = Source("article 001", "§5.3.2, the same figures",
                   "one run; the epoch from which train accuracy pulls away from test accuracy, read by eye off a "
                   "100-epoch axis")
 AXIS_WHY = "half a tick of a 100-epoch axis with ticks every 10 (or 20): the article reads the epoch off its figure"
+
+PATIENCE = Source("article 001", "§5.3.1, the EarlyStopping example",
+                  "この例では、2エポックの間、テストデータに対する損失関数の値に改善が見られないと、学習が停止するように設定されています。",
+                  "In this example, training is set to stop when the loss on the test data shows no improvement for "
+                  "2 epochs.", "no run; here, in every run that stopped, the stop epoch minus the epoch of the best "
+                               "test loss")
+NOT_JUDGED = (
+    NotJudged(Source("article 001", "§5.3", "これにより、無駄な計算機リソースの消費防止にも繋がります。",
+                     "This also helps avoid wasting computing resources.", "nothing"),
+              "follows from stopping early: fewer epochs are fewer computations (the stop epoch is judged)"),
+)
 
 FIGURES = (
     Figure("accuracy", metric="accuracy", splits=("train", "test"), ylabel="accuracy (fraction correct)",
@@ -44,6 +55,9 @@ CLAIMS = (
           "not parted by the stop (most runs)", metric="accuracy", split="train-test", point="separated",
           relation="runs_near", arms=("early_stopping",), value=0, at_least=0.5, source=STOPS,
           why_tolerance="parted: the train-test gap above 2 points over 5 epochs to the end (studies/features.py)"),
+    Claim("stops_2_epochs_after_best", "EarlyStopping(patience=2) stops 2 epochs after the best test loss, in every "
+          "run that stopped early", metric="loss", split="test", point="epochs_after_best", relation="every_run",
+          arms=("early_stopping",), value=2, source=PATIENCE, why_tolerance="0: an API's behaviour, exact"),
     Claim("overfits_from_60", "Without early stopping, train and test accuracy part from about epoch 60 (the "
           "article's run)", metric="accuracy", split="train-test", point="separation_epoch", relation="typical",
           arms=("no_early_stopping",), value=60, tolerance=10, article_value="~60",

@@ -6,7 +6,7 @@ MNIST's 10,000; early stopping on val_loss with patience 0, 30 (the post) or 20 
 number the post prints comes from one run (its training log or evaluate()): each is judged as a single run
 (is the post's run a plausible one of ours?), read to the digits printed. Its comparisons are orderings.
 """
-from studies.contract import Claim, Column, Figure, Source
+from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 POST = "article 002"
 TURNS = Source(POST, "after its first listing, the figure of the 3,000-epoch run",
@@ -73,6 +73,21 @@ def _order(name, text, metric, relation, arm, versus, source, point="evaluate", 
     return Claim(name, text, metric=metric, split=split, point=point, relation=relation, arms=(arm,), versus=(versus,),
                  tolerance=0.01, source=source, why_tolerance=ORDER)
 
+
+NOT_JUDGED = (
+    NotJudged(Source(POST, "the third listing", "앞선 모델보다 약 100번의 에포크를 더 학습하여",
+                     "It trained about 100 epochs more than the previous model.", "nothing"),
+              "follows from the two stop epochs, each judged (patience_0_stops_at_50, patience_30_stops_at_145)"),
+    NotJudged(Source(POST, "the EarlyStopping parameters",
+                     "EarlyStopping(monitor = 'val_loss', min_delta = 0, patience = 0, mode = 'auto')",
+                     "EarlyStopping's defaults: monitor val_loss, min_delta 0, patience 0, mode auto.", "nothing"),
+              "API defaults, unchanged from Keras 2 to 3; the patience_0 arm runs EarlyStopping() with them"),
+    NotJudged(Source(POST, "after the second listing's figure",
+                     "때문에 이렇게 바로 종료시켜 버리면 모델은 과소적합 상태가 될 수 있습니다.",
+                     "So stopping right away like this can leave the model underfit.", "nothing"),
+              "'can': a possibility, judged through what follows it (later_epochs_improve, "
+              "patience_30_beats_patience_0)"),
+)
 
 FIGURES = (
     Figure("curves", metric="loss", splits=("train", "val"), twin_metric="accuracy",

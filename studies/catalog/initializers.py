@@ -5,7 +5,7 @@ start from Xavier (glorot_uniform, Keras's default), He (he_uniform) or N(0, 0.0
 figure of one run's train-loss curves: He suits ReLU best; §4.1 adds that N(0, 0.01) does not learn at all.
 variant=book: the book's Gaussians N(0, 0.01^2), N(0, 1/n) and N(0, 2/n) over 2,000 iterations.
 """
-from studies.contract import Claim, Column, Figure, Source
+from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 ALL = ("original", "modern", "book")
 HE = Source("article 001", "§2.2, the figure of train loss by initialisation",
@@ -26,6 +26,15 @@ BOOK_STUCK = Source("the book behind article 001", "§6.2.4, Fig. 6-15", "",
                     "With std = 0.01, learning does not progress at all.",
                     "one run's loss curve staying at ln 10; here the final train loss of each run", says="book",
                     verbatim=False)
+
+NOT_JUDGED = (
+    NotJudged(Source("article 001", "§2.1, from Keras's documentation of Dense",
+                     "初期化の手法として、Glorotの一様分布(Xavierの一様分布)が用いられていることがわかります。",
+                     "We see that Glorot's uniform distribution (Xavier's) is used as the initialisation method.",
+                     "nothing"),
+              "an API default (Dense's kernel_initializer='glorot_uniform' in Keras 2.2 and 3 alike), read from the "
+              "documentation; the glorot_uniform arm builds it"),
+)
 
 FIGURES = (
     Figure("loss", metric="loss", splits=("train",), ylabel="train loss (categorical cross-entropy)",

@@ -7,7 +7,7 @@ lower mean train loss over the 15 epochs (the area under the curve, studies/feat
 book's own comparison (pp. 176-178) of SGD, Momentum, AdaGrad and Adam over 2,000 iterations. variant=cnn:
 the original arms on a small LeNet-like CNN instead of the MLP, asking whether the orderings carry over.
 """
-from studies.contract import VARIANTS, Claim, Column, Figure, Source
+from studies.contract import VARIANTS, Claim, Column, Figure, NotJudged, Source
 
 ARTICLE = (*VARIANTS, "cnn")  # the article's arms: its own MLP, in both Keras versions, and the CNN
 SLOWER = Source("article 001", "§1.3, the figure of train loss by optimizer",
@@ -24,6 +24,19 @@ BOOK = Source("the book behind article 001", "§6.1.8, Fig. 6-9 (MNIST, 2,000 it
               "SGD learns more slowly than Momentum, AdaGrad and Adam (its loss curve lies above theirs).",
               "one run, smoothed train loss per iteration; here the mean train loss over the 2,000 iterations",
               says="book", verbatim=False)
+
+NOT_JUDGED = (
+    NotJudged(Source("article 001", "§1.1",
+                     "Fashion-MNISTは、MNISTの分類タスクが「簡単過ぎること」などを理由に、それを置き換える目的で作成されたデータセットです。",
+                     "Fashion-MNIST is a dataset made to replace MNIST, because among other things MNIST's "
+                     "classification task is 'too easy'.", "nothing"),
+              "the dataset's history, quoted from its authors; no experiment of the article compares the two"),
+    NotJudged(Source("article 001", "§1", "ニューラルネットワークに対して適用される最適化アルゴリズムはたくさん存在し、モデルに応じて使い分けることが、"
+                     "その性能を引き出すために非常に重要となります。",
+                     "Many optimization algorithms exist, and choosing among them for the model is very important to "
+                     "bring out its performance.", "nothing"),
+              "advice; §1.3's comparison is what the article measures (nadam_fastest, sgd_slower, adadelta_slower)"),
+)
 
 FIGURES = (
     Figure("loss", metric="loss", splits=("train",), ylabel="train loss (categorical cross-entropy)",
