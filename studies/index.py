@@ -16,7 +16,9 @@ import pandas as pd
 from studies.atomic import write_text_atomic
 from studies.document import Heading, Link, Paragraph, Table, Verdict, bullets, html_page, markdown
 from studies.environment import commit
-from studies.report import study_blocks
+from studies.contract import SAYS, study_module
+from studies.register import not_judged_rows
+from studies.report import sentence, study_blocks
 from studies.stats import INTERVALS
 
 log = logging.getLogger(__name__)
@@ -62,22 +64,52 @@ def _anchor(link: str) -> str:
     return link.replace("/", "-")
 
 
-def claims_rows(folder: Path, run: dict, link: str) -> list[tuple]:
+WHOSE = {says: heading for says, heading in zip(SAYS.values(), (
+    "What the articles say", "What the books behind them say", "Our own readings (the sources do not say them)"))}
+
+
+def claims_rows(folder: Path, run: dict, link: str) -> list[tuple[str, tuple]]:
+    """(whose claim, row) for each claim of a run; a family's members are left to the study's summary, where
+    they sit under their family's row."""
     rows = []
-    for _, claim in pd.read_csv(folder / "claims.csv", keep_default_na=False).iterrows():
-        says = claim["says"] + (f" ({claim['article_value']})" if claim["article_value"] else "")
-        rows.append((Link(run["study"], f"{link}/summary.md", _anchor(link)), run["variant"], claim["claim"], says,
-                     claim["measured"], Verdict(claim["verdict"])))
+    for _, claim in pd.read_csv(folder / "claims.csv", keep_default_na=False, dtype=str).iterrows():
+        if claim.get("family"):
+            continue
+        judged = claim["says"] + (f" ({claim['article_value']})" if claim["article_value"] else "")
+        rows.append((claim.get("source_says") or SAYS["ours"],
+                     (Link(run["study"], f"{link}/summary.md", _anchor(link)), run["variant"], claim["claim"],
+                      sentence(claim), judged, claim["measured"], Verdict(claim["verdict"]))))
     return rows
+
+
+def claims_tables(runs) -> list:
+    """One table per whose claim it is: the articles' own first, then the books', then ours."""
+    rows = [row for folder, run, link in runs for row in claims_rows(folder, run, link)]
+    blocks = []
+    for says, heading in WHOSE.items():
+        mine = tuple(row for whose, row in rows if whose == says)
+        if mine:
+            blocks += [Heading(heading, 2), Table(("study", "variant", "claim", "the source says", "judged as",
+                                                   "measured", "verdict"), mine)]
+    return blocks
+
+
+def not_judged_block(runs) -> list:
+    """What the sources say that no claim judges, with the reason, from the study modules of the runs."""
+    studies = dict.fromkeys(run["study"] for _, run, _ in runs)
+    rows = tuple((study, item["work"], item["place"], f"「{item['quote']}」 {item['translation']}", item["why"])
+                 for study in studies for item in not_judged_rows(study_module(study)))
+    if not rows:
+        return []
+    return [Heading("Not judged", 2), Paragraph(("Statements of the sources that no claim judges, and why.",)),
+            Table(("study", "source", "place", "the source says", "why not judged"), rows)]
 
 
 def index_blocks(reports_dir: Path) -> list:
     runs = [(folder, run, folder.relative_to(reports_dir).as_posix()) for folder, run in study_runs(reports_dir)]
-    claims = Table(("study", "variant", "claim", "the article says", "measured", "verdict"),
-                   tuple(row for folder, run, link in runs for row in claims_rows(folder, run, link)))
     trials = sum(run["trials"] for _, run, _ in runs)
     wall_time = sum(run["wall_time_s"] for _, run, _ in runs)
-    blocks = [Heading(TITLE, 1), Paragraph((HEADER,)), claims,
+    blocks = [Heading(TITLE, 1), Paragraph((HEADER,))] + claims_tables(runs) + not_judged_block(runs) + [
               Paragraph(("Provenance of this page (each study's own is in its section):",)),
               bullets({"commit": commit(), "training wall time": f"{wall_time:.0f} s over {trials} trials "
                                                                  f"in {len(runs)} study reports"}),
