@@ -176,7 +176,7 @@ def evidence_figure(claim, values: pd.DataFrame, texts: list[str], context: str,
     points = seed_points(values, arms)
     width = max(4.5, 1.5 + 1.3 * len(arms))
     fig, axis = plt.subplots(figsize=(width, 4.2))
-    if claim.relation == "approx":
+    if claim.relation in ("approx", "typical", "runs_near", "every_run"):  # a value with its tolerance
         _mark_claimed_value(axis, claim)
     if not points.empty:
         draw_seeds(axis, points, arms)

@@ -97,7 +97,8 @@ def claims_tables(runs) -> list:
 def not_judged_block(runs) -> list:
     """What the sources say that no claim judges, with the reason, from the study modules of the runs."""
     studies = dict.fromkeys(run["study"] for _, run, _ in runs)
-    rows = tuple((study, item["work"], item["place"], f"「{item['quote']}」 {item['translation']}", item["why"])
+    rows = tuple((study, item["work"], item["place"], (f"「{item['quote']}」 " if item["quote"] else "") + item["translation"],
+                  item["why"])
                  for study in studies for item in not_judged_rows(study_module(study)))
     if not rows:
         return []

@@ -63,5 +63,6 @@ def registered(claims, verdicts: pd.DataFrame) -> pd.DataFrame:
 
 def not_judged_rows(module) -> list[dict]:
     """The study module's NOT_JUDGED statements (none where it declares none), as rows for the reports."""
-    return [{"work": item.source.work, "place": item.source.place, "quote": item.source.quote,
+    return [{"work": item.source.work, "place": item.source.place,
+             "quote": item.source.quote if item.source.verbatim else "",
              "translation": item.source.translation, "why": item.why} for item in getattr(module, "NOT_JUDGED", ())]

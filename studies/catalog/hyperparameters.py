@@ -6,7 +6,7 @@ The draws are a sweep (`hydra/sweeper=book_random_search`, Optuna's seeded rando
 declares what a run is judged on (OBJECTIVE) and how many runs the best-runs figure shows (BEST_RUNS).
 The book states no claim to test beyond its figure.
 """
-from studies.contract import Column, Figure
+from studies.contract import Column, Figure, NotJudged, Source
 
 BOOK = ("book",)
 
@@ -21,6 +21,13 @@ SUMMARY = (
 )
 
 CLAIMS = ()
+NOT_JUDGED = (
+    NotJudged(Source("the book behind article 001", "§6.5.3, Fig. 6-24 (the 20 best of 100 settings)", "",
+                     "Learning goes well with a learning rate of about 0.001 to 0.01 and a weight decay coefficient "
+                     "of about 1e-8 to 1e-6.", "nothing", says="book", verbatim=False),
+              "a reading of one random search's 20 best runs, one seed each: the sweep report shows the same "
+              "ranking (hyperparameters/), but a range read off 20 single runs is not a claim a test can judge"),
+)
 
 OBJECTIVE = SUMMARY[0]  # what the search maximises, and the best-runs figure ranks by
 BEST_RUNS = 20
