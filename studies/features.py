@@ -30,6 +30,7 @@ SEPARATION_GAP = 0.0  # train accuracy above test accuracy: the train curve runs
 SEPARATION_WINDOW = 5  # epochs: a gap that opens for one epoch and closes again is noise, not overfitting
 TURN_WINDOW = 21  # epochs: the centred moving average the turn of a noisy loss is read from
 FALL = 0.01  # one point of accuracy: the smallest fall visible on a 0-1 axis
+ROUNDING = 1e-6  # float32 metrics: 0.85 - 0.84 is 0.01000005 as stored, a fall of exactly FALL, not more
 CURVE_FEATURES = ("mean", "separation_epoch", "separated", "turn_up_epoch", "falls")
 RUN_FEATURES = ("epochs_after_best",)  # from the trial's stop and best epochs
 FEATURES = CURVE_FEATURES + RUN_FEATURES + ("evaluate_gap:METRIC",)
@@ -54,7 +55,7 @@ def turn_up_epoch(curve: np.ndarray) -> float:
 
 
 def falls(curve: np.ndarray) -> float:
-    return float(np.sum(-np.diff(curve) > FALL))
+    return float(np.sum(-np.diff(curve) > FALL + ROUNDING))
 
 
 RULES = {"mean": lambda curve: float(np.mean(curve)), "separation_epoch": separation_epoch,

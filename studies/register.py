@@ -17,12 +17,13 @@ SOURCE_COLUMNS = ["family", "work", "place", "source_says", "quote", "translatio
 
 def _source_cells(item, family: str = "") -> dict:
     source = item.source
-    if source is None:
-        return dict.fromkeys(SOURCE_COLUMNS, "") | {"family": family}
+    why = getattr(item, "why_tolerance", "") or getattr(item, "why_exceptions", "")
+    if source is None:  # a family's member: the family's row carries the source
+        return dict.fromkeys(SOURCE_COLUMNS, "") | {"family": family, "why_tolerance": why}
     quote = source.quote if source.verbatim else "(the source's text is not among ../shared/seeds)"
     return {"family": family, "work": source.work, "place": source.place, "source_says": SAYS[source.says],
             "quote": quote, "translation": source.translation, "how_measured": source.measured,
-            "why_tolerance": getattr(item, "why_tolerance", "") or getattr(item, "why_exceptions", "")}
+            "why_tolerance": why}
 
 
 def family_outcome(family, members: pd.DataFrame) -> dict:
