@@ -16,7 +16,7 @@ TURNS = Source(POST, "after its first listing, the figure of the 3,000-epoch run
                "one run, read by eye off a 3,000-epoch axis; here the epoch of the minimum of val_loss smoothed "
                "over 21 epochs")
 LOG = Source(POST, "the first listing's training log, epoch 3000/3000",
-             "Epoch 3000/3000 ... loss: 0.3905 - accuracy: 0.8943 - val_loss: 4.1411 - val_accuracy: 0.3900",
+             "loss: 0.3905 - accuracy: 0.8943 - val_loss: 4.1411 - val_accuracy: 0.3900",
              "(the log line: after 3,000 epochs, train loss 0.3905, train accuracy 0.8943, validation loss 4.1411, "
              "validation accuracy 0.39)", "one run's last epoch, printed to 4 digits")
 EVALUATE = Source(POST, "the first listing's evaluate() output", "loss: 4.143502366256714 accuracy: 0.4408000111579895",

@@ -22,8 +22,9 @@ DEFAULT = Source(WORK, "「主要なオプティマイザ」 and the paragraph a
                  "no run; here Adam() as compile(optimizer='adam') builds it against Adam(learning_rate=0.001): "
                  "every epoch of every seed's train loss, bit for bit")
 QUIZ = Source(WORK, "the closing quiz on validation_split=0.2", "validation_split=0.2 を指定して fit を実行した場合、"
-              "訓練データの何パーセントが検証用に使われるか? - 20%",
-              "With validation_split=0.2, what percentage of the training data is used for validation? 20%.",
+              "訓練データの何パーセントが検証用に使われるか?",
+              "With validation_split=0.2, what percentage of the training data is used for validation? (Its options "
+              "are 2%, 20%, 80% and none; it marks no answer: 20% is what the earlier text says the setting means.)",
               "no run; here the validation set's size in every run: 20% of the 60,000 training images")
 PATIENCE = Source(WORK, "「コールバックで訓練を制御する」",
                   "EarlyStopping は val_loss が 3 エポック連続で改善しなかった場合に訓練を自動停止する。",
