@@ -54,7 +54,8 @@ def enumerated_p(differences, null=0.0) -> float:
 
 def test_the_sign_flip_test_counts_every_pattern_as_brute_force_does():
     rng = np.random.default_rng(3)
-    for differences in ([1, 2, 3, 4, 5], [1, 2, 3, 4, -5], [0, 0, 1], [0.3, -0.3, 0.3, -0.3], rng.exponential(1, 9) - 1):
+    cases = ([1, 2, 3, 4, 5], [1, 2, 3, 4, -5], [0, 0, 1], [0.3, -0.3, 0.3, -0.3], rng.exponential(1, 9) - 1)
+    for differences in cases:
         assert sign_flip_p(differences) == pytest.approx(enumerated_p(differences), abs=1e-15), differences
         assert sign_flip_p(differences, "less") == pytest.approx(enumerated_p(-np.asarray(differences)), abs=1e-15)
     assert sign_flip_p([1, 2, 3, 4, 5]) == 2 ** -5 and sign_flip_p([0, 0, 1]) == 0.5  # zeros flip to ties
