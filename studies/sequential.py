@@ -1,36 +1,34 @@
 """Seeds until decided (`n_seeds=auto`): rounds of seeds, each look at the claims at its share of the 5%.
 
-The study runs in rounds: `first_round` seeds per arm, then `round_size` more per round up to `max_seeds`.
-After each round (a look) the claims are judged from the store; only the arms of claims still INCONCLUSIVE
-get the next round, and a claim keeps the verdict of the first look that decided it.
+The study runs in rounds: `first_round` seeds per arm (default 10), then `round_size` (5) more per round up to
+`max_seeds` (30). After each round (a look) the claims are judged from the store; only the arms of claims
+still INCONCLUSIVE get the next round, and a claim keeps the verdict of the first look that decided it.
 
-Judged at 5% six times, a claim with no effect would be decided about 15% of the time, so the looks share
-the 5% as a group-sequential design with alpha spending (Lan & DeMets 1983): by the look at n of the
-N = max_seeds seeds, at most alpha * (n / N) ** 2 is spent (Kim & DeMets's power family with rho = 2,
-between Pocock's rho = 1 and O'Brien-Fleming's rho = 3). O'Brien-Fleming-type spending would give the look
-at 5 of 30 seeds a level of 2e-6, a paired t on 4 degrees of freedom beyond 44, so that no claim, however
-clear, could be decided before 10 seeds; rho = 2 asks |t| > 7.9 there and keeps nearly its power later.
-A look's nominal level is one side of the symmetric z boundary which, with no effect, is first crossed there
-with exactly the 2 alpha newly spent, alpha each way as the verdicts' tests are one-sided (the z statistic's
-path integrated numerically: Armitage, McPherson &
-Rowe 1969; Jennison & Turnbull 2000, ch. 19). `judge` applies it to its paired t-tests (Holm-corrected)
-and as the confidence of its intervals; tests/test_sequential.py measures error rate and power by
-simulation.
+Judged at 5% after each of five rounds, a claim with no effect would be decided far more often than 5%, so
+the looks share the 5% by alpha spending (Lan & DeMets 1983): by the look at n of the N = max_seeds seeds, at
+most alpha * (n / N) ** 2 is spent (Kim & DeMets's power family with rho = 2, between Pocock's rho = 1 and
+O'Brien-Fleming's rho = 3), alpha = 5% for PASS and separately 5% for FAIL. A look's nominal level is the
+increment of that function since the previous look: by Bonferroni over the looks the chance of any false
+verdict, summed over the looks, stays within alpha for ANY valid p-values (the sign-flip permutation tests,
+exact binomial tests and t prediction intervals of studies/verdicts.py alike), with no normal approximation
+of how the tests' statistics move from look to look. The price of that generality is a little power: looks
+at overlapping seeds are correlated, so the true error stays below alpha (tests/test_sequential.py measures
+it). Within a look, `judge` corrects across the study's claims by Holm at the look's level, so the union over
+looks also bounds the family-wise error. Defaults give levels 0.0056, 0.0069, 0.0097, 0.0125 and 0.0153 at
+10, 15, 20, 25 and 30 seeds. The first look is at 10 seeds because a sign-flip test on n seeds cannot go below
+p = 2^-n: at 5 seeds 0.031, far above any look's level, so a 5-seed look would decide nothing paired.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from studies.verdicts import ALPHA, diverged_runs, judge
 
 SPENDING_POWER = 2  # rho: alpha * t ** rho spent by information fraction t
-GRID_POINTS = 501  # per look, over the z path's continuation region: levels to about 1e-6 relative
 
 
 def look_seeds(first_round: int, round_size: int, max_seeds: int) -> tuple[int, ...]:
@@ -43,45 +41,12 @@ def spent(fraction, alpha: float = ALPHA) -> np.ndarray:
     return alpha * np.asarray(fraction, dtype=float) ** SPENDING_POWER
 
 
-def _first_crossing(bound: float, fraction: float, step: float, grid: np.ndarray, mass: np.ndarray) -> float:
-    """With no effect, the chance that a path not stopped yet (probability `mass` at score S = Z sqrt(t) on
-    `grid` at the previous look) has |Z| >= bound at this look, its score having moved by N(0, step)."""
-    edge, spread = bound * math.sqrt(fraction), math.sqrt(step)
-    return float(mass @ (stats.norm.sf((edge - grid) / spread) + stats.norm.cdf((-edge - grid) / spread)))
-
-
-def _continuing(bound: float, fraction: float, step: float, grid: np.ndarray, mass: np.ndarray) -> tuple:
-    """The paths still running after this look: their probability on a grid over |Z| < bound."""
-    edge = bound * math.sqrt(fraction)
-    new_grid = np.linspace(-edge, edge, GRID_POINTS)
-    weights = np.full(GRID_POINTS, new_grid[1] - new_grid[0])
-    weights[[0, -1]] /= 2  # trapezoid rule
-    return new_grid, mass @ stats.norm.pdf(new_grid - grid[:, None], scale=math.sqrt(step)) * weights
-
-
-def z_boundaries(looks: tuple[int, ...], alpha: float = ALPHA) -> list[float]:
-    """Each look's two-sided boundary on z, first crossed there with no effect with the alpha spent since
-    the previous look."""
-    fractions = np.asarray(looks, dtype=float) / looks[-1]
-    grid, mass, previous, bounds = np.zeros(1), np.ones(1), 0.0, []  # every path starts at S = 0
-    for fraction, share in zip(fractions, np.diff(spent(fractions, alpha), prepend=0.0)):
-        step = fraction - previous
-        bound = optimize.brentq(lambda b: _first_crossing(b, fraction, step, grid, mass) - share, 0.0, 50.0,
-                                xtol=1e-12)
-        grid, mass = _continuing(bound, fraction, step, grid, mass)
-        previous = fraction
-        bounds.append(bound)
-    return bounds
-
-
 @lru_cache
 def nominal_alphas(looks: tuple[int, ...], alpha: float = ALPHA) -> tuple[float, ...]:
-    """Each look's one-sided level, for `judge(..., alpha=)` (whose tests are one-sided: an ordering's support, its
-    refutation, each half of TOST): alpha itself for a single look. The boundaries of a symmetric design spending
-    2 alpha, so each direction spends alpha. Never above the alpha spent by then (the root finder's last bits
-    could put a lone look a hair over alpha)."""
-    levels = stats.norm.sf(z_boundaries(looks, 2 * alpha))
-    return tuple(float(level) for level in np.minimum(levels, spent(np.asarray(looks) / looks[-1], alpha)))
+    """Each look's level, for `judge(..., alpha=)`: what the spending function adds since the previous look
+    (alpha itself for a single look). They sum to alpha, so by Bonferroni over the looks every test valid at
+    its own look keeps the error across all looks within alpha, per direction (PASS, FAIL)."""
+    return tuple(float(level) for level in np.diff(spent(np.asarray(looks) / looks[-1], alpha), prepend=0.0))
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def test_help_lists_the_studies(tmp_path):
     (["variant=ancient"], "unknown value 'ancient'; valid: original, modern"),
     (["nseeds=3"], "unknown key 'nseeds'; valid top-level keys:.*n_seeds"),
     (["n_seeds=-1"], "n_seeds=-1 is out of range"),
-    (["n_seeds=auto", "max_seeds=3"], "max_seeds=3 is below first_round=5: with n_seeds=auto"),
+    (["n_seeds=auto", "max_seeds=3"], "max_seeds=3 is below first_round=10: with n_seeds=auto"),
     (["study.arms.adam.optimizer.name=Adamax2"], "unknown optimizer 'Adamax2'"),
     (["tensorboard=maybe"], "tensorboard='maybe' is not a boolean; valid: true, false"),
     (["~study.arms.adam.optimizer", "+study.arms.adam.optimizer={_target_:my_pkg.Nope}"],

@@ -1,12 +1,15 @@
 """Verdicts on synthetic trial tables with known answers: one test per kind of claim and per hard case."""
+import itertools
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from studies.contract import Claim
-from studies.verdicts import holm, judge, paired_test
+from studies.contract import KINDS, Claim
+from studies.verdicts import holm, judge, sign_flip_interval, sign_flip_p, sign_patterns
 
-WEAK = np.array([-0.1, -0.2, 0.01, -0.15, -0.05])  # one-sided paired t-test p = 0.028
+WEAK = np.array([-0.1, -0.2, -0.01, -0.15, -0.05])  # one-sided sign-flip p = 2^-5 = 0.031, the least 5 seeds give
 
 
 def curves_tables(curves_by_arm: dict, metric="loss", split="train"):
@@ -42,10 +45,61 @@ def test_holm_adjusts_step_down_and_keeps_order():
     assert np.isnan(holm([np.nan, 0.2])[0]) and holm([np.nan, 0.2])[1] == pytest.approx(0.2)
 
 
-def test_paired_test_flags_a_null_effect_at_about_the_stated_rate():
+def enumerated_p(differences, null=0.0) -> float:
+    """The sign-flip p-value by brute force: every pattern of signs, one at a time."""
+    centred = np.asarray(differences, dtype=float) - null
+    sums = [np.dot(signs, np.abs(centred)) for signs in itertools.product((1, -1), repeat=len(centred))]
+    return float(np.mean(np.asarray(sums) >= centred.sum() - 1e-12))
+
+
+def test_the_sign_flip_test_counts_every_pattern_as_brute_force_does():
     rng = np.random.default_rng(3)
-    rejections = [paired_test(rng.normal(0, 1, 5)) < 0.05 for _ in range(4000)]
-    assert 0.04 <= np.mean(rejections) <= 0.06
+    cases = ([1, 2, 3, 4, 5], [1, 2, 3, 4, -5], [0, 0, 1], [0.3, -0.3, 0.3, -0.3], rng.exponential(1, 9) - 1)
+    for differences in cases:
+        assert sign_flip_p(differences) == pytest.approx(enumerated_p(differences), abs=1e-15), differences
+        assert sign_flip_p(differences, "less") == pytest.approx(enumerated_p(-np.asarray(differences)), abs=1e-15)
+    assert sign_flip_p([1, 2, 3, 4, 5]) == 2 ** -5 and sign_flip_p([0, 0, 1]) == 0.5  # zeros flip to ties
+    shifted = rng.normal(0, 1, 8)
+    assert sign_flip_p(shifted, "greater", null=-0.4) == enumerated_p(shifted, -0.4) == sign_flip_p(shifted + 0.4)
+    rows = rng.normal(0, 1, (6, 8))
+    np.testing.assert_array_equal(sign_flip_p(rows, "less"), [sign_flip_p(row, "less") for row in rows])
+
+
+def test_the_sign_flip_test_is_exact_without_an_effect_whatever_the_shape():
+    rng = np.random.default_rng(4)  # exchangeable arms: x - y with x, y exponential, skewed, differences symmetric
+    p = sign_flip_p(rng.exponential(1, (20_000, 8)) - rng.exponential(1, (20_000, 8)))
+    for level in (0.05, 0.2, 0.5):
+        exact = math.floor(level * 2 ** 8) / 2 ** 8  # p is uniform on 1/256, 2/256, ..., 1
+        assert abs(np.mean(p <= level) - exact) < 3 * math.sqrt(exact * (1 - exact) / 20_000), level
+
+
+def test_beyond_16_seeds_random_patterns_estimate_the_exact_p_value_reproducibly():
+    differences = np.random.default_rng(5).normal(0.3, 1, 20)
+    exact = np.mean(np.abs(differences) @ (1 - 2 * ((np.arange(2 ** 20)[:, None] >> np.arange(20)) & 1)).T
+                    >= differences.sum() - 1e-12)
+    drawn = sign_flip_p(differences)
+    assert len(sign_patterns(20)) == 2 ** 16 and (sign_patterns(20)[0] == 1).all()  # the data's own, then drawn
+    assert abs(drawn - exact) < 4 * math.sqrt(exact * (1 - exact) / 2 ** 16) and drawn == sign_flip_p(differences)
+    assert sign_flip_p(np.full(20, 0.1)) == 2 ** -16  # the floor: 1 / (65,535 + 1)
+
+
+def test_only_below_stops_counting_what_cannot_matter():
+    rows = np.random.default_rng(6).normal(0.2, 1, (200, 20))
+    full, capped = sign_flip_p(rows), sign_flip_p(rows, only_below=0.05)
+    np.testing.assert_array_equal(capped[full < 0.05], full[full < 0.05])
+    assert (capped[full >= 0.05] == 1).all()
+    with pytest.raises(ValueError, match="alternative='two-sided'; valid: greater, less"):
+        sign_flip_p(rows, "two-sided")
+
+
+def test_the_interval_holds_the_centers_the_tests_do_not_reject():
+    values = np.random.default_rng(7).normal(1.0, 1, 12)
+    low, high = sign_flip_interval(values, 0.025)
+    assert low < values.mean() < high
+    for center, rejected in ((low - 0.01, True), (low + 0.01, False), (high - 0.01, False), (high + 0.01, True)):
+        p = sign_flip_p(values, "greater" if center < values.mean() else "less", null=center)
+        assert (p < 0.025) == rejected, center
+    assert sign_flip_interval(values[:5], 0.01) == (-math.inf, math.inf)  # 2^-5 > 0.01: no center rejected
 
 
 def test_ordering_passes_a_planted_effect_fails_the_opposite_and_counts_the_seeds():
@@ -78,57 +132,70 @@ def test_an_exact_zero_difference_in_every_seed_fails_by_equivalence():
     assert "no effect larger than 0.005: a - b is 0 in every seed" in verdict["measured"]
     assert verdict["seeds"] == "0 of 5"
     without = one([claim("<")], epochs, trials)  # tolerance 0: no FAIL by equivalence
-    assert without["verdict"] == "INCONCLUSIVE" and "zero spread" in without["measured"]
+    assert without["verdict"] == "INCONCLUSIVE" and "not supported at 0.05 (p_holm=1)" in without["measured"]
 
 
-def test_zero_spread_is_inconclusive_not_a_zero_p_value():
+def test_a_constant_difference_gives_the_least_p_value_n_seeds_allow_never_zero():
     epochs, trials = tables({"a": [0.3, 0.5, 0.4, 0.6, 0.2], "b": [0.4, 0.6, 0.5, 0.7, 0.3]})  # 0.1 apart each seed
     verdict = one([claim("<", tolerance=0.01)], epochs, trials)
-    assert verdict["verdict"] == "INCONCLUSIVE" and "zero spread (0.1 in every seed): no t-test" in verdict["measured"]
-    assert "p=0" not in verdict["measured"] and "p_holm=0" not in verdict["measured"]
+    assert verdict["verdict"] == "PASS" and "p_holm=0.0312" in verdict["measured"]
+    assert verdict["test"] == "sign-flip permutation (exact, 2^5 patterns)"
+    assert one([claim("<", tolerance=0.01)], epochs, trials, alpha=0.01)["verdict"] == "INCONCLUSIVE"  # 2^-5 > 0.01
     near = one([claim("approx", versus=(), value=0.4, tolerance=0.5)], *tables({"a": [0.4] * 5}))
-    assert near["verdict"] == "INCONCLUSIVE" and "zero spread" in near["measured"]
+    assert near["verdict"] == "PASS" and near["test"] == "TOST, sign-flip permutation (exact, 2^5 patterns)"
 
 
-def test_two_seeds_are_inconclusive_with_the_reason():
+def test_two_seeds_are_inconclusive_with_the_reason(single_run):
     epochs, trials = tables({"a": [0.1, 0.2], "b": [0.1, 0.2]})
     for relation, extra in (("<", {}), ("approx", dict(versus=(), value=0.15, tolerance=1.0)),
                             ("runs_near", dict(versus=(), value=0.15, tolerance=1.0)),
-                            ("identical", dict(point="curve"))):
+                            ("identical", dict(point="curve")), ("typical", dict(versus=(), value=0.15))):
         verdict = one([claim(relation, **extra)], epochs, trials)
         assert verdict["verdict"] == "INCONCLUSIVE" and "n = 2 seeds, fewer than 3" in verdict["measured"], relation
 
 
 def test_holm_runs_across_claims_but_not_across_the_pairs_of_one_claim():
     base = np.random.default_rng(5).normal(0, 1, 5)
-    others = {"b": base - WEAK, "c": base - WEAK[::-1], "d": base - WEAK[[1, 0, 3, 2, 4]]}  # a - each: p = 0.028
+    others = {"b": base - WEAK, "c": base - WEAK[::-1], "d": base - WEAK[[1, 0, 3, 2, 4]]}  # a - each: p = 0.031
     epochs, trials = tables({"a": base, **others})
     separate = [claim("<", id=f"a_below_{arm}", versus=(arm,)) for arm in others]
     assert [one([c], epochs, trials)["verdict"] for c in separate] == ["PASS"] * 3
-    assert judge(separate, epochs, trials)["verdict"].tolist() == ["INCONCLUSIVE"] * 3  # 3 x 0.028 > 0.05
+    assert judge(separate, epochs, trials)["verdict"].tolist() == ["INCONCLUSIVE"] * 3  # 3 x 0.031 > 0.05
     all_pairs = one([claim("lowest", versus=tuple(others))], epochs, trials)  # every pair at 0.05, no correction
-    assert all_pairs["verdict"] == "PASS" and "p_holm=0.028" in all_pairs["measured"]
+    assert all_pairs["verdict"] == "PASS" and "p_holm=0.0312" in all_pairs["measured"]
+
+
+def test_holm_runs_across_every_kind_of_claim_for_pass_and_again_for_fail():
+    base = np.random.default_rng(5).normal(0, 1, 5)
+    epochs, trials = tables({"a": base + WEAK, "b": base, "n": [0.55, 0.56, 0.54, 0.55, 0.57]})
+    ordering, near = claim("<"), claim("approx", id="near", arms=("n",), versus=(), value=0.55, tolerance=0.05)
+    assert [one([c], epochs, trials)["verdict"] for c in (ordering, near)] == ["PASS", "PASS"]
+    assert judge([ordering, near], epochs, trials)["verdict"].tolist() == ["INCONCLUSIVE"] * 2  # 2 x 0.031 > 0.05
+    opposite, far = claim(">", id="opposite"), claim("approx", id="far", arms=("n",), versus=(), value=2.3,
+                                                      tolerance=0.05)
+    assert [one([c], epochs, trials)["verdict"] for c in (opposite, far)] == ["FAIL", "FAIL"]
+    assert judge([opposite, far], epochs, trials)["verdict"].tolist() == ["INCONCLUSIVE"] * 2
 
 
 def test_alpha_decides_a_borderline_case():
     base = np.random.default_rng(6).normal(0, 1, 5)
     epochs, trials = tables({"a": base + WEAK, "b": base})
     assert one([claim("<")], epochs, trials)["verdict"] == "PASS"
-    stricter = one([claim("<")], epochs, trials, alpha=0.01)
+    stricter = one([claim("<")], epochs, trials, alpha=0.01)  # 5 seeds cannot go below p = 0.031
     assert stricter["verdict"] == "INCONCLUSIVE" and "not supported at 0.01" in stricter["measured"]
 
 
 def test_a_seed_where_the_claimed_loser_diverged_counts_for_the_claim_and_is_named():
     rng = np.random.default_rng(7)
-    base = rng.normal(0, 1, 5)
-    epochs, trials = tables({"a": base, "b": base + 0.2 + rng.normal(0, 0.01, 5)})
+    base = rng.normal(0, 1, 8)
+    epochs, trials = tables({"a": base, "b": base + 0.2 + rng.normal(0, 0.01, 8)})
     keep = ~((trials["arm"] == "b") & (trials["seed"] == 3))
     epochs, trials = epochs[epochs["trial_id"] != "b-3"], trials[keep]
     verdict = one([claim("<", tolerance=0.01)], epochs, trials, diverged={("b", 3)})
-    assert (verdict["verdict"], verdict["seeds"]) == ("PASS", "5 of 5")
-    assert verdict["measured"].endswith("seed 3: b diverged") and "(n=4," in verdict["measured"]
+    assert (verdict["verdict"], verdict["seeds"]) == ("PASS", "8 of 8")
+    assert verdict["measured"].endswith("seed 3: b diverged") and "(n=7," in verdict["measured"]
     lost = one([claim(">", tolerance=0.01)], epochs, trials, diverged={("b", 3)})  # b claimed the lower loss
-    assert lost["verdict"] == "FAIL" and lost["seeds"] == "0 of 5" and "seed 3: b diverged" in lost["measured"]
+    assert lost["verdict"] == "FAIL" and lost["seeds"] == "0 of 8" and "seed 3: b diverged" in lost["measured"]
 
 
 def test_a_diverged_claimed_winner_bars_support():
@@ -148,14 +215,15 @@ def test_approx_is_a_tost_on_the_mean_with_its_interval_shown():
     wide = one([claim("approx", versus=(), value=0.55, tolerance=0.005)], epochs, trials)
     assert (near["verdict"], far["verdict"], wide["verdict"]) == ("PASS", "FAIL", "INCONCLUSIVE")
     assert near["kind"] == "near" and near["seeds"] == "5 of 5" and far["seeds"] == "0 of 5"
-    assert "a: mean 0.55, 90% CI [0.5433, 0.5567] (n=5)" in near["measured"]
+    assert "a: mean 0.55, 90% interval [0.54, 0.56] (n=5)" in near["measured"]  # inverts the tests at 5% each way
     first_look = one([claim("approx", versus=(), value=0.55, tolerance=0.05)], epochs, trials, alpha=0.0014)
-    assert "a: mean 0.55, 99.72% CI [" in first_look["measured"]  # a look's small level is not rounded to 100%
+    assert first_look["verdict"] == "INCONCLUSIVE"  # 5 seeds cannot show anything at 0.0014 ...
+    assert "a: mean 0.55, 99.72% interval [-inf, inf]" in first_look["measured"]  # ... and the interval says so
 
 
 def test_approx_is_judged_on_the_stop_point_of_unequal_curves():
-    epochs, trials = tables({"a": [1, 2, 3], "b": [1, 2, 3]})
-    trials.loc[trials["arm"] == "a", "stop_epoch"] = [38, 41, 44]
+    epochs, trials = tables({"a": [1, 2, 3, 4, 5], "b": [1, 2, 3, 4, 5]})
+    trials.loc[trials["arm"] == "a", "stop_epoch"] = [38, 41, 44, 39, 43]
     verdict = one([claim("approx", point="stop", versus=(), value=40, tolerance=10)], epochs, trials)
     assert verdict["verdict"] == "PASS" and "mean 41" in verdict["measured"]
 
@@ -188,14 +256,24 @@ def test_identity_fails_where_one_curve_is_longer_or_one_arm_diverged():
     assert gone["verdict"] == "FAIL" and gone["seeds"] == "3 of 4" and "seed 3, b diverged" in gone["measured"]
 
 
+def test_identity_counts_nan_at_the_same_epoch_of_both_arms_as_equal_and_in_one_as_a_difference():
+    curves = [[1.0, 0.9, math.nan, math.nan]] * 3
+    both = one([claim("identical", point="curve")], *curves_tables({"a": curves, "b": curves}))
+    assert both["verdict"] == "PASS" and both["test"] == "curves compared"
+    assert "NaN in both arms at 6 epochs, counted equal" in both["measured"]
+    one_only = one([claim("identical", point="curve")], *curves_tables({"a": curves, "b": [[1.0, 0.9, 0.8, 0.7]] * 3}))
+    assert one_only["verdict"] == "FAIL" and "seed 0, epoch 3: NaN in one arm only" in one_only["measured"]
+
+
 def test_per_run_property_counts_seeds_with_a_clopper_pearson_interval():
     at_chance = [[0.1, 0.1, 0.1 + 0.001 * seed] for seed in range(5)]
     epochs, trials = curves_tables({"a": at_chance}, metric="accuracy")
-    stays = claim("runs_near", metric="accuracy", versus=(), value=0.1, tolerance=0.02)
-    verdict = one([stays], epochs, trials)
+    stays = claim("runs_near", metric="accuracy", versus=(), value=0.1, tolerance=0.02, at_least=0.5)
+    verdict = one([stays], epochs, trials)  # binomtest: 0.5^5 = 0.031
     assert (verdict["verdict"], verdict["seeds"], verdict["kind"]) == ("PASS", "5 of 5", "per-run")
-    assert "95% Clopper-Pearson interval of the share [0.48, 1.00]" in verdict["measured"]
-    assert "99.86% Clopper-Pearson" in one([stays], epochs, trials, alpha=0.0014)["measured"]
+    assert "90% Clopper-Pearson interval of the share [0.55, 1.00]" in verdict["measured"]
+    assert verdict["test"] == "exact binomial"
+    assert "99.72% Clopper-Pearson" in one([stays], epochs, trials, alpha=0.0014)["measured"]
 
 
 def test_late_escapes_from_chance_are_counted_not_averaged_away():
@@ -212,8 +290,9 @@ def test_per_run_rule_fails_below_the_interval_and_passes_at_the_share():
         epochs, trials = curves_tables({"a": curves})
         return one([claim("runs_near", versus=(), value=2.3, tolerance=0.01, at_least=at_least)], epochs, trials,
                    diverged=diverged)["verdict"]
-    assert judged(1, 5) == "FAIL"  # interval [0.005, 0.72] below 0.9
-    assert judged(9, 10) == "PASS" and judged(8, 10) == "INCONCLUSIVE" and judged(3, 5, at_least=0.6) == "PASS"
+    assert judged(1, 5) == "FAIL" and judged(23, 30) == "FAIL" and judged(24, 30) == "INCONCLUSIVE"
+    assert judged(30, 30) == "PASS" and judged(29, 30) == "INCONCLUSIVE"  # a share above 90%: 30 of 30 (p = 0.042)
+    assert judged(9, 10) == "INCONCLUSIVE" and judged(5, 5, at_least=0.5) == "PASS"
 
 
 def test_a_diverged_run_is_a_run_where_the_value_is_not_near():
@@ -229,3 +308,33 @@ def test_a_claim_on_an_arm_that_always_diverged_says_so():
     verdicts = judge([claim("<"), claim("<", id="c2", versus=("z",))], epochs, trials, diverged=diverged)
     assert verdicts["verdict"].tolist() == ["DIVERGED", "NOT RUN"]
     assert verdicts["measured"].iloc[0] == "b diverged in all 3 seeds"
+
+
+@pytest.fixture
+def single_run(monkeypatch):
+    """The relation `typical` (kind single-run), which studies/contract.py is given separately."""
+    monkeypatch.setitem(KINDS, "typical", "single-run")
+
+
+def test_a_single_run_value_passes_inside_our_prediction_interval_and_fails_outside(single_run):
+    ours = [44, 47, 49, 51, 52, 53, 55, 56, 58, 61]  # mean 52.6, sd 5.1
+    epochs, trials = tables({"a": [1.0] * 10})
+    trials["stop_epoch"] = ours
+    typical = claim("typical", point="stop", versus=(), value=50, tolerance=1)
+    inside = one([typical], epochs, trials)
+    assert (inside["verdict"], inside["kind"], inside["test"]) == ("PASS", "single-run", "t prediction interval")
+    assert "the article's 50 would rank 4th of 11 (smallest first)" in inside["measured"]
+    assert "95% prediction interval of one run [40.39, 64.81]" in inside["measured"]
+    assert "a: mean 52.6, 95% CI [" in inside["measured"] and inside["seeds"] == "2 of 10"
+    outside = one([claim("typical", point="stop", versus=(), value=30, tolerance=5)], epochs, trials)
+    assert outside["verdict"] == "FAIL" and "outside: not a plausible run of ours" in outside["measured"]
+    assert one([claim("typical", point="stop", versus=(), value=30, tolerance=5)], epochs, trials,
+               alpha=0.0001)["verdict"] == "PASS"  # a stricter level: a wider interval
+    reaching = one([claim("typical", point="stop", versus=(), value=30, tolerance=11)], epochs, trials)
+    assert reaching["verdict"] == "PASS"  # the window [19, 41] meets the interval
+
+
+def test_a_single_run_claim_without_spread_is_inconclusive(single_run):
+    epochs, trials = tables({"a": [0.4] * 5})
+    verdict = one([claim("typical", versus=(), value=0.4)], epochs, trials)
+    assert verdict["verdict"] == "INCONCLUSIVE" and "zero spread (0.4 in every seed)" in verdict["measured"]
