@@ -20,19 +20,15 @@ from studies.contract import SAYS, study_module
 from studies.register import not_judged_rows
 from studies.report import sentence, study_blocks
 from studies.stats import INTERVALS
+from studies.verdicts import VERDICTS
 
 log = logging.getLogger(__name__)
 TITLE = "studybench results"
-HEADER = ("Every claim of the three articles, tested over several seeds per arm, each kind of claim by its own "
-          "test at the 5% level; the measured column says in how many seeds the claim holds. PASS: an ordering "
-          "supported by one-sided paired t-tests (Holm-corrected across a study's claims), a mean whose 90% interval "
-          "lies within the stated value ± tolerance, curves identical in every seed, or a per-run property holding in "
-          "at least the claimed share of seeds. FAIL: the opposite order supported, or no difference larger than "
-          "the claim's tolerance (TOST); the interval wholly outside; the first seed and epoch where curves differ; "
-          "the share's 95% Clopper-Pearson interval below the claimed share. INCONCLUSIVE: not enough evidence "
-          "with the seeds run (the reason is given). DIVERGED: an arm the claim needs diverged in every seed (a "
-          "diverged seed otherwise counts as its arm's outcome and is named). NOT RUN: an arm it needs was not "
-          "trained. " + INTERVALS + " Figures mark the article's own single-run value in red where it gave one.")
+HEADER = ("Every claim of the three articles and of the books behind them, each beside the sentence it judges "
+          "(quoted in its language, with an English translation, the place it comes from and how the source "
+          "measured it), tested over several seeds per arm; the measured column says in how many seeds it holds. "
+          "The articles' own claims come first, then the books', then readings of ours. " + VERDICTS + " "
+          + INTERVALS + " Figures mark the article's own single-run value in red where it gave one.")
 
 
 RUN_KEYS = ("study", "variant", "profile", "context", "figures", "trials", "excluded", "planned", "wall_time_s",

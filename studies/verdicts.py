@@ -91,8 +91,11 @@ VERDICTS = ("Verdicts (studies/verdicts.py), each test at the level of the look 
             "outside our t prediction interval of one run, else PASS. Holm's correction runs over all the "
             "study's PASS p-values, and separately its FAIL p-values. Identity: every epoch of every seed's "
             "curves equal within the tolerance (0: bit for bit; NaN in both equal); FAIL names the first seed "
-            "and epoch that differ. Intervals are shown at the look's level. A diverged run counts as its arm's "
-            "outcome (an ordering's loser) and is named; fewer than 3 seeds: INCONCLUSIVE. Measured with "
+            "and epoch that differ. Every run (an API's behaviour): PASS when it holds in every run that measures "
+            "it (at least 3), FAIL naming the first that does not. Intervals are shown at the look's level. A "
+            "diverged run did not learn: in an ordering or a per-run claim it counts as its arm's worst value (an "
+            "ordering's loser, even in every seed) and is named; a claim that needs an arm's values (near, single "
+            "run, identity) is DIVERGED when it diverged in every seed. Fewer than 3 seeds: INCONCLUSIVE. Measured with "
             "n_seeds=auto over 96,000 simulated studies (tests/test_sequential.py; ± Monte Carlo standard "
             "error): with no effect a claim falsely PASSes 2.90% ± 0.05% of the time (decided either way 5.8%), "
             "also with skewed (exponential arms) or heavy-tailed (t with 3 df) differences; some claim of 3 or "
@@ -271,7 +274,8 @@ def _outcomes(claim: Claim, values: pd.DataFrame, diverged, arm: str) -> pd.Seri
 
 
 def _divergence_notes(claim: Claim, diverged) -> list[str]:
-    return [f"seed {seed}: {arm} diverged" for arm, seed in sorted(diverged, key=lambda pair: (pair[1], pair[0]))
+    counted = " (counted as its worst value: it did not learn)" if claim.kind in OUTCOME_KINDS else ""
+    return [f"seed {seed}: {arm} diverged{counted}" for arm, seed in sorted(diverged, key=lambda pair: (pair[1], pair[0]))
             if arm in claim.arms + claim.versus]
 
 
@@ -280,21 +284,30 @@ def _equivalence_p(differences: np.ndarray, tolerance: float) -> float:
     return max(sign_flip_p(differences, "greater", -tolerance), sign_flip_p(differences, "less", tolerance))
 
 
+def _ranked(advantage: np.ndarray) -> np.ndarray:
+    """The advantages with a diverged side's +-inf as +-(twice the finite ones' total + 1): a sign pattern's sum
+    then orders first by the diverged seeds' signs, then by the finite sum, so the sign-flip test counts a seed
+    where one arm diverged as won or lost outright (exact under exchangeable arms, as for any statistic)."""
+    finite = np.isfinite(advantage)
+    big = 2 * np.abs(advantage[finite]).sum() + 1
+    return np.where(finite, advantage, np.sign(advantage) * big)
+
+
 def _pair(claim: Claim, values: pd.DataFrame, diverged, arm: str, other: str) -> Pair:
     sign = SIGN[claim.relation]
     advantage = (sign * (_outcomes(claim, values, diverged, arm) - _outcomes(claim, values, diverged, other))).dropna()
     finite = advantage[np.isfinite(advantage)].to_numpy()  # both diverged: no information, dropped above
-    won, lost = bool((advantage == math.inf).any()), bool((advantage == -math.inf).any())
-    problem = _too_few(finite)
+    one_diverged = len(finite) < len(advantage)
+    tested = _ranked(advantage.to_numpy())
+    problem = _too_few(tested)
     support = opposite = equivalent = math.nan
     if not problem:
-        support, opposite = sign_flip_p(finite, "greater"), sign_flip_p(finite, "less")
-        if claim.tolerance > 0:
+        support, opposite = sign_flip_p(tested, "greater"), sign_flip_p(tested, "less")
+        if claim.tolerance > 0 and not one_diverged:  # a diverged arm is no equivalent of one that ran
             equivalent = _equivalence_p(finite, claim.tolerance)
-    tied = claim.tolerance > 0 and not (won or lost) and not problem and not finite.any()
-    return Pair(f"{arm} - {other}", advantage, sign * finite, problem,
-                p_support=math.nan if lost else support, p_opposite=math.nan if won else opposite,
-                p_equivalent=math.nan if won or lost else equivalent, tied=tied)
+    tied = claim.tolerance > 0 and not one_diverged and not problem and not finite.any()
+    return Pair(f"{arm} - {other}", advantage, sign * finite, problem, p_support=support, p_opposite=opposite,
+                p_equivalent=equivalent, tied=tied)
 
 
 def _ordering(claim: Claim, values: pd.DataFrame, diverged) -> Ordering:
@@ -405,10 +418,37 @@ class PerRun:
     tests: Tests
 
 
+def run_property(claim: Claim) -> str:
+    """What a per-run or every-run claim asks of each run, in words."""
+    if claim.relation == "runs_above":
+        return f"above {claim.value + claim.tolerance:g}"
+    if claim.relation == "runs_below":
+        return f"below {claim.value - claim.tolerance:g}"
+    return f"within {claim.value:g} ± {claim.tolerance:g}"
+
+
+def _every_run_outcome(claim: Claim, values: pd.DataFrame, diverged) -> Outcome:
+    """An API's behaviour: it holds in every run that measures it (NaN: a run where it cannot show, such as one
+    that used all its epochs), or the first run where it does not refutes it. No statistics: one counterexample
+    is enough, and no number of agreeing runs is more than that many."""
+    runs = values[values["arm"] == claim.arms[0]].set_index("seed")["value"].dropna().sort_index()
+    holds = claim.holds_in(runs.to_numpy())
+    seeds = f"{int(holds.sum())} of {len(runs)}"
+    line = f"{seeds} seeds {run_property(claim)}"
+    if not holds.all():
+        seed = runs.index[~holds][0]
+        verdict, reason = "FAIL", f"seed {seed}: {runs[seed]:g}"
+    elif len(runs) < MIN_SEEDS:
+        verdict, reason = "INCONCLUSIVE", f"n = {len(runs)} runs measure it, fewer than {MIN_SEEDS}"
+    else:
+        verdict, reason = "PASS", "in every run that measures it"
+    return Outcome(verdict, seeds, "; ".join([line, reason] + _divergence_notes(claim, diverged)), "every run checked")
+
+
 def _per_run(claim: Claim, values: pd.DataFrame, diverged) -> PerRun:
     """Exact binomial tests of the share of runs within the window against `at_least`, each way."""
     runs, _ = _one_arm(claim, values, diverged)
-    holds, n = int(((runs - claim.value).abs() <= claim.tolerance).sum()), len(runs)
+    holds, n = int(claim.holds_in(runs).sum()), len(runs)
     if n < MIN_SEEDS:
         return PerRun(holds, n, Tests())
     above = stats.binomtest(holds, n, claim.at_least, alternative="greater").pvalue
@@ -419,7 +459,7 @@ def _per_run(claim: Claim, values: pd.DataFrame, diverged) -> PerRun:
 def _per_run_outcome(claim: Claim, per_run: PerRun, level: float, diverged) -> Outcome:
     holds, n, tests = per_run.holds, per_run.runs, per_run.tests
     seeds = f"{holds} of {n}"
-    line = f"{seeds} seeds within {claim.value:g} ± {claim.tolerance:g} (claimed: at least {claim.at_least:.0%})"
+    line = f"{seeds} seeds {run_property(claim)} (claimed: at least {claim.at_least:.0%})"
     if n < MIN_SEEDS:
         return Outcome("INCONCLUSIVE", seeds, "; ".join([line, f"n = {n} seeds, fewer than {MIN_SEEDS}"]
                                                          + _divergence_notes(claim, diverged)))
@@ -534,10 +574,18 @@ def _identity_outcome(claim: Claim, epochs: pd.DataFrame, diverged) -> Outcome:
     return Outcome(verdict, seeds, "; ".join(lines + _divergence_notes(claim, diverged)), "curves compared")
 
 
+OUTCOME_KINDS = ("ordering", "per-run")  # kinds where a diverged run is an outcome: its arm's worst value
+
+
 def _missing(claim: Claim, ran: set, diverged) -> Outcome | None:
-    """DIVERGED when a needed arm diverged in every seed, NOT RUN when one was not run; None otherwise."""
+    """DIVERGED when a needed arm diverged in every seed of a claim that needs its values, NOT RUN when one was
+    not run; None otherwise. In an ordering or a per-run claim a diverged run is an outcome (a run that diverged
+    did not learn), so an arm that diverged in every seed is judged, not DIVERGED."""
     needed = claim.arms + claim.versus
     lost = [arm for arm in needed if arm not in ran and any(name == arm for name, _ in diverged)]
+    if claim.kind in OUTCOME_KINDS:
+        ran = ran | set(lost)
+        lost = []
     if lost:
         counts = ", ".join(f"{arm} diverged in all {sum(name == arm for name, _ in diverged)} seeds" for arm in lost)
         return Outcome("DIVERGED", "", counts)
@@ -571,6 +619,9 @@ def judge(claims, epochs: pd.DataFrame, trials: pd.DataFrame, diverged=frozenset
             return missing[index]
         if claim.kind == "identity":
             return _identity_outcome(claim, epochs, diverged)
+        if claim.kind == "every-run":
+            return _every_run_outcome(claim, point_values(epochs, trials, claim.metric, claim.split, claim.point),
+                                      diverged)
         return TESTED[claim.kind][1](claim, tested[index], alpha, diverged)
 
     rows = []

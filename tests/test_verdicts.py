@@ -193,7 +193,7 @@ def test_a_seed_where_the_claimed_loser_diverged_counts_for_the_claim_and_is_nam
     epochs, trials = epochs[epochs["trial_id"] != "b-3"], trials[keep]
     verdict = one([claim("<", tolerance=0.01)], epochs, trials, diverged={("b", 3)})
     assert (verdict["verdict"], verdict["seeds"]) == ("PASS", "8 of 8")
-    assert verdict["measured"].endswith("seed 3: b diverged") and "(n=7," in verdict["measured"]
+    assert verdict["measured"].endswith("seed 3: b diverged (counted as its worst value: it did not learn)") and "(n=7," in verdict["measured"]
     lost = one([claim(">", tolerance=0.01)], epochs, trials, diverged={("b", 3)})  # b claimed the lower loss
     assert lost["verdict"] == "FAIL" and lost["seeds"] == "0 of 8" and "seed 3: b diverged" in lost["measured"]
 
@@ -205,7 +205,7 @@ def test_a_diverged_claimed_winner_bars_support():
     epochs, trials = epochs[epochs["trial_id"] != "a-5"], trials[trials["trial_id"] != "a-5"]
     verdict = one([claim("<", metric="loss")], epochs, trials, diverged={("a", 5)})  # a NaN loss loses to any
     assert (verdict["verdict"], verdict["seeds"]) == ("INCONCLUSIVE", "5 of 6")
-    assert verdict["measured"].endswith("seed 5: a diverged")
+    assert verdict["measured"].endswith("seed 5: a diverged (counted as its worst value: it did not learn)")
 
 
 def test_approx_is_a_tost_on_the_mean_with_its_interval_shown():
@@ -299,15 +299,18 @@ def test_a_diverged_run_is_a_run_where_the_value_is_not_near():
     epochs, trials = curves_tables({"a": [[2.3, 2.3]] * 4})
     verdict = one([claim("runs_near", versus=(), value=2.3, tolerance=0.01)], epochs, trials, diverged={("a", 4)})
     assert (verdict["verdict"], verdict["seeds"]) == ("INCONCLUSIVE", "4 of 5")
-    assert verdict["measured"].endswith("seed 4: a diverged")
+    assert verdict["measured"].endswith("seed 4: a diverged (counted as its worst value: it did not learn)")
 
 
-def test_a_claim_on_an_arm_that_always_diverged_says_so():
-    epochs, trials = tables({"a": [1.0, 1.1, 0.9]})
-    diverged = {("b", 0), ("b", 1), ("b", 2)}
-    verdicts = judge([claim("<"), claim("<", id="c2", versus=("z",))], epochs, trials, diverged=diverged)
-    assert verdicts["verdict"].tolist() == ["DIVERGED", "NOT RUN"]
-    assert verdicts["measured"].iloc[0] == "b diverged in all 3 seeds"
+def test_an_arm_that_always_diverged_loses_an_ordering_and_leaves_a_claim_on_its_values_diverged():
+    epochs, trials = tables({"a": [1.0, 1.1, 0.9, 1.2, 1.0, 0.8, 1.1, 0.9, 1.0, 1.05]})
+    diverged = {("b", seed) for seed in range(10)}
+    verdicts = judge([claim("<"), claim("approx", id="near_b", arms=("b",), versus=(), value=1.0, tolerance=0.1),
+                      claim("<", id="c2", versus=("z",))], epochs, trials, diverged=diverged)
+    assert verdicts["verdict"].tolist() == ["PASS", "DIVERGED", "NOT RUN"]
+    assert "10 of 10 seeds in the claimed order" in verdicts["measured"].iloc[0]  # b did not learn: a wins outright
+    assert "seed 9: b diverged (counted as its worst value: it did not learn)" in verdicts["measured"].iloc[0]
+    assert verdicts["measured"].iloc[1] == "b diverged in all 10 seeds"
 
 
 @pytest.fixture
@@ -338,3 +341,23 @@ def test_a_single_run_claim_without_spread_is_inconclusive(single_run):
     epochs, trials = tables({"a": [0.4] * 5})
     verdict = one([claim("typical", versus=(), value=0.4)], epochs, trials)
     assert verdict["verdict"] == "INCONCLUSIVE" and "zero spread (0.4 in every seed)" in verdict["measured"]
+
+
+def test_an_every_run_claim_passes_when_every_measuring_run_agrees_and_one_run_refutes_it():
+    epochs, trials = tables({"a": [1.0] * 4})
+    trials["stop_epoch"] = [4, 4, 4, 4]
+    every = claim("every_run", point="stop", versus=(), value=4)
+    assert (one([every], epochs, trials)["verdict"], one([every], epochs, trials)["seeds"]) == ("PASS", "4 of 4")
+    trials.loc[2, "stop_epoch"] = 5
+    refuted = one([every], epochs, trials)
+    assert refuted["verdict"] == "FAIL" and "seed 2: 5" in refuted["measured"] and refuted["seeds"] == "3 of 4"
+    assert one([every], epochs.iloc[:0], trials.iloc[:2])["verdict"] == "INCONCLUSIVE"  # 2 runs prove nothing
+
+
+def test_a_run_that_diverged_did_not_learn_so_it_holds_a_runs_below_claim():
+    epochs, trials = tables({"a": [0.1] * 9}, metric="accuracy")
+    stuck = claim("runs_below", metric="accuracy", versus=(), value=0.2, at_least=0.5)
+    verdict = one([stuck], epochs, trials, diverged={("a", 9)})
+    assert (verdict["verdict"], verdict["seeds"]) == ("PASS", "10 of 10") and "below 0.2" in verdict["measured"]
+    learned = one([stuck], *tables({"a": [0.9] * 10}, metric="accuracy"))
+    assert (learned["verdict"], learned["seeds"]) == ("FAIL", "0 of 10")
