@@ -143,9 +143,13 @@ def test_verdict_flips_from_two_claims_tables_as_frames_or_paths(tmp_path):
         assert rows.loc["diverged", "why"] == "under engine=fast an arm it needs diverged"
 
 
+SEEDS = 8  # a sign-flip test at 5% decides nothing below five seeds (p >= 2^-n), and Holm shares it among claims
+
+
 def both_engines(b_shift: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The toy study run by both engines; under engine=fast arm b's accuracy is `b_shift` higher."""
-    trials, epochs = toy_tables()
+    """The toy study, SEEDS seeds per arm, run by both engines; under engine=fast arm b's accuracy is `b_shift`
+    higher."""
+    trials, epochs = toy_tables(SEEDS)
     fast_trials = trials.assign(engine="fast", trial_id="fast" + trials["trial_id"])
     raised = (epochs["arm"] == "b") & (epochs["metric"] == "accuracy")
     fast_epochs = epochs.assign(trial_id="fast" + epochs["trial_id"], value=epochs["value"] + raised * b_shift)
@@ -154,7 +158,7 @@ def both_engines(b_shift: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat([trials, fast_trials]).assign(**run), pd.concat([epochs, fast_epochs])
 
 
-ONE_LOOK = (3,), 0  # the toy's three seeds, n_seeds fixed: (looks, first_seed)
+ONE_LOOK = (SEEDS,), 0  # the toy's seeds, n_seeds fixed: one look at 5% (looks, first_seed)
 
 
 def test_a_claim_whose_verdict_flips_is_listed_with_both_verdicts_and_why():
@@ -164,7 +168,7 @@ def test_a_claim_whose_verdict_flips_is_listed_with_both_verdicts_and_why():
     assert list(flips.index) == ["a_beats_b"]  # the other two claims do not involve b's accuracy
     flip = flips.loc["a_beats_b"]
     assert (flip["fast"], flip["keras"]) == ("INCONCLUSIVE", "PASS")
-    assert "a - b: 0.32" in flip["measured_keras"] and "a - b: 0.02" in flip["measured_fast"]
+    assert "a - b: mean 0.32," in flip["measured_keras"] and "a - b: mean 0.02," in flip["measured_fast"]
     assert "a EQUIVALENT (fast - keras 0" in flip["why"] and "b DIFFERENT (fast - keras 0.3 " in flip["why"]
     agreeing = claim_verdicts(CLAIMS, *both_engines(b_shift=0.0), *ONE_LOOK)
     assert (agreeing["fast"] == agreeing["keras"]).all()
@@ -173,46 +177,47 @@ def test_a_claim_whose_verdict_flips_is_listed_with_both_verdicts_and_why():
 def test_every_claim_is_listed_with_each_engine_s_verdict_and_seeds_why_only_where_they_differ():
     table = claim_verdicts(CLAIMS, *both_engines(b_shift=0.3), *ONE_LOOK).set_index("claim")
     assert list(table.index) == [claim.id for claim in CLAIMS]
-    assert (table["look_seeds_fast"] == 3).all() and (table["look_seeds_keras"] == 3).all()
+    assert (table["look_seeds_fast"] == 8).all() and (table["look_seeds_keras"] == 8).all()
     same = table[table.index != "a_beats_b"]
     assert (same["fast"] == same["keras"]).all() and (same["why"] == "").all()
-    assert table.loc["a_beats_b", "seeds_keras"] == "3 of 3" and table.loc["a_beats_b", "why"] != ""
+    assert table.loc["a_beats_b", "seeds_keras"] == "8 of 8" and table.loc["a_beats_b", "why"] != ""
 
 
 def test_under_n_seeds_auto_each_engine_is_judged_look_by_look_as_its_report_is():
-    """Under n_seeds=auto the first look (3 of at most 30 seeds here) is judged at its share of the 5%: a
-    difference that a single 5% test at three seeds supports is not enough there."""
+    """Under n_seeds=auto the first look (8 of at most 30 seeds here) is judged at its share of the 5%, 0.0036:
+    a in front in all 8 seeds (sign-flip p = 2^-8 = 0.0039) is enough for a single 5% test, not there."""
     trials, epochs = both_engines(b_shift=0.0)
     fixed = claim_verdicts(CLAIMS, trials, epochs, *ONE_LOOK).set_index("claim")
-    looked = claim_verdicts(CLAIMS, trials, epochs, (3, 8, 30), 0).set_index("claim")
+    looked = claim_verdicts(CLAIMS, trials, epochs, (8, 15, 30), 0).set_index("claim")
     assert fixed.loc["a_beats_b", ["fast", "keras"]].tolist() == ["PASS", "PASS"]
     assert looked.loc["a_beats_b", ["fast", "keras"]].tolist() == ["INCONCLUSIVE", "INCONCLUSIVE"]
-    assert "[look 1 of 3: 3 seeds" in looked.loc["a_beats_b", "measured_fast"]
+    assert "[look 1 of 3: 8 seeds" in looked.loc["a_beats_b", "measured_fast"]
 
 
 def test_a_verdict_that_differs_because_an_engine_has_not_finished_its_trials_says_so():
-    """engine=keras stopped before training arm b's last seed: its look judges two seeds, not a borderline claim."""
+    """engine=keras stopped halfway through arm b: its look at 8 seeds judges four pairs (p >= 2^-4, above 5%), not
+    a borderline claim."""
     trials, epochs = both_engines(b_shift=0.0)
-    lost = trials[(trials["engine"] == "keras") & (trials["arm"] == "b") & (trials["seed"] == 2)]["trial_id"]
+    lost = trials[(trials["engine"] == "keras") & (trials["arm"] == "b") & (trials["seed"] >= 4)]["trial_id"]
     trials = trials[~trials["trial_id"].isin(lost)]
     table = claim_verdicts(CLAIMS, trials, epochs[~epochs["trial_id"].isin(lost)], *ONE_LOOK).set_index("claim")
     assert table.loc["a_beats_b", ["fast", "keras"]].tolist() == ["PASS", "INCONCLUSIVE"]
-    assert table.loc["a_beats_b", "why"] == ("unfinished: engine=keras has not trained 1 of the 6 trials its look "
-                                             "at 3 seeds judges (arms a, b); rerun it to compare")
+    assert table.loc["a_beats_b", "why"] == ("unfinished: engine=keras has not trained 4 of the 16 trials its look "
+                                             "at 8 seeds judges (arms a, b); rerun it to compare")
 
 
 def test_a_verdict_left_undecided_by_an_engine_whose_next_round_is_not_trained_says_so():
-    """n_seeds=auto with looks at 2 and 3 seeds: engine=keras stopped after its first round (2 seeds, too few to
-    decide), so its INCONCLUSIVE is a round not yet run, not a borderline claim."""
+    """n_seeds=auto with looks at 4 and 8 seeds: engine=keras stopped after its first round (4 seeds: p >= 2^-4,
+    above that look's level of 0.0125), so its INCONCLUSIVE is a round not yet run, not a borderline claim."""
     trials, epochs = both_engines(b_shift=0.0)
-    lost = trials[(trials["engine"] == "keras") & (trials["seed"] == 2)]["trial_id"]
+    lost = trials[(trials["engine"] == "keras") & (trials["seed"] >= 4)]["trial_id"]
     table = claim_verdicts(CLAIMS, trials[~trials["trial_id"].isin(lost)], epochs[~epochs["trial_id"].isin(lost)],
-                           (2, 3), 0).set_index("claim")
+                           (4, 8), 0).set_index("claim")
     assert table.loc["a_beats_b", ["fast", "keras"]].tolist() == ["PASS", "INCONCLUSIVE"]
-    assert table.loc["a_beats_b", ["look_seeds_fast", "look_seeds_keras"]].tolist() == [3, 2]
-    assert table.loc["a_beats_b", "why"] == ("unfinished: engine=keras left the claim INCONCLUSIVE at 2 seeds and has "
-                                             "not trained 2 of the 6 trials its next look, at 3 seeds, judges (arms a, "
-                                             "b); rerun it to compare")
+    assert table.loc["a_beats_b", ["look_seeds_fast", "look_seeds_keras"]].tolist() == [8, 4]
+    assert table.loc["a_beats_b", "why"] == ("unfinished: engine=keras left the claim INCONCLUSIVE at 4 seeds and has "
+                                             "not trained 8 of the 16 trials its next look, at 8 seeds, judges "
+                                             "(arms a, b); rerun it to compare")
 
 
 def test_an_identity_claim_that_holds_under_one_engine_only_is_explained_by_its_curves_final_values():
@@ -238,8 +243,8 @@ def test_study_claims_and_the_report_list_every_claim_per_study_run(monkeypatch)
     text = markdown({"toy": compare(trials)}, {"toy": runs})
     assert "| accuracy | ±0.005 | half a percentage point" in text and "| loss or error | ±0.01 relative |" in text
     assert "original: the verdict differs in 1 of 3 claims." in text
-    assert "| a_beats_b | INCONCLUSIVE | 2 of 3 (3) | PASS | 3 of 3 (3) | a borderline claim" in text
-    assert "- a_beats_b (fast): " in text and "a - b: 0.02" in text
+    assert "| a_beats_b | INCONCLUSIVE | 5 of 8 (8) | PASS | 8 of 8 (8) | a borderline claim" in text
+    assert "- a_beats_b (fast): " in text and "a - b: mean 0.02," in text
 
 
 def test_missing_store_is_a_one_line_error(tmp_path, capsys):
@@ -248,22 +253,23 @@ def test_missing_store_is_a_one_line_error(tmp_path, capsys):
 
 
 def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path):
-    """The optimizers study (smoke, three seeds: verdicts need three) in a trial store under both engines; under
-    engine=fast SGD's train loss ends far lower, so `sgd_slower` flips from PASS to FAIL."""
+    """The optimizers study (smoke, eight seeds: a sign-flip test at 5% decides nothing below five, and Holm
+    shares it among the claims) in a trial store under both engines; under engine=fast SGD's train loss ends far
+    lower, so `sgd_slower` flips from PASS to FAIL."""
     store = TrialStore(tmp_path)
-    for trial in plan_study(compose_config("profile=smoke", "n_seeds=3")).trials:
+    for trial in plan_study(compose_config("profile=smoke", "n_seeds=8")).trials:
         for engine in ENGINES:
             spec = dataclasses.replace(trial, engine=engine)
             end = 0.1 if (engine, trial.arm) == ("fast", "sgd") else {"sgd": 2.0, "adadelta": 1.5}.get(trial.arm, 0.5)
             curves = {("train", "loss"): [2.5, end + 0.01 * trial.seed * (1 + len(trial.arm) % 3)]}  # seeds vary
             result = TrialResult(spec, curves, {"loss": end, "accuracy": 0.8}, 2, 2, 1.0, "CPU: test")
             store.write(result, DATASET)
-    assert main(["--results", str(tmp_path), "--n-seeds", "3", "--out", str(tmp_path / "agreement.md")]) == 0
+    assert main(["--results", str(tmp_path), "--n-seeds", "8", "--out", str(tmp_path / "agreement.md")]) == 0
     text = (tmp_path / "agreement.md").read_text()
-    assert "| original, smoke | adam | loss | 3 | 0.5 | 0.5 |" in text and "identical" in text
-    assert "| original, smoke | sgd | loss | 3 | 2 | 0.1 | -1.9 [-1.9, -1.9] | ±0.02 (1%) | -1.9 | — | DIFFERENT | " \
+    assert "| original, smoke | adam | loss | 8 | 0.5 | 0.5 |" in text and "identical" in text
+    assert "| original, smoke | sgd | loss | 8 | 2 | 0.1 | -1.9 [-1.9, -1.9] | ±0.02 (1%) | -1.9 | — | DIFFERENT | " \
            "by inspection: every seed differs by -1.9, outside ±0.02" in text
-    assert "| sgd_slower | FAIL | 0 of 3 (3) | PASS | 3 of 3 (3) | opposite conclusions" in text
+    assert "| sgd_slower | FAIL | 0 of 8 (8) | PASS | 8 of 8 (8) | opposite conclusions" in text
 
 
 @pytest.mark.parametrize("value", ["0", "five", "-3"])

@@ -85,13 +85,17 @@ def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
 
 
 def test_each_claim_has_its_per_seed_figure_linked_beside_it_with_its_probability_of_improvement(tmp_path):
-    trials, epochs = toy_tables()
-    written = {path.relative_to(tmp_path).as_posix() for path in write_report(toy_plan(), trials, epochs, tmp_path)}
+    """Eight seeds: a sign-flip test at 5% decides nothing below five (p >= 2^-n), and the toy's three claims
+    share the 5% by Holm."""
+    trials, epochs = toy_tables(seeds=8)
+    written = {path.relative_to(tmp_path).as_posix()
+               for path in write_report(toy_plan(seeds=8), trials, epochs, tmp_path)}
     ids = ("b_stops_near_3", "a_accurate", "a_beats_b")
     assert {f"claims/{claim}.{kind}" for claim in ids for kind in ("png", "svg")} <= written
     summary = (tmp_path / "summary.md").read_text()
-    assert "| P(A beats B), seed by seed [CI] | per seed | verdict |" in summary
-    improvement = "P(a beats b) = 1.00 [0.29, 1.00] (3 of 3 seeds; 95% CI)"  # judged here: every seed, at 95%
+    assert ("| claim | the source says | judged as | source's value | measured | P(A beats B), seed by seed [CI] | "
+            "per seed | verdict |") in summary
+    improvement = "P(a beats b) = 1.00 [0.63, 1.00] (8 of 8 seeds; 95% CI)"  # judged here: every seed, at 95%
     assert f"| {improvement} | [figure](claims/a_beats_b.png) | **PASS** |" in summary
     assert "|  | [figure](claims/a_accurate.png) | **PASS** |" in summary  # one arm: no pair
     assert f"![a_beats_b: {improvement}](claims/a_beats_b.png)" in summary
