@@ -18,11 +18,11 @@ from types import ModuleType
 import numpy as np
 
 from studies.config import ConfigError
-from studies.features import FEATURES, is_feature
+from studies.features import CURVE_FEATURES, FEATURES, is_feature
 from studies.studypath import study_yaml
 
 POINTS = ("final", "best", "best_epoch", "stop", "evaluate", "size")  # or "epoch:N", or a curve feature (FEATURES)
-NOT_CURVES = ("stop", "evaluate", "size", "epochs_after_best")  # points read from a trial's result, not its curves
+RESULT_POINTS = ("stop", "evaluate", "size")  # read from a trial's result, not its curves (so are RUN_FEATURES)
 CURVE = "curve"  # the point of an identity claim: every epoch of the curve
 GAP_SPLIT = "train-test"  # a derived split: train minus test, per epoch
 # Each relation is one kind of claim, and each kind its own test (studies/verdicts.py).
@@ -152,6 +152,11 @@ def judged_claims(claims) -> tuple[Claim, ...]:
     return tuple(flat)
 
 
+def reads_curves(point: str) -> bool:
+    """Whether a point is computed from the stored curves (which a figure or summary must then show)."""
+    return point not in RESULT_POINTS and not (is_feature(point) and point not in CURVE_FEATURES)
+
+
 def check_point(point: str, where: str) -> None:
     if point not in POINTS and not re.fullmatch(r"epoch:[1-9][0-9]*", point) and not is_feature(point):
         raise ConfigError(f"{where}: unknown point {point!r}; valid: {', '.join(POINTS)}, epoch:N, "
@@ -270,6 +275,6 @@ def load_contract(name: str, arms: set[str], variant: str = "original", contract
     for claim in claims:
         needed = {(claim.metric, s) for s in claim.split.split("-")} if claim.split == GAP_SPLIT else {
             (claim.metric, claim.split)}
-        if claim.point not in NOT_CURVES and not claim.point.startswith("evaluate_gap:") and not needed <= shown:
+        if reads_curves(claim.point) and not needed <= shown:
             raise ConfigError(f"{name} claim {claim.id!r}: {sorted(needed - shown)} appear in no figure or summary")
     return module

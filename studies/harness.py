@@ -8,7 +8,6 @@ import time
 from dataclasses import dataclass, replace
 
 from studies.config import ConfigError, DatasetSpec, check_keys, is_import_path
-from studies.contract import for_variant, judged_claims
 from studies.data import Dataset, load_custom, load_dataset
 from studies.engines import make_engine
 from studies.index import write_index
@@ -135,16 +134,11 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
     one_data_per_arm(plan.study, expanded[1])  # before any file is written
     files = write_sweep_report(plan, trials, epochs, folder)  # first: write_report ends with run.json
     plan, trials, epochs = expanded
-    sequence = judge_looks(claims_of(plan), epochs, trials, plan.looks, plan.first_seed)
+    sequence = judge_looks(plan.claims, epochs, trials, plan.looks, plan.first_seed)
     files = write_report(ran(plan, sequence), trials, epochs, folder, sequence.verdicts) + files
     files += write_index(cfg["reports_dir"])
     log.info(f"report: {', '.join(str(f) for f in files)}")
     return files
-
-
-def claims_of(plan: Plan) -> tuple:
-    """The claims its looks judge: a family's members stand for it (studies/register.py rebuilds its row)."""
-    return judged_claims(for_variant(plan.contract.CLAIMS, plan.variant))
 
 
 def ran(plan: Plan, sequence: Sequence) -> Plan:
@@ -248,7 +242,7 @@ def _wait(pending: list, logged: set, leases: Leases) -> set:
 def _sequence(plan: Plan, store: TrialStore, trials: list, upto: int | None = None) -> Sequence:
     """The looks so far (before `upto`), judged on the run's own stored trials."""
     ids = [t.trial_id for t in trials]
-    return judge_looks(claims_of(plan), store.epochs(plan.study, ids), store.trials(plan.study, ids), plan.looks,
+    return judge_looks(plan.claims, store.epochs(plan.study, ids), store.trials(plan.study, ids), plan.looks,
                        plan.first_seed, upto)
 
 

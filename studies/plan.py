@@ -20,7 +20,7 @@ from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSp
                             TrialSpec, build_spec, check_keys, require_bool, require_choice, require_int,
                             require_optional_int, require_positive, validate_dataset, validate_model, validate_train,
                             with_convolutions)
-from studies.contract import load_contract
+from studies.contract import for_variant, judged_claims, load_contract
 from studies.model import build_optimizer, check_loss, check_model, make_callbacks
 from studies.targets import TARGET, check_call, is_target, split_target
 from studies.sequential import look_seeds
@@ -46,6 +46,12 @@ class Plan:
     contract: ModuleType  # the study module: FIGURES, SUMMARY, CLAIMS
     looks: tuple[int, ...] = ()  # seeds per arm at each look at the claims: (n_seeds,), or n_seeds=auto's rounds
     first_seed: int = 0  # trials has seeds first_seed .. first_seed + looks[-1] - 1 of each arm
+
+    @property
+    def claims(self) -> tuple:
+        """The claims its looks judge: the variant's, a family's members standing for it (studies/register.py
+        rebuilds the family's row)."""
+        return judged_claims(for_variant(self.contract.CLAIMS, self.variant))
 
 
 def merge(base, patch):

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
-from studies.contract import for_variant, judged_claims  # noqa: E402
+from studies.contract import for_variant  # noqa: E402
 from studies.register import registered  # noqa: E402
 from studies.document import Bullets, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
 from studies.environment import commit, report_versions  # noqa: E402
@@ -73,8 +73,7 @@ def _mark_stops(axes_of_arm: dict, stops: dict, plan) -> None:
 def _article_marks(figure, plan) -> list[tuple]:
     """(claim, arm, number): the article's single-run values of the claims on this figure's metric (or twin
     metric)."""
-    return [(claim, arm, number) for claim in judged_claims(for_variant(plan.contract.CLAIMS, plan.variant))
-            if claim.metric in (figure.metric, figure.twin_metric) for arm, number in claim.article_marks]
+    return [(claim, arm, number) for claim in plan.claims if claim.metric in (figure.metric, figure.twin_metric) for arm, number in claim.article_marks]
 
 
 def _mark_article(axes: dict, claim, number: float, arm_label: str) -> None:
@@ -308,13 +307,11 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     figures = for_variant(plan.contract.FIGURES, plan.variant)
     written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
-    declared = for_variant(plan.contract.CLAIMS, plan.variant)
-    claims = judged_claims(declared)
     if verdicts is None:
-        verdicts = judge(claims, epochs, trials, diverged)
-    evidence, drawn = claim_evidence(claims, epochs, trials, context_line(plan, trials), folder,
+        verdicts = judge(plan.claims, epochs, trials, diverged)
+    evidence, drawn = claim_evidence(plan.claims, epochs, trials, context_line(plan, trials), folder,
                                      deciding_looks(verdicts, plan.first_seed))
-    verdicts = registered(declared, verdicts)
+    verdicts = registered(for_variant(plan.contract.CLAIMS, plan.variant), verdicts)
     table = summary_table(plan, epochs, trials)
     write_text_atomic(folder / "summary.csv", table.to_csv(index=False))
     write_text_atomic(folder / "claims.csv", verdicts.to_csv(index=False))
