@@ -45,9 +45,10 @@ def test_a_smoke_run_and_its_report_end_with_the_verdicts_and_one_report_path(tm
         assert re.search(rf"^    optimizers/original arm={arm} seed=0 epoch 1/2 loss=", out, re.M), arm
     verdicts, reports = told(out)
     assert [claim for _, claim, _ in verdicts] == list(CLAIMS) and {seeds for *_, seeds in verdicts} == {3}
-    assert f"optimizers/original [smoke]: 3 claims, " in out
+    assert "optimizers/original [smoke]: 3 claims, " in out
     summary = Path("reports", "optimizers", "smoke", "summary.md")  # as reports_dir was given: from the cwd
-    assert reports == [f"report: {summary} (16 files written, the figures and tables beside it)"]
+    assert len(reports) == 1 and re.fullmatch(
+        rf"report: {re.escape(str(summary))} \(\d+ files written, the figures and tables beside it\)", reports[0])
     assert (tmp_path / summary).is_file()
     again = studybench("report", cwd=tmp_path).stdout  # the store alone: the same verdicts, nothing trained
     assert told(again) == (verdicts, reports) and "reporting 18 trials from the store" in again
