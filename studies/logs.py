@@ -47,6 +47,7 @@ class Console(logging.StreamHandler):
             return
         try:
             tqdm.write(self.format(record), file=self.stream)  # clears the bars, writes, draws them again
+            self.flush()
         except Exception:
             self.handleError(record)
 

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def trial_name(trial) -> str:
+    """How a line or bar names a trial: study/variant, arm and seed."""
     return f"{trial.study}/{trial.variant} arm={trial.arm} seed={trial.seed}"
 
 
