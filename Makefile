@@ -108,11 +108,12 @@ bench-reproduce: data
 	  --earlier-matmul-gflops $$before $(patsubst profile=%,--profile %,$(filter profile=%,$(ARGS))) \
 	  --output $(BENCH_REPORTS)/floor$(BACKEND_SUFFIX).md
 
-# CI's short version: small workloads; fails only on a gross regression of a fast/keras ratio, never on times.
+# CI's short version: small workloads against engine=keras alone (the floors' baseline: no other alternative
+# started, no goal judged); fails only on a gross regression of a fast/keras ratio, never on times.
 # BACKEND=jax: the JAX floors, into ci-jax.json.
 bench-ci: data
 	mkdir -p $(BENCH_REPORTS)
-	KERAS_BACKEND=$(BACKEND) $(PY) -m pytest bench/test_bench_fast_engine.py --benchmark-only --bench-short \
+	KERAS_BACKEND=$(BACKEND) $(PY) -m pytest bench/test_bench_fast_engine.py --benchmark-only --bench-short --bench-floor-only \
 	  --benchmark-json $(BENCH_REPORTS)/ci$(BACKEND_SUFFIX).json $(ARGS)
 
 # The GPU check (bench/gpu.sh, bench/README.md): `make gpu-wheels` fills gpu/ here (git-ignored: the wheels
