@@ -24,7 +24,7 @@ from studies.data import load_dataset
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
 from studies.engines.targets import encode_targets
-from studies.environment import NO_YNN_REDUCTIONS
+from studies.environment import NO_YNN_REDUCTIONS, device
 from studies.model import build_model, build_optimizer
 from studies.plan import plan_study
 from studies.seeding import seed_everything
@@ -207,8 +207,10 @@ BASELINES = (Baseline("keras_tensorflow", "tensorflow", options=(("jit_compile",
 
 
 def installed_baselines() -> tuple[Baseline, ...]:
-    """The baselines whose backend and modules are installed (a GPU machine may have JAX alone)."""
-    return tuple(b for b in BASELINES if b.installed())
+    """The baselines whose backend and modules are installed (a GPU machine may have JAX alone); on an
+    accelerator, not one model.fit per CPU core (they would share the one device)."""
+    on_cpu = device().startswith("CPU")
+    return tuple(b for b in BASELINES if b.installed() and (b.processes == 1 or on_cpu))
 
 
 class WorkerStepper:
