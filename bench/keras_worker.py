@@ -9,7 +9,8 @@ XLA flag (the tuned model.fit, the vmap loop):
 
 builds the workload (a bench.workloads factory and its keyword arguments; SETTINGS: the runner, a
 bench.workloads.RUNNERS name, and its keyword arguments, bench.workloads.Baseline.settings), runs its
-first epoch (which compiles) and writes "ready"; then each "step" line on stdin runs one more epoch and answers its seconds,
+first epoch (which compiles) and writes "ready"; then each "step" line on stdin runs one more epoch and answers its
+seconds,
 and "finish" lets the run end, answers "done" and exits. Only the answers reach stdout: anything else
 written there (by Python or by the libraries' C++) goes to stderr.
 """

@@ -125,7 +125,8 @@ def goal_and_baselines(goal: float, floor_only: bool) -> tuple:
 def test_b1_mlp_fashion_mnist(benchmark, short, floor_only):
     samples, rounds = pick(B1_SAMPLES, short), pick(B1_ROUNDS, short)
     goal, baselines = goal_and_baselines(5.0, floor_only)
-    per_replica_speedup(benchmark, article001_mlp(samples, rounds + WARMUP_EPOCHS + 1), rounds, goal, B1_FLOOR, baselines)
+    workload = article001_mlp(samples, rounds + WARMUP_EPOCHS + 1)
+    per_replica_speedup(benchmark, workload, rounds, goal, B1_FLOOR, baselines)
     benchmark.extra_info["train_samples"] = samples
 
 

@@ -47,8 +47,10 @@ def initial_layers(trial, features: int, classes) -> tuple[list[dict], list]:
     dense = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     unsupported = [type(layer).__name__ for layer in dense if type(layer) is not keras.layers.Dense]
     if unsupported or dense[-1].get_config()["activation"] != "softmax":
-        raise ValueError(f"vmap loop: Dense layers with a softmax output only; the model has {unsupported or 'no softmax'}")
-    weights = [{"kernel": jnp.asarray(layer.kernel.numpy()), "bias": jnp.asarray(layer.bias.numpy())} for layer in dense]
+        raise ValueError("vmap loop: Dense layers with a softmax output only; the model has "
+                         f"{unsupported or 'no softmax'}")
+    weights = [{"kernel": jnp.asarray(layer.kernel.numpy()), "bias": jnp.asarray(layer.bias.numpy())}
+               for layer in dense]
     return weights, [ACTIVATIONS[layer.get_config()["activation"]] for layer in dense[:-1]]
 
 
@@ -79,7 +81,8 @@ class VmapEnsemble:
         self.x, self.x_axis = shared_or_stacked([s.x_train for s in splits])
         self.y, _ = shared_or_stacked([encode(s.y_train) for s in splits])
         self.validation = None if first.validation is None else (
-            shared_or_stacked([s.validation[0] for s in splits]), shared_or_stacked([encode(s.validation[1]) for s in splits]))
+            shared_or_stacked([s.validation[0] for s in splits]),
+            shared_or_stacked([encode(s.validation[1]) for s in splits]))
         self.validation_axis = None if self.validation is None else self.validation[0][1]
         layers = [initial_layers(trial, first.x_train.shape[1], first.classes) for trial in self.trials]
         self.activations = layers[0][1]

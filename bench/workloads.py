@@ -177,9 +177,8 @@ class Baseline:
     def in_this_process(self) -> bool:
         """engine=keras with op determinism on, on the running backend; anything else needs a process of its own:
         another backend, TensorFlow's XLA (see keras_stepper), and everything timed without engine=fast's XLA flag."""
-        options = dict(self.options)
         return (self.runner == "engine_keras" and self.backend == keras.backend.backend()
-                and options.get("op_determinism", True))
+                and dict(self.options).get("op_determinism", True))
 
     def settings(self, **extra) -> str:
         """The runner and its arguments, as JSON for a worker."""
@@ -193,8 +192,8 @@ USABLE_CORES = len(os.sched_getaffinity(0))
 
 def tuned_fits(backend: str) -> tuple[Baseline, ...]:
     """model.fit tuned (tuned_fit_stepper) over the STEPS_PER_EXECUTION sweep, then one process per core."""
-    return (*(Baseline(f"fit_{backend}_{'epoch' if steps is None else f'spe{steps}'}", backend, "tuned_fit", (("steps_per_execution", steps),))
-              for steps in STEPS_PER_EXECUTION),
+    return (*(Baseline(f"fit_{backend}_{'epoch' if steps is None else f'spe{steps}'}", backend, "tuned_fit",
+                       (("steps_per_execution", steps),)) for steps in STEPS_PER_EXECUTION),
             Baseline(f"fit_{backend}_per_core", backend, "tuned_fit", (("steps_per_execution", None),),
                      processes=USABLE_CORES))
 
@@ -225,7 +224,8 @@ class WorkerStepper:
         xla_flags = os.environ.get("XLA_FLAGS", "").replace(NO_YNN_REDUCTIONS, "").strip()
         environment = {**os.environ, "KERAS_BACKEND": baseline.backend, "XLA_FLAGS": xla_flags}
         command = [sys.executable, "-m", "bench.keras_worker", *workload.recipe, baseline.settings(**settings)]
-        pin = None if core is None else lambda: os.sched_setaffinity(0, {core})  # before its libraries size their threads
+        # pinned before it starts: its libraries size their thread pools by the cores it may use
+        pin = None if core is None else lambda: os.sched_setaffinity(0, {core})
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                          env=environment, preexec_fn=pin)
 
