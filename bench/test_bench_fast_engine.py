@@ -29,7 +29,7 @@ from studies.environment import versions
 
 from bench.flops import matmul_flops_per_second
 from bench.machine import load_average
-from bench.workloads import (article001_cnn, article001_mlp, article002_tiny, baseline_stepper, fast_stepper,
+from bench.workloads import (article001_cnn, article001_mlp, article002_tiny, baseline_steppers, fast_stepper,
                              installed_baselines, interleaved_rounds, median_ratio)
 
 FASHION_MNIST_TRAIN = 60000
@@ -80,7 +80,7 @@ def engines_side_by_side(benchmark, workload, rounds: int, baselines) -> tuple[l
     """After WARMUP_EPOCHS untimed epochs of each, per round: one epoch of each baseline, then one fast stack
     epoch (the benchmark's own timing). The workload needs rounds + WARMUP_EPOCHS + 1 epochs.
     -> (fast seconds, {baseline name: seconds per replica-epoch})."""
-    steppers = {baseline.name: (baseline, baseline_stepper(workload, baseline)) for baseline in baselines}
+    steppers = baseline_steppers(workload, baselines)
     fast = fast_stepper(workload)
     for stepper in (fast, *(stepper for _, stepper in steppers.values())) * WARMUP_EPOCHS:
         stepper.timed_step()

@@ -269,8 +269,11 @@ class ParallelStepper:
         cores = sorted(os.sched_getaffinity(0))
         self._workers = [WorkerStepper(workload, baseline, cores[index % len(cores)], replica=index % workload.replicas)
                          for index in range(baseline.processes)]
-        for worker in self._workers:  # started together, compiling at once
+
+    def ready(self) -> "ParallelStepper":
+        for worker in self._workers:
             worker.ready()
+        return self
 
     def timed_step(self) -> float:
         started = time.perf_counter()
@@ -285,13 +288,14 @@ class ParallelStepper:
             worker.finish()
 
 
-def baseline_stepper(workload: Workload, baseline: Baseline):
-    """The baseline epoch by epoch: in this process where it can run here, else in a worker (or several)."""
-    if baseline.in_this_process():
-        return keras_stepper(workload, **dict(baseline.options))
-    if baseline.processes > 1:
-        return ParallelStepper(workload, baseline)
-    return WorkerStepper(workload, baseline).ready()
+def baseline_steppers(workload: Workload, baselines) -> dict:
+    """{name: (baseline, its stepper)}: each baseline epoch by epoch, in this process where it can run here, else
+    in a worker (or several); the workers all started before any is waited for, so they start side by side."""
+    workers = {b.name: ParallelStepper(workload, b) if b.processes > 1 else WorkerStepper(workload, b)
+               for b in baselines if not b.in_this_process()}
+    here = {b.name: keras_stepper(workload, **dict(b.options)) for b in baselines if b.in_this_process()}
+    steppers = {**here, **{name: worker.ready() for name, worker in workers.items()}}
+    return {b.name: (b, steppers[b.name]) for b in baselines}
 
 
 def fast_stepper(workload: Workload) -> EpochStepper:
