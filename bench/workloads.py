@@ -186,6 +186,7 @@ class Baseline:
 
 
 EVALUATION_BATCH = 1024  # engine=keras's evaluation_batch_size
+WORKER_CORE = "BENCH_WORKER_CORE"  # a worker's one CPU core, which it pins itself to before importing its backend
 STEPS_PER_EXECUTION = (1, 10, None)  # the tuned model.fit's sweep; None: a whole epoch per compiled call
 USABLE_CORES = len(os.sched_getaffinity(0))
 
@@ -222,12 +223,11 @@ class WorkerStepper:
             raise ValueError("the workload has no recipe: build it with one of bench.workloads.WORKLOADS")
         # the baselines as a user runs them: without the XLA flag engine=fast's stacks set in this process
         xla_flags = os.environ.get("XLA_FLAGS", "").replace(NO_YNN_REDUCTIONS, "").strip()
-        environment = {**os.environ, "KERAS_BACKEND": baseline.backend, "XLA_FLAGS": xla_flags}
+        environment = {**os.environ, "KERAS_BACKEND": baseline.backend, "XLA_FLAGS": xla_flags,
+                       **({} if core is None else {WORKER_CORE: str(core)})}
         command = [sys.executable, "-m", "bench.keras_worker", *workload.recipe, baseline.settings(**settings)]
-        # pinned before it starts: its libraries size their thread pools by the cores it may use
-        pin = None if core is None else lambda: os.sched_setaffinity(0, {core})
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                         env=environment, preexec_fn=pin)
+                                         env=environment)
 
     def ready(self) -> "WorkerStepper":
         """Wait for "ready": the first epoch, which compiles, has run."""
