@@ -72,9 +72,10 @@ agreement: data
 # is chosen when Keras is imported, so once per process). TEST_WORKERS pytest-xdist workers each (2: CI's
 # machines have 2 cores); tests marked xdist_group share one worker (a module fixture, one Ray cluster).
 JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test_backends.py tests/test_stack_bits.py tests/test_stack_reuse.py
-JAX_TESTS += tests/test_bench_vmap_loop.py  # the vmap loop against engine=fast on JAX too
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
+
+JAX_TESTS += tests/test_bench_vmap_loop.py  # the vmap loop against engine=fast on JAX too
 
 test: data
 	$(PY) -m pytest $(XDIST) $(ARGS)
