@@ -84,6 +84,8 @@ JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
+JAX_TESTS += tests/test_bench_vmap_loop.py  # the vmap loop against engine=fast on JAX too
+
 test: data
 	$(PY) -m pytest $(XDIST) $(ARGS)
 	KERAS_BACKEND=jax $(PY) -m pytest $(XDIST) $(JAX_TESTS) $(ARGS)
@@ -91,31 +93,38 @@ test: data
 # Speed benchmarks (bench/): engine ratios and machine details in reports/bench/*.json.
 BENCH_REPORTS := reports/bench
 
-# BACKEND=jax: the same benchmarks on Keras's JAX backend, into full-jax.json.
+# BACKEND=jax: the same benchmarks on Keras's JAX backend, into full-jax.json (ci-jax.json, floor-jax.md).
 BACKEND ?= tensorflow
-BENCH_JSON := $(BENCH_REPORTS)/full$(if $(filter-out tensorflow,$(BACKEND)),-$(BACKEND)).json
+BACKEND_SUFFIX := $(if $(filter-out tensorflow,$(BACKEND)),-$(BACKEND))
+BENCH_JSON := $(BENCH_REPORTS)/full$(BACKEND_SUFFIX).json
 
 bench: data
 	mkdir -p $(BENCH_REPORTS)
 	KERAS_BACKEND=$(BACKEND) $(PY) -m pytest bench --benchmark-only --benchmark-json $(BENCH_JSON) $(ARGS)
 
-# B4: `make reproduce` (RUNS and ARGS as there) timed end to end into a fresh store in a temporary folder, then
-# its time against its float32 compute floor into reports/bench/floor.md, with the machine. The trials stay in
-# the folder it names, for `make report ARGS=results_dir=...`. Run it on a machine doing nothing else.
+# B4: `make reproduce` (RUNS and ARGS as there) on BACKEND timed end to end into a fresh store in a temporary
+# folder, then its time against its float32 compute floor into reports/bench/floor.md (floor-jax.md), with the
+# machine; the floor's matmul rate is the peak of those measured right before and right after the reproduction.
+# The trials stay in the folder it names, for `make report ARGS=results_dir=...`. Run it on a machine doing
+# nothing else.
 bench-reproduce: data
 	@folder=$$(mktemp -d $${TMPDIR:-/tmp}/studybench-b4.XXXXXX); echo "B4: make reproduce into $$folder"; \
+	export KERAS_BACKEND=$(BACKEND); before=$$($(PY) -m bench.compute_floor --matmul-only) || exit 1; \
 	start=$$(date +%s); \
 	$(MAKE) --no-print-directory reproduce RUNS="$(RUNS)" \
 	  ARGS="results_dir=$$folder/results reports_dir=$$folder/reports $(ARGS)" || exit 1; \
 	mkdir -p $(BENCH_REPORTS); \
 	$(PY) -m bench.compute_floor --results $$folder/results --engine fast --wall-time $$(( $$(date +%s) - start )) \
-	  $(patsubst profile=%,--profile %,$(filter profile=%,$(ARGS))) --output $(BENCH_REPORTS)/floor.md
+	  --earlier-matmul-gflops $$before $(patsubst profile=%,--profile %,$(filter profile=%,$(ARGS))) \
+	  --output $(BENCH_REPORTS)/floor$(BACKEND_SUFFIX).md
 
-# CI's short version: small workloads; fails only on a gross regression of a fast/keras ratio, never on times.
+# CI's short version: small workloads against engine=keras alone (the floors' baseline: no other alternative
+# started, no goal judged); fails only on a gross regression of a fast/keras ratio, never on times.
+# BACKEND=jax: the JAX floors, into ci-jax.json.
 bench-ci: data
 	mkdir -p $(BENCH_REPORTS)
-	$(PY) -m pytest bench/test_bench_fast_engine.py --benchmark-only --bench-short \
-	  --benchmark-json $(BENCH_REPORTS)/ci.json $(ARGS)
+	KERAS_BACKEND=$(BACKEND) $(PY) -m pytest bench/test_bench_fast_engine.py --benchmark-only --bench-short --bench-floor-only \
+	  --benchmark-json $(BENCH_REPORTS)/ci$(BACKEND_SUFFIX).json $(ARGS)
 
 # The GPU check (bench/gpu.sh, bench/README.md): `make gpu-wheels` fills gpu/ here (git-ignored: the wheels
 # a machine with Python and JAX alone lacks, for GPU_PYTHONS, and Fashion-MNIST; under 60 MiB); carried to a

@@ -1,13 +1,18 @@
 """B4: a reproduction's run time against its float32 compute floor.
 
 The floor is the run's training and evaluation FLOPs (bench/flops.py: Dense matmuls only) divided by the
-float32 matmul FLOP/s measured in this invocation. Per stored trial:
+peak float32 matmul FLOP/s of the run: the highest of the rate measured in this invocation and those given
+by --earlier-matmul-gflops (measured by `--matmul-only` before the reproduction, in the same run, so that a
+rate measured under load does not lower the floor's peak). Per stored trial:
   training   = training FLOPs per sample x samples trained (the epochs it actually ran, stop_epoch)
-  evaluation = forward FLOPs per sample x (validation samples x epochs + test samples)
+  evaluation = forward FLOPs per sample x (validation samples x epochs + test samples
+               + training samples x epochs where train.evaluate_train evaluates them after every epoch)
 Trials that failed, and trials stored before sizes_json existed, are left out. The table compares each (study, variant, engine) group's stored trial wall
 times with its floor; `--wall-time` adds the whole `make reproduce`.
 
-    python -m bench.compute_floor --results results [--engine fast --wall-time SECONDS] [--output FILE.md]
+    python -m bench.compute_floor --matmul-only     # prints the running backend's matmul GFLOP/s
+    python -m bench.compute_floor --results results [--engine fast --wall-time SECONDS] \
+        [--earlier-matmul-gflops GFLOPS ...] [--output FILE.md]
 """
 from __future__ import annotations
 
@@ -57,8 +62,9 @@ def trial_flops(config: dict, sizes: dict, epochs: int) -> tuple[int, int]:
     outputs = model["output_units"] or (len(dataset["classes"]) if dataset["classes"] else CLASSES)
     layers = dense_sizes(model["hidden_units"], outputs)
     samples = trained_samples(sizes["train"], train["batch_size"], train["steps_per_epoch"], epochs)
+    train_evaluations = sizes["train"] * epochs if train["evaluate_train"] else 0  # the book's train_eval split
     return (training_flops(layers) * samples,
-            forward_flops(layers) * (sizes.get("val", 0) * epochs + sizes["test"]))
+            forward_flops(layers) * (sizes.get("val", 0) * epochs + train_evaluations + sizes["test"]))
 
 
 def stored_trials(results: Path, profile: str, engine: str | None = None) -> pd.DataFrame:
@@ -118,6 +124,17 @@ def report(table: pd.DataFrame, flops_per_second: float, rate_source: str, wall_
     return markdown(blocks)
 
 
+def peak_rate(args) -> tuple[float, str]:
+    """(FLOP/s, where it came from): the given rate, else the peak of the one measured now and the earlier ones."""
+    if args.matmul_gflops:
+        return args.matmul_gflops * 1e9, "given"
+    now = matmul_flops_per_second(args.matmul_size)
+    earlier = ", ".join(f"{rate:.1f}" for rate in args.earlier_matmul_gflops)
+    source = f"{args.matmul_size}x{args.matmul_size}, measured now: {now / 1e9:.1f}" + (
+        f"; earlier in this run: {earlier}; the peak of them" if earlier else "")
+    return max([now, *(rate * 1e9 for rate in args.earlier_matmul_gflops)]), source
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"), help="the trial store")
@@ -127,14 +144,17 @@ def main(argv=None) -> None:
     parser.add_argument("--output", type=Path, help="also write the Markdown table here")
     parser.add_argument("--matmul-size", type=int, default=4096)
     parser.add_argument("--matmul-gflops", type=float, help="use this rate instead of measuring it")
+    parser.add_argument("--earlier-matmul-gflops", type=float, nargs="+", default=[],
+                        help="rates measured earlier in the same run (--matmul-only): the floor uses the peak")
+    parser.add_argument("--matmul-only", action="store_true", help="print the matmul GFLOP/s measured now, and stop")
     args = parser.parse_args(argv)
+    if args.matmul_only:
+        print(f"{matmul_flops_per_second(args.matmul_size) / 1e9:.2f}")
+        return
     if not (args.results / "trials").is_dir():
         parser.exit(2, f"compute_floor: error: no trial store at {args.results} (give --results the folder that "
                        "holds trials/)\n")
-    if args.matmul_gflops:
-        rate, source = args.matmul_gflops * 1e9, "given"
-    else:
-        rate, source = matmul_flops_per_second(args.matmul_size), f"{args.matmul_size}x{args.matmul_size}, measured now"
+    rate, source = peak_rate(args)
     text = report(floor_table(stored_trials(args.results, args.profile, args.engine), rate), rate, source, args.wall_time)
     print(text, end="")
     if args.output:

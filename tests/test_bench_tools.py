@@ -48,3 +48,25 @@ def test_gpu_missing_names_the_distributions_that_do_not_import(monkeypatch, cap
     monkeypatch.setattr(gpu, "PACKAGES", (("keras", "keras"), ("no-such-distribution", "no_such_module_here")))
     gpu.missing()
     assert capsys.readouterr().out == "no-such-distribution\n"
+
+
+def test_baselines_time_their_replicas_and_only_model_fit_counts_for_the_goals():
+    import json
+    import os
+    from types import SimpleNamespace
+
+    import keras
+
+    from bench.workloads import BASELINES
+
+    workload, by_name = SimpleNamespace(replicas=8), {b.name: b for b in BASELINES}
+    per_core, vmap_loop = by_name["fit_jax_per_core"], by_name["vmap_optax"]
+    assert per_core.replicas_per_epoch(workload) == len(os.sched_getaffinity(0)) and per_core.single_model()
+    assert by_name["fit_tensorflow_spe10"].replicas_per_epoch(workload) == 1
+    assert vmap_loop.replicas_per_epoch(workload) == 8 and not vmap_loop.single_model()
+    # only engine=keras on the running backend runs in the benchmark's process, which sets engine=fast's XLA flag
+    assert [b.name for b in BASELINES if b.in_this_process()] == [f"keras_{keras.backend.backend()}"]
+    assert json.loads(by_name["fit_jax_epoch"].settings(replica=3)) == {
+        "runner": "tuned_fit", "steps_per_execution": None, "replica": 3}
+    assert [dict(by_name[f"fit_tensorflow_{n}"].options)["steps_per_execution"] for n in ("spe1", "spe10", "epoch")] \
+        == [1, 10, None]
