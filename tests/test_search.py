@@ -1,5 +1,6 @@
-"""The book's random search as one study run: `search` plans each setting as its own override would, and the
-settings train stacked to the bits each trains to alone."""
+"""The book's random search as one study run: `search` plans each setting as its own override would, the
+settings train stacked to the bits each trains to alone, and their L2 strengths are values, not compiled code."""
+import keras
 import pytest
 
 from studies.config import ConfigError
@@ -10,6 +11,7 @@ from studies.engines.fast import FastEngine
 from studies.splits import make_splits
 from tests.conftest import Quiet, compose_config
 from tests.test_stack_bits import assert_same_bits
+from tests.test_stack_reuse import key, mlp, traces  # noqa: F401 (a fixture)
 
 KEYS = ["study.optimizer.learning_rate", "study.model.kernel_regularizer.l2"]
 # The first three settings the book_random_search sweeper drew for the committed reports (Optuna's seeded
@@ -59,3 +61,20 @@ def test_a_search_s_settings_train_stacked_to_the_bits_each_trains_to_alone(tmp_
     assert len(together) == len(SETTINGS)
     assert_same_bits(together, alone)
     assert len({result.curves[("val", "loss")][-1] for result in together.values()}) == len(SETTINGS)
+
+
+def test_stacks_of_other_regularizer_strengths_share_a_program(tmp_path, traces):
+    trials = [plan_study(setting).trials[0] for setting in search_configs(searched())]
+    mnist = load_dataset("mnist", download=False)
+    _, traced_once = traces(trials[:2], mnist, tmp_path)
+    _, traced = traces(trials, mnist, tmp_path, max_replicas=2)  # two stacks of two: the third with a stand-in
+    assert traced == traced_once > 0
+
+
+def test_the_program_key_holds_l1_and_l2_by_class_and_other_regularizers_by_their_settings():
+    l2, l1 = keras.regularizers.L2, keras.regularizers.L1
+    assert key([mlp(0, regularizer=l2(0.1)), mlp(1, regularizer=l2(1e-6))]) == key([mlp(0, regularizer=l2(0.5))] * 2)
+    assert key([mlp(0, regularizer=l1(0.1))] * 2) == key([mlp(0, regularizer=l1(0.2))] * 2)
+    assert key([mlp(0, regularizer=l1(0.1))] * 2) != key([mlp(0, regularizer=l2(0.1))] * 2)
+    l1l2 = keras.regularizers.L1L2
+    assert key([mlp(0, regularizer=l1l2(0.1, 0.1))] * 2) != key([mlp(0, regularizer=l1l2(0.2, 0.1))] * 2)
