@@ -33,7 +33,7 @@ class RunOutcome:
     trained: int
     skipped: int
     report_files: list
-    setting_trial_ids: list = None  # with a `search`: each setting's trials (studies/sweeps.py)
+    setting_trial_ids: list | None = None  # with a `search`: each setting's trials (studies/sweeps.py)
 
 
 class LoggedProgress:
@@ -159,13 +159,17 @@ def run_study(cfg: dict) -> RunOutcome:
     data = _data_settings(cfg)
     specs = {data_key(trial.dataset): trial.dataset for trial in plan.trials}
     datasets = {key: _load(spec, data) for key, spec in specs.items()}
-    checked = lambda trials: [replace(t, data_checksum=datasets[data_key(t.dataset)].checksum) for t in trials]  # noqa: E731
     store = TrialStore(cfg["results_dir"])
-    wanted, trained = _rounds(cfg, plan, checked(plan.trials), datasets, store)
+    wanted, trained = _rounds(cfg, plan, _checksummed(plan.trials, datasets), datasets, store)
     ids = with_swept(plan, store, wanted)
     files = _report(cfg, plan, store, ids) if cfg.get("report", True) else []
-    settings = [[t.trial_id for t in checked(p.trials)] for p in plans] if cfg.get("search") else None
+    settings = [[t.trial_id for t in _checksummed(p.trials, datasets)] for p in plans] if cfg.get("search") else None
     return RunOutcome(plan, wanted, trained, len(wanted) - trained, files, settings)
+
+
+def _checksummed(trials, datasets: dict) -> list:
+    """The trials with their data's checksum, which their ids hold."""
+    return [replace(t, data_checksum=datasets[data_key(t.dataset)].checksum) for t in trials]
 
 
 def data_key(spec: DatasetSpec) -> str:

@@ -85,7 +85,8 @@ def search_configs(cfg: dict) -> list[dict]:
         return [cfg]
     check_keys(search, ("keys", "values"), "search")
     keys, rows = search.get("keys"), search.get("values")
-    if not isinstance(keys, list) or not keys or not isinstance(rows, list) or not rows or any(not isinstance(row, list) or len(row) != len(keys) for row in rows):
+    if not (isinstance(keys, list) and keys and isinstance(rows, list) and rows
+            and all(isinstance(row, list) and len(row) == len(keys) for row in rows)):
         raise ConfigError(f"search: {search!r} must give keys, a list of dotted keys, and values, a non-empty list of "
                           f"lists of one value per key")
     return [_with_values(search_free(cfg), dict(zip(keys, row))) for row in rows]

@@ -22,15 +22,17 @@ class StackedOptunaSweeper(Sweeper):
         from hydra_plugins.hydra_optuna_sweeper.optuna_sweeper import OptunaSweeper
 
         self.optuna = OptunaSweeper(**settings)
-        self.swept_keys = [str(key) for key in (settings.get("params") or {})]
+        self.params = settings.get("params") or {}
 
     def setup(self, *, hydra_context, task_function, config) -> None:
         self.optuna.setup(hydra_context=hydra_context, task_function=task_function, config=config)
-        self.optuna.sweeper.launcher = OneJobPerBatch(self.optuna.sweeper.launcher, self.swept_keys)
 
     def sweep(self, arguments: list[str]) -> None:
-        parsed = OverridesParser.create().parse_overrides(arguments)
-        self.swept_keys += [o.get_key_element() for o in parsed if o.is_sweep_override()]  # swept on the command line
+        # Optuna's fixed parameters, as its sweeper finds them: the settings and arguments that are no sweep.
+        given = [f"{key}={value}" for key, value in self.params.items()] + list(arguments)
+        parsed = OverridesParser.create().parse_overrides(given)
+        fixed = {override.get_key_element() for override in parsed if not override.is_sweep_override()}
+        self.optuna.sweeper.launcher = OneJobPerBatch(self.optuna.sweeper.launcher, fixed)
         return self.optuna.sweep(arguments)
 
 
@@ -38,14 +40,15 @@ class OneJobPerBatch:
     """A launcher's stand-in for Optuna's sweeper: a batch of settings launched as one job, its values handed
     back as one JobReturn per setting."""
 
-    def __init__(self, launcher, swept_keys: list[str]):
-        self.launcher, self.swept_keys = launcher, swept_keys
+    def __init__(self, launcher, fixed_keys: set):
+        self.launcher, self.fixed_keys = launcher, fixed_keys
 
     def launch(self, job_overrides: list, initial_job_idx: int) -> list[JobReturn]:
         settings = [dict(override.split("=", 1) for override in overrides) for overrides in job_overrides]
-        fixed = [f"{key}={value}" for key, value in settings[0].items() if key not in self.swept_keys]
-        rows = ",".join("[" + ",".join(setting[key] for key in self.swept_keys) + "]" for setting in settings)
-        search = f"search={{keys:[{','.join(self.swept_keys)}],values:[{rows}]}}"
+        fixed = [f"{key}={value}" for key, value in settings[0].items() if key in self.fixed_keys]
+        keys = [key for key in settings[0] if key not in self.fixed_keys]  # what Optuna drew
+        rows = ",".join("[" + ",".join(setting[key] for key in keys) + "]" for setting in settings)
+        search = f"search={{keys:[{','.join(keys)}],values:[{rows}]}}"
         [job] = self.launcher.launch([fixed + [search]], initial_job_idx=initial_job_idx)
         values = job._return_value if job.status == JobStatus.COMPLETED else [job._return_value] * len(settings)
         return [JobReturn(overrides=list(overrides), cfg=job.cfg, hydra_cfg=job.hydra_cfg, working_dir=job.working_dir,

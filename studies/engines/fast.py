@@ -7,8 +7,9 @@ dropout masks and batch-norm statistics. Early stopping, TerminateOnNaN-style st
 checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
 per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
 at its stop, and the stack goes on without it: its live replicas move to a stack of their number
-(`StackRun._compact`), so no epoch is computed for a trial that has stopped (`ReplicaEpochs` counts them). Stacks of one program (the same shapes and
-settings, whatever their seeds and rates) run one compiled code, traced once (studies.engines.stack_backends).
+(`StackRun._compact`), so no epoch is computed for a trial that has stopped (`ReplicaEpochs` counts them).
+Stacks of one program (the same shapes and settings, whatever their seeds and rates) run one compiled code,
+traced once (studies.engines.stack_backends).
 """
 from __future__ import annotations
 
@@ -242,9 +243,11 @@ class StackRun:
             self.models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
         optimizers = [build_optimizer(t.optimizer) for t, _ in members]  # equal but for the learning rate
         self.learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
-        self.full = self._make_stack(list(range(len(members))), optimizers[0])
-        self.replicas = [ReplicaModel(self.full, index, model) for index, model in enumerate(self.models[:len(self.trials)])]
-        self._use(self.full, list(range(len(members))))
+        self.everyone = list(range(len(members)))  # the stack's members, by index: trials, then any stand-in
+        self.full = self._make_stack(self.everyone, optimizers[0])
+        self.replicas = [ReplicaModel(self.full, index, model)
+                         for index, model in enumerate(self.models[:len(self.trials)])]
+        self._use(self.full, self.everyone)
         self.callbacks = [self._callbacks(trial, replica) for trial, replica in zip(self.trials, self.replicas)]
         self.curves = [{} for _ in self.trials]
         self.trial_ids, self.elapsed = [t.trial_id for t, _ in members], 0.0
@@ -252,10 +255,10 @@ class StackRun:
 
     def _make_stack(self, slots: list, optimizer):
         """A stack of the members `slots` (indices into the stack's members), from their initial weights."""
-        spec = self.trials[0].train
+        y_example = keras.ops.convert_to_numpy(self.full_pools["train"].y[:1])
         return make_stack([self.models[s] for s in slots], optimizer, [self.learning_rates[s] for s in slots],
-                          self.loss, list(spec.metrics), [self.seeds[s] for s in slots],
-                          keras.ops.convert_to_numpy(self.full_pools["train"].y[:1]), jit_compile=self.engine.jit_compile)
+                          self.loss, list(self.trials[0].train.metrics), [self.seeds[s] for s in slots], y_example,
+                          jit_compile=self.engine.jit_compile)
 
     def _use(self, stack, slots: list) -> None:
         """Train and evaluate on `stack`, whose replica p is member slots[p]; each trial's replica finds its
@@ -343,7 +346,7 @@ class StackRun:
                 self.checkpoints.save(self.trial_ids, self._state(epoch, started))
         if self.stack is not self.full:
             release(self.stack)  # done with it: the next stack of its program and size reuses its compiled code
-        self._use(self.full, list(range(len(self.seeds))))  # the final evaluation: every trial's final weights
+        self._use(self.full, self.everyone)  # the final evaluation: every trial's final weights
         for replica in self.replicas:
             replica.restore_final()
         tests, predictions = self._evaluate(self.pools["test"], keep_predictions=True)
@@ -367,7 +370,7 @@ class StackRun:
         self.full.load_state(state["stack"])
         for replica, saved in zip(self.replicas, state["replicas"]):
             restore_state(replica, saved)
-        self._use(self.full, self.slots)  # the replicas' saved places were in the stack of the time
+        self._use(self.full, self.everyone)  # the replicas' saved places were in the stack of the time
         self._compact()
         for callbacks, saved in zip(self.callbacks, state["callbacks"]):
             for callback, attributes in zip(callbacks, saved):
