@@ -1,13 +1,14 @@
 """engine=fast: a study's pending trials trained together, as replicas stacked along a leading axis.
 
-Trials share a stack when they share architecture, optimizer settings, loss, metrics, batch size and data
-sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate, learning
-rate, early stopping and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own
+Trials share a stack when they share architecture, optimizer settings, early stopping, loss, metrics, batch
+size and data sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate,
+learning rate and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own
 dropout masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
 checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
 per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
-at its stop, and the stack goes on without it: its live replicas move to a stack of their number
-(`StackRun._compact`), so no epoch is computed for a trial that has stopped (`ReplicaEpochs` counts them).
+at its stop; once stopped replicas are a quarter of the stack, it goes on without them: its live replicas
+move to a stack of their number (`StackRun._compact`), so few epochs are computed for trials that have
+stopped (`ReplicaEpochs` counts them).
 Stacks of one program (the same shapes and settings, whatever their seeds and rates) run one compiled code,
 traced once (studies.engines.stack_backends).
 """
@@ -40,6 +41,9 @@ TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer
 # A stack of one is trained beside a copy of itself: XLA compiles a unit replica axis away, to arithmetic
 # that rounds differently, and a trial's bits must not depend on what else is in its stack.
 MINIMUM_REPLICAS = 2
+# A stack goes on without its stopped replicas once they are this share of it: each new stack size is compiled
+# (seconds, as long as hundreds of a small stack's epochs), so not at every stop.
+IDLE_SHARE = 0.25
 SAME_LOSS = {"sparse_categorical_crossentropy": "categorical_crossentropy"}
 
 
@@ -78,8 +82,10 @@ def stack_key(trial: TrialSpec, splits) -> str:
     optimizer = dataclasses.replace(trial.optimizer, params={k: v for k, v in trial.optimizer.params.items()
                                                              if k != "learning_rate"})  # per replica
     train = trial.train
+    # Early stopping too: trials that stop early and trials that train every epoch would share a stack for a
+    # few epochs, then the stack would shrink, compiling each new size (`StackRun._compact`).
     shared = (model, optimizer, train.batch_size, train.steps_per_epoch, train.sampling, train.evaluate_train,
-              train.loss, train.metrics, splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
+              train.early_stopping, train.loss, train.metrics, splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
     return json.dumps(shared, default=str, sort_keys=True)
 
 
@@ -270,13 +276,13 @@ class StackRun:
                 self.replicas[member].stack, self.replicas[member].index = stack, position
 
     def _compact(self) -> None:
-        """Go on without the replicas that have stopped: a stack of the live ones (at least MINIMUM_REPLICAS,
-        the first one again as the stand-in), holding their state. A replica's arithmetic does not depend on
+        """Go on without the replicas that have stopped, once they are IDLE_SHARE of the stack: a stack of the
+        live ones (at least MINIMUM_REPLICAS, the first one again as the stand-in), holding their state. A replica's arithmetic does not depend on
         its stack-mates, so its bits stay as they were; only the new stack size is compiled (once per
         program and size: studies.engines.stack_backends keeps it)."""
         live = [r for r, replica in enumerate(self.replicas) if not replica.stopped]
         slots = live + live[:1] * (MINIMUM_REPLICAS - len(live))
-        if not live or len(slots) >= len(self.slots):
+        if not live or len(self.slots) - len(slots) < max(1, IDLE_SHARE * len(self.slots)):
             return
         positions = [self.slots.index(member) for member in slots]
         state = [self._replica_rows(array, positions) for array in self.stack.state()]
