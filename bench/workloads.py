@@ -85,8 +85,8 @@ def article001_cnn(samples: int, epochs: int) -> Workload:
 
 def article002_tiny(epochs: int, replicas: int = 20) -> Workload:
     """B2: article 002's workload (700 drawn MNIST samples, 300 drawn validation samples evaluated every
-    epoch, Dense(2), batch 10). The stack is `replicas` seeds of the arm without early stopping: arms that
-    differ in having early stopping at all fall into separate stacks (engine=fast's stack_key)."""
+    epoch, Dense(2), batch 10). The stack is `replicas` seeds of the arm without early stopping: arms of
+    other early stopping fall into separate stacks (engine=fast's stack_key)."""
     trial = study_trial("early_stopping_mnist", "no_early_stopping", epochs)
     return Workload(trial, trial.dataset, replicas, recipe("article002_tiny", epochs=epochs, replicas=replicas))
 

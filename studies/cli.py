@@ -20,6 +20,7 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # hydra/launcher=ray*: no
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.plugins import Plugins
 from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
@@ -31,6 +32,10 @@ from studies.environment import import_backend_quietly
 from studies.logs import prefix_job_lines
 from studies.paths import CONF_DIR
 from studies.studypath import available, check_extra_conf_dirs
+from hydra_plugins.studybench_search.studybench_search import StackedOptunaSweeper
+
+# Hydra finds plugins by scanning hydra_plugins/, which an editable install (as make does) hides from it.
+Plugins.instance().register(StackedOptunaSweeper)
 
 COMMANDS = ("report", "check")
 MULTIRUN = {"-m", "--multirun"}  # `studybench report ...` stands for `studybench mode=report ...`
@@ -70,8 +75,10 @@ def preflight(overrides: list[str]) -> None:
             return
         import_backend_quietly()  # only once the config composes: --help and typos stay fast
         from studies.plan import plan_study
+        from studies.sweeps import search_configs
 
-        plan_study(OmegaConf.to_container(cfg, resolve=True))
+        for setting in search_configs(OmegaConf.to_container(cfg, resolve=True)):
+            plan_study(setting)
     except HydraException as error:
         fail(explain_hydra_error(error))
     except ConfigError as error:
@@ -79,8 +86,9 @@ def preflight(overrides: list[str]) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def run(cfg: DictConfig) -> float | None:
-    """One study run (one job of a sweep); returns the study's OBJECTIVE for an optimising sweeper."""
+def run(cfg: DictConfig) -> float | list | None:
+    """One study run (one job of a sweep); returns the study's OBJECTIVE for an optimising sweeper (with a
+    `search`, one per setting)."""
     if HydraConfig.get().mode == RunMode.MULTIRUN:  # jobs may share a terminal (joblib): each line says whose
         prefix_job_lines(HydraConfig.get().job.num)
     if cfg.mode == "check":  # before the backend's import: the store alone, fast
@@ -99,7 +107,10 @@ def run(cfg: DictConfig) -> float | None:
         outcome = run_study(OmegaConf.to_container(cfg, resolve=True))
     except (ConfigError, DataError) as error:
         fail(str(error))
-    return objective(outcome.plan, TrialStore(cfg.results_dir), outcome.trial_ids)
+    store = TrialStore(cfg.results_dir)
+    if outcome.setting_trial_ids is not None:
+        return [objective(outcome.plan, store, ids) for ids in outcome.setting_trial_ids]
+    return objective(outcome.plan, store, outcome.trial_ids)
 
 
 def main() -> None:

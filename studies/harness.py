@@ -19,7 +19,8 @@ from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import make_splits
 from studies.store import TrialStore
 from studies.sweep_report import write_sweep_report
-from studies.sweeps import expand, one_data_per_arm, sweep_settings, swept_trial_ids
+from studies.sweeps import (declared_settings, expand, one_data_per_arm, search_configs, swept_settings,
+                            swept_trial_ids)
 from studies.tensorboard import write_trial_events
 from studies.terminal import tell_report
 
@@ -34,6 +35,7 @@ class RunOutcome:
     trained: int
     skipped: int
     report_files: list
+    setting_trial_ids: list | None = None  # with a `search`: each setting's trials (studies/sweeps.py)
 
 
 def _data_settings(cfg: dict) -> dict:
@@ -119,17 +121,23 @@ def ran(plan: Plan, sequence: Sequence) -> Plan:
 def run_study(cfg: dict) -> RunOutcome:
     if cfg.get("mode") == "report":
         return report_only(cfg)
-    plan = plan_study(cfg)  # every ConfigError surfaces here, before data, training or any write
-    plan = route(plan, cfg)
+    # every ConfigError surfaces here, before data, training or any write
+    plans = [route(plan_study(setting), setting) for setting in search_configs(cfg)]
+    plan = replace(plans[0], trials=tuple({t.trial_id: t for p in plans for t in p.trials}.values()))
     data = _data_settings(cfg)
     specs = {data_key(trial.dataset): trial.dataset for trial in plan.trials}
     datasets = {key: _load(spec, data) for key, spec in specs.items()}
-    trials = [replace(t, data_checksum=datasets[data_key(t.dataset)].checksum) for t in plan.trials]
     store = TrialStore(cfg["results_dir"])
-    wanted, trained = _rounds(cfg, plan, trials, datasets, store)
+    wanted, trained = _rounds(cfg, plan, _checksummed(plan.trials, datasets), datasets, store)
     ids = with_swept(plan, store, wanted)
     files = _report(cfg, plan, store, ids) if cfg.get("report", True) else []
-    return RunOutcome(plan, wanted, trained, len(wanted) - trained, files)
+    settings = [[t.trial_id for t in _checksummed(p.trials, datasets)] for p in plans] if cfg.get("search") else None
+    return RunOutcome(plan, wanted, trained, len(wanted) - trained, files, settings)
+
+
+def _checksummed(trials, datasets: dict) -> list:
+    """The trials with their data's checksum, which their ids hold."""
+    return [replace(t, data_checksum=datasets[data_key(t.dataset)].checksum) for t in trials]
 
 
 def data_key(spec: DatasetSpec) -> str:
@@ -175,10 +183,10 @@ def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: Tr
     if not pending:
         return 0
     with Leases(cfg["results_dir"], plan.study, cfg["store"]["lease_timeout_s"]) as leases:
-        return _train_leased(cfg, pending, datasets, store, sweep_settings(cfg, plan), leases)
+        return _train_leased(cfg, pending, datasets, store, declared_settings(cfg, plan), leases)
 
 
-def _train_leased(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, leases: Leases) -> int:
+def _train_leased(cfg: dict, pending: list, datasets: dict, store: TrialStore, declared: dict, leases: Leases) -> int:
     """Train the pending trials this job can lease, then wait for those other jobs hold: each is taken as its
     job stores it, or trained here once that job releases it unstored (or failed) or dies. Returns how many
     this job trained."""
@@ -190,7 +198,7 @@ def _train_leased(cfg: dict, pending: list, datasets: dict, store: TrialStore, s
         mine = [t for t in pending if t.trial_id in claimed - done]
         if mine:
             with LoggedProgress(len(mine)) as progress:
-                _train(cfg, mine, datasets, store, swept, progress, leases)
+                _train(cfg, mine, datasets, store, declared, progress, leases)
             trained += len(mine)
         pending = [t for t in pending if t.trial_id not in claimed]
         if pending and not mine:
@@ -232,7 +240,7 @@ def _closing_line(plan: Plan, sequence: Sequence) -> str:
     return f"claims {', '.join(sequence.undecided)} still undecided (INCONCLUSIVE) after {rounds}"
 
 
-def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: dict, progress: LoggedProgress,
+def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, declared: dict, progress: LoggedProgress,
            leases: Leases) -> None:
     def splits_for(trial):
         progress.trial_started(trial)
@@ -242,8 +250,10 @@ def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, swept: d
         settings = cfg["engine"] if name == cfg["engine"]["name"] else {"name": name}  # conf/engine's defaults
         engine = make_engine(dict(settings), cfg["results_dir"])
         for result in engine.run([t for t in pending if t.engine == name], splits_for, progress):
-            store.write(result, datasets[data_key(result.trial.dataset)], swept[result.trial.arm])
+            store.write(result, datasets[data_key(result.trial.dataset)], swept_settings(result.trial, declared))
             leases.release([result.trial.trial_id])
             if cfg.get("tensorboard"):
                 write_trial_events(cfg["results_dir"], result)
             progress.trial_done(result)
+        if getattr(engine, "replica_epochs", None):  # engine=fast: what its stacks computed for what they used
+            log.info(f"engine {name}: {engine.replica_epochs}")

@@ -11,6 +11,7 @@ tables of swept values are studies/sweep_report.py's.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -21,7 +22,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
-from studies.config import ConfigError
+from studies.config import ConfigError, check_keys
 from studies.paths import CONF_DIR
 from studies.plan import Plan, plan_study
 from studies.stats import point_values
@@ -59,17 +60,51 @@ def declared_study(name: str) -> dict:
         return OmegaConf.to_container(compose("config", overrides=overrides)["study"], resolve=True)
 
 
-def sweep_settings(cfg: dict, plan: Plan) -> dict:
-    """Arm -> {dotted.key: value} of the settings in which the run's arm differs from the declared one
-    (empty for an arm the study does not declare: its name already sets it apart)."""
-    declared = plan_study({**cfg, "study": declared_study(plan.study)})
-    declared_arms = {trial.arm: _trial_settings(trial) for trial in declared.trials}
-    swept = {}
-    for trial in plan.trials:
-        mine, theirs = _trial_settings(trial), declared_arms.get(trial.arm, {})
-        swept[trial.arm] = {key: value for key, value in mine.items()
-                            if theirs and key not in IGNORED and theirs.get(key) != value}
-    return swept
+def declared_settings(cfg: dict, plan: Plan) -> dict:
+    """Arm -> {dotted.key: value}: each arm's settings as the study declares it."""
+    declared = plan_study({**search_free(cfg), "study": declared_study(plan.study)})
+    return {trial.arm: _trial_settings(trial) for trial in declared.trials}
+
+
+def swept_settings(trial, declared: dict) -> dict:
+    """{dotted.key: value} of the settings in which `trial` differs from its arm as declared (`declared_settings`);
+    empty for an arm the study does not declare: its name already sets it apart."""
+    mine, theirs = _trial_settings(trial), declared.get(trial.arm, {})
+    return {key: value for key, value in mine.items() if theirs and key not in IGNORED and theirs.get(key) != value}
+
+
+def search_free(cfg: dict) -> dict:
+    return {**cfg, "search": None}
+
+
+def search_configs(cfg: dict) -> list[dict]:
+    """One config per setting of cfg's `search` ({keys: [dotted.key, ...], values: [[value, ...], ...]}), each
+    key set as a command-line override of it would; [cfg] without a search."""
+    search = cfg.get("search")
+    if search is None:
+        return [cfg]
+    check_keys(search, ("keys", "values"), "search")
+    keys, rows = search.get("keys"), search.get("values")
+    if not (isinstance(keys, list) and keys and isinstance(rows, list) and rows
+            and all(isinstance(row, list) and len(row) == len(keys) for row in rows)):
+        raise ConfigError(f"search: {search!r} must give keys, a list of dotted keys, and values, a non-empty list of "
+                          f"lists of one value per key")
+    return [_with_values(search_free(cfg), dict(zip(keys, row))) for row in rows]
+
+
+def _with_values(cfg: dict, values: dict) -> dict:
+    cfg = copy.deepcopy(cfg)
+    for key, value in values.items():
+        *parents, leaf = key.split(".")
+        node = cfg
+        for parent in parents:
+            if not isinstance(node.get(parent), dict):
+                raise ConfigError(f"search: key {key!r} names no setting of the config (no mapping {parent!r})")
+            node = node[parent]
+        if leaf not in node or isinstance(node[leaf], dict):
+            raise ConfigError(f"search: key {key!r} names no setting of the config (a value, not a mapping or group)")
+        node[leaf] = value
+    return cfg
 
 
 def swept_trial_ids(plan: Plan, stored: pd.DataFrame) -> list[str]:

@@ -23,6 +23,7 @@ from studies.data import Dataset
 from studies.harness import report_only
 from studies.plan import plan_study
 from studies.store import TrialStore
+from tests.test_search import SETTINGS
 from tests.test_store import result_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,13 +190,16 @@ def test_the_book_random_search_is_seeded_resumable_and_draws_the_best_runs(tmp_
     search = ("-m", "study=hyperparameters", "variant=book", "hydra/sweeper=book_random_search",
               "hydra.sweeper.n_trials=3", "n_seeds=1", "profile=smoke", "data.download=false", "report=false",
               "results_dir=results", "reports_dir=reports")
-    assert studybench(*search, cwd=tmp_path).returncode == 0
+    first = studybench(*search, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.count("3 to train") == 1  # one job trains the 3 settings together, as one stack
     again = studybench(*search, cwd=tmp_path)  # the same seed draws the same settings: nothing left to train
-    assert again.returncode == 0 and again.stdout.count("0 to train") == 3
+    assert again.returncode == 0 and again.stdout.count("0 to train") == 1
     trials = TrialStore(tmp_path / "results").trials("hyperparameters")
     drawn = [json.loads(sweep) for sweep in trials["sweep_json"]]
     assert len(trials) == 3 and all(1e-6 <= d["optimizer.learning_rate"] <= 1e-2 for d in drawn)
     assert all(5e-9 <= d["model.kernel_regularizer.l2"] <= 5e-5 for d in drawn)
+    assert sorted([d["optimizer.learning_rate"], d["model.kernel_regularizer.l2"]] for d in drawn) == sorted(SETTINGS)
     done = studybench("report", "study=hyperparameters", "variant=book", "n_seeds=1", "profile=smoke",
                       "results_dir=results", "reports_dir=reports", cwd=tmp_path)
     assert done.returncode == 0 and (tmp_path / "reports" / "hyperparameters" / "smoke" / "best_runs.png").is_file()

@@ -1,16 +1,20 @@
 """engine=fast: a study's pending trials trained together, as replicas stacked along a leading axis.
 
-Trials share a stack when they share architecture, optimizer settings, loss, metrics, batch size and data
-sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate, learning
-rate, early stopping and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own
+Trials share a stack when they share architecture, optimizer settings, early stopping, loss, metrics, batch
+size and data sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate,
+learning rate and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own
 dropout masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
 checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
 per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
-at its stop; the stack trains until every replica has stopped. Stacks of one program (the same shapes and
-settings, whatever their seeds and rates) run one compiled code, traced once (studies.engines.stack_backends).
+at its stop; once stopped replicas are a quarter of the stack, it goes on without them: its live replicas
+move to a stack of their number (`StackRun._compact`), so few epochs are computed for trials that have
+stopped (`ReplicaEpochs` counts them).
+Stacks of one program (the same shapes and settings, whatever their seeds and rates) run one compiled code,
+traced once (studies.engines.stack_backends).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -37,6 +41,9 @@ TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer
 # A stack of one is trained beside a copy of itself: XLA compiles a unit replica axis away, to arithmetic
 # that rounds differently, and a trial's bits must not depend on what else is in its stack.
 MINIMUM_REPLICAS = 2
+# A stack goes on without its stopped replicas once they are this share of it: each new stack size is compiled
+# (seconds, as long as hundreds of a small stack's epochs), so not at every stop.
+IDLE_SHARE = 0.25
 SAME_LOSS = {"sparse_categorical_crossentropy": "categorical_crossentropy"}
 
 
@@ -75,8 +82,10 @@ def stack_key(trial: TrialSpec, splits) -> str:
     optimizer = dataclasses.replace(trial.optimizer, params={k: v for k, v in trial.optimizer.params.items()
                                                              if k != "learning_rate"})  # per replica
     train = trial.train
+    # Early stopping too: trials that stop early and trials that train every epoch would share a stack for a
+    # few epochs, then the stack would shrink, compiling each new size (`StackRun._compact`).
     shared = (model, optimizer, train.batch_size, train.steps_per_epoch, train.sampling, train.evaluate_train,
-              train.loss, train.metrics, splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
+              train.early_stopping, train.loss, train.metrics, splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
     return json.dumps(shared, default=str, sort_keys=True)
 
 
@@ -108,11 +117,32 @@ class Pool:
         """Replica-relative rows (replicas, ...) -> pool rows."""
         return (rows + self.offsets.reshape((-1,) + (1,) * (rows.ndim - 1))).astype(np.int32)
 
+    def subset(self, slots: list) -> "Pool":
+        """The same pool for a stack of the replicas `slots` (indices into this pool's replicas)."""
+        pool = copy.copy(self)
+        pool.offsets = self.offsets[slots]
+        return pool
+
     def evaluation_positions(self, start: int, stop: int) -> np.ndarray:
         """Pool rows of samples start..stop of every replica, (replicas, n), even where all replicas share
         their samples: taking them once compiles to other products, whose rounding would then depend on
         whether the stack's other replicas share this one's data."""
         return self.positions(np.arange(start, stop)[None, :].repeat(len(self.offsets), axis=0))
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplicaEpochs:
+    """Replica-epochs a run computed (every replica of its stacks, stand-in copies and stopped replicas
+    included) and used (epochs of trials still training)."""
+    computed: int = 0
+    used: int = 0
+
+    def __add__(self, other: "ReplicaEpochs") -> "ReplicaEpochs":
+        return ReplicaEpochs(self.computed + other.computed, self.used + other.used)
+
+    def __str__(self) -> str:
+        wasted = 1 - self.used / self.computed if self.computed else 0.0
+        return f"{self.computed} replica-epochs computed, {self.used} used ({wasted:.1%} wasted)"
 
 
 class FastEngine:
@@ -138,6 +168,7 @@ class FastEngine:
         self.artifacts_dir = Path(results_dir) / "artifacts"
         self.checkpoint_dir = Path(results_dir) / "checkpoints"
         self.problems = {}  # unsupported()'s answers by setting: every seed of an arm shares its arm's
+        self.replica_epochs = ReplicaEpochs()  # summed over the stacks this engine ran
         deterministic_ops()
 
     def unsupported(self, trial: TrialSpec) -> str | None:
@@ -207,23 +238,81 @@ class StackRun:
         # give the same bits (Keras's sparse kernel rounds differently in the last digit).
         self.classes, self.loss = first.classes, SAME_LOSS.get(spec.loss, spec.loss)
         encode = lambda y: encode_targets(y, self.loss, first.classes)  # noqa: E731
-        self.train_pool = Pool([s.x_train for s in self.splits], [encode(s.y_train) for s in self.splits])
-        self.validation_pool = None if first.validation is None else Pool(
-            [s.validation[0] for s in self.splits], [encode(s.validation[1]) for s in self.splits])
-        self.test_pool = Pool([s.x_test for s in self.splits], [encode(s.y_test) for s in self.splits])
-        models = []
+        self.full_pools = {  # every member's data; self.pools: the running stack's replicas'
+            "train": Pool([s.x_train for s in self.splits], [encode(s.y_train) for s in self.splits]),
+            "validation": None if first.validation is None else Pool(
+                [s.validation[0] for s in self.splits], [encode(s.validation[1]) for s in self.splits]),
+            "test": Pool([s.x_test for s in self.splits], [encode(s.y_test) for s in self.splits])}
+        self.models = []
         for trial, splits in members:
             seed_everything(trial.seed)  # the same initial weights engine=keras starts this trial from
-            models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
+            self.models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
         optimizers = [build_optimizer(t.optimizer) for t, _ in members]  # equal but for the learning rate
-        learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
-        self.stack = make_stack(models, optimizers[0], learning_rates, self.loss, list(spec.metrics), self.seeds,
-                                keras.ops.convert_to_numpy(self.train_pool.y[:1]), jit_compile=engine.jit_compile)
-        self.replicas = [ReplicaModel(self.stack, index, model) for index, model in enumerate(models[:len(self.trials)])]
+        self.learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
+        self.everyone = list(range(len(members)))  # the stack's members, by index: trials, then any stand-in
+        self.full = self._make_stack(self.everyone, optimizers[0])
+        self.replicas = [ReplicaModel(self.full, index, model)
+                         for index, model in enumerate(self.models[:len(self.trials)])]
+        self._use(self.full, self.everyone)
         self.callbacks = [self._callbacks(trial, replica) for trial, replica in zip(self.trials, self.replicas)]
         self.curves = [{} for _ in self.trials]
         self.trial_ids, self.elapsed = [t.trial_id for t, _ in members], 0.0
         self.checkpoints = Checkpoints(engine.checkpoint_dir, engine.checkpoint_seconds, progress.say)
+
+    def _make_stack(self, slots: list, optimizer):
+        """A stack of the members `slots` (indices into the stack's members), from their initial weights."""
+        y_example = keras.ops.convert_to_numpy(self.full_pools["train"].y[:1])
+        return make_stack([self.models[s] for s in slots], optimizer, [self.learning_rates[s] for s in slots],
+                          self.loss, list(self.trials[0].train.metrics), [self.seeds[s] for s in slots], y_example,
+                          jit_compile=self.engine.jit_compile)
+
+    def _use(self, stack, slots: list) -> None:
+        """Train and evaluate on `stack`, whose replica p is member slots[p]; each trial's replica finds its
+        weights there (a trial's first slot: the others are stand-in copies)."""
+        self.stack, self.slots = stack, slots
+        self.pools = {name: pool.subset(slots) for name, pool in self.full_pools.items() if pool is not None}
+        for position, member in reversed(list(enumerate(slots))):
+            if member < len(self.replicas):
+                self.replicas[member].stack, self.replicas[member].index = stack, position
+
+    def _compact(self) -> None:
+        """Go on without the replicas that have stopped, once they are IDLE_SHARE of the stack: a stack of the
+        live ones (at least MINIMUM_REPLICAS, the first one again as the stand-in), holding their state. A replica's arithmetic does not depend on
+        its stack-mates, so its bits stay as they were; only the new stack size is compiled (once per
+        program and size: studies.engines.stack_backends keeps it)."""
+        live = [r for r, replica in enumerate(self.replicas) if not replica.stopped]
+        slots = live + live[:1] * (MINIMUM_REPLICAS - len(live))
+        if not live or len(self.slots) - len(slots) < max(1, IDLE_SHARE * len(self.slots)):
+            return
+        positions = [self.slots.index(member) for member in slots]
+        state = [self._replica_rows(array, positions) for array in self.stack.state()]
+        stack = self._make_stack(slots, build_optimizer(self.trials[0].optimizer))
+        stack.load_state(state)
+        if self.stack is not self.full:
+            release(self.stack)
+        self._use(stack, slots)
+
+    def _replica_rows(self, array: np.ndarray, positions: list) -> np.ndarray:
+        """Rows `positions` of a stacked array (weights, per-replica settings, optimizer slots); a scalar
+        (the optimizer's step count) is the stack's, kept as it is."""
+        if np.ndim(array) == 0:
+            return array
+        if len(array) != len(self.slots):
+            raise ValueError(f"a stack's state array of shape {np.shape(array)} has no replica axis")
+        return np.asarray(array)[positions]
+
+    def _full_state(self) -> list:
+        """The state of a stack of all members: the running stack's rows at its members' places, the full
+        stack's (as they were when compacted away) for the replicas that have stopped."""
+        if self.stack is self.full:
+            return self.full.state()
+        state = [np.array(array) for array in self.full.state()]
+        for array, current in zip(state, self.stack.state()):
+            if np.ndim(array) == 0:
+                array[...] = current
+            else:
+                array[self.slots] = current
+        return state
 
     def _callbacks(self, trial: TrialSpec, replica: ReplicaModel) -> list:
         callbacks, stopping = [], trial.train.early_stopping
@@ -244,23 +333,30 @@ class StackRun:
     def train(self):
         started = time.perf_counter()
         spec = self.trials[0].train
-        steps = spec.steps_per_epoch or math.ceil(self.train_pool.samples / spec.batch_size)
+        samples = self.full_pools["train"].samples
+        steps = spec.steps_per_epoch or math.ceil(samples / spec.batch_size)
         epoch = self._resume()
         while not all(r.stopped for r in self.replicas):
-            batches = epoch_batches(self.seeds, epoch, self.train_pool.samples, spec.batch_size, steps, spec.sampling)
-            logs = self._train_epoch(batches, epoch * steps)
-            if self.validation_pool is not None:
-                logs = self._logged_evaluation(logs, self.validation_pool, "val_")
+            seeds = [self.seeds[member] for member in self.slots]
+            logs = self._train_epoch(epoch_batches(seeds, epoch, samples, spec.batch_size, steps, spec.sampling),
+                                     epoch * steps)
+            if "validation" in self.pools:
+                logs = self._logged_evaluation(logs, self.pools["validation"], "val_")
             if spec.evaluate_train:  # inference mode on the training data, as engine=keras's evaluate() callback
-                logs = self._logged_evaluation(logs, self.train_pool, f"{TRAIN_EVALUATION}_")
+                logs = self._logged_evaluation(logs, self.pools["train"], f"{TRAIN_EVALUATION}_")
+            self.engine.replica_epochs += ReplicaEpochs(len(self.slots), sum(not r.stopped for r in self.replicas))
             self._end_epoch(epoch, logs)
+            self._compact()
             epoch += 1
             if self.checkpoints.due() and not all(r.stopped for r in self.replicas):
                 self.checkpoints.save(self.trial_ids, self._state(epoch, started))
+        if self.stack is not self.full:
+            release(self.stack)  # done with it: the next stack of its program and size reuses its compiled code
+        self._use(self.full, self.everyone)  # the final evaluation: every trial's final weights
         for replica in self.replicas:
             replica.restore_final()
-        tests, predictions = self._evaluate(self.test_pool, keep_predictions=True)
-        release(self.stack)  # done with it: the next stack of its program reuses its compiled code
+        tests, predictions = self._evaluate(self.pools["test"], keep_predictions=True)
+        release(self.full)
         wall = (self.elapsed + time.perf_counter() - started) / len(self.trials)
         for r, trial in enumerate(self.trials):
             yield self._result(r, trial, tests[r], predictions, wall)
@@ -269,17 +365,19 @@ class StackRun:
     def _state(self, epoch: int, started: float) -> dict:
         """What a checkpoint holds (studies.engines.checkpoint)."""
         return {"epoch": epoch, "elapsed": self.elapsed + time.perf_counter() - started, "curves": self.curves,
-                "stack": self.stack.state(), "replicas": [plain_state(r) for r in self.replicas],
+                "stack": self._full_state(), "replicas": [plain_state(r) for r in self.replicas],
                 "callbacks": [[plain_state(c) for c in callbacks] for callbacks in self.callbacks]}
 
     def _resume(self) -> int:
         """The epoch to start from: 0, or where the stack's last checkpoint left it (its state restored)."""
-        state = self.checkpoints.load(self.trial_ids, self.stack.check_state)
+        state = self.checkpoints.load(self.trial_ids, self.full.check_state)
         if state is None:
             return 0
-        self.stack.load_state(state["stack"])
+        self.full.load_state(state["stack"])
         for replica, saved in zip(self.replicas, state["replicas"]):
             restore_state(replica, saved)
+        self._use(self.full, self.everyone)  # the replicas' saved places were in the stack of the time
+        self._compact()
         for callbacks, saved in zip(self.callbacks, state["callbacks"]):
             for callback, attributes in zip(callbacks, saved):
                 restore_state(callback, attributes)
@@ -291,18 +389,19 @@ class StackRun:
     def _train_epoch(self, segments: list, first_step: int) -> list[dict]:
         samples, sums = 0, [0.0] * (1 + len(self.trials[0].train.metrics))  # loss, then each metric
         for rows in segments:  # (replicas, steps, batch) of one batch size each
-            loss, metrics = self.stack.train_steps(self.train_pool.x, self.train_pool.y,
-                                                   self.train_pool.positions(rows), first_step)
+            pool = self.pools["train"]
+            loss, metrics = self.stack.train_steps(pool.x, pool.y, pool.positions(rows), first_step)
             first_step += rows.shape[1]
             samples += rows.shape[1] * rows.shape[2]
             sums = [total + per_replica_sums(values) for total, values in zip(sums, [loss, *metrics])]
         return self._logs(sums, samples, "")
 
     def _logs(self, sums: list, samples: int, prefix: str) -> list[dict]:
-        """Per replica {prefix + loss: mean, prefix + metric: mean...} from the sums over `samples`."""
+        """Per trial {prefix + loss: mean, prefix + metric: mean...} from the running stack's sums over
+        `samples`; {} for a trial that has stopped (no longer in the stack)."""
         names = ["loss", *self.trials[0].train.metrics]
-        return [{prefix + name: float(total[r] / samples) for name, total in zip(names, sums)}
-                for r in range(len(self.trials))]
+        return [{prefix + name: float(total[self.slots.index(r)] / samples) for name, total in zip(names, sums)}
+                if r in self.slots else {} for r in range(len(self.trials))]
 
     def _logged_evaluation(self, logs: list, pool: Pool, prefix: str) -> list[dict]:
         """Each replica's epoch logs with its loss and metrics on `pool` added under `prefix`."""

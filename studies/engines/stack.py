@@ -22,6 +22,7 @@ updating the weights, and compiling the epoch loop, is the backend's: `stack_ten
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 
@@ -136,21 +137,42 @@ UNTRACED_LAYER_SETTINGS = {"name", "seed", "rate", "kernel_initializer", "bias_i
                            "beta_initializer", "moving_mean_initializer", "moving_variance_initializer"}
 
 
+# Regularizers whose one factor a stack holds per replica, like the learning rate (by class: a subclass may
+# compute otherwise), so that stacks of other strengths share compiled code; Keras's own __call__ computes
+# the penalty, with the factor as a value. Any other regularizer is traced into the code with its settings.
+FACTOR_REGULARIZERS = {keras.regularizers.L1: "l1", keras.regularizers.L2: "l2"}
+
+
+def regularizer_factor(regularizer) -> float | None:
+    """The factor a stack holds per replica for `regularizer` (None: none, its settings are traced)."""
+    name = FACTOR_REGULARIZERS.get(type(regularizer))
+    return None if name is None else float(getattr(regularizer, name))
+
+
 def program_key(models: list, optimizer, loss: str, metrics: list, y_example, jit_compile) -> str:
     """Everything a `Stack`'s compiled code is traced from: the backend and float type, every replica's layers
-    (types, settings, activations, its own regularizers) and weight shapes, the optimizer's class and settings
-    but its name and learning rate, the loss, the metrics and the targets' type. Stacks of one key differ only in
-    what the code takes as input (initial weights, learning and dropout rates, seeds, data), so one compiled
-    program serves them."""
+    (types, settings, activations, its own regularizers, of L1 and L2 the class only) and weight shapes, the
+    optimizer's class and settings but its name and learning rate, the loss, the metrics and the targets' type.
+    Stacks of one key differ only in what the code takes as input (initial weights, learning and dropout rates,
+    L1 and L2 factors, seeds, data), so one compiled program serves them."""
     # The activation object too, not only its config: a custom function's config may hold just its name.
     layers = [[(type(layer), getattr(layer, "activation", None),
-                {k: v for k, v in layer.get_config().items() if k not in UNTRACED_LAYER_SETTINGS})
+                {k: _traced(layer, k, v) for k, v in layer.get_config().items() if k not in UNTRACED_LAYER_SETTINGS})
                for layer in model.layers] for model in models]
     settings = {k: v for k, v in optimizer.get_config().items() if k not in ("name", "learning_rate")}
     # The weights' shapes too: a layer's settings omit its input width (Dense(8) on 4 or 5 features).
     shapes = [tuple(weight.shape) for weight in models[0].weights]
     return repr((keras.backend.backend(), keras.config.floatx(), jit_compile, layers, shapes, type(optimizer),
                  settings, loss, list(metrics), np.shape(y_example)[1:], np.asarray(y_example).dtype.str))
+
+
+def _traced(layer, setting: str, value):
+    """What of a layer's setting is traced: a weight's L1 or L2 regularizer without its factor (held per replica)."""
+    if setting.endswith("_regularizer") and setting != "activity_regularizer":
+        regularizer = getattr(layer, setting, None)
+        if regularizer_factor(regularizer) is not None:
+            return type(regularizer)
+    return value
 
 
 def _refuse(problem: str | None) -> None:
@@ -207,7 +229,8 @@ def _same_padding(length: int, kernel: int, stride: int) -> tuple[int, int]:
 
 class Stack:
     """Stacked weights of `models` (identical architectures), trained with one Keras optimizer; the
-    replicas' `learning_rates` may differ (the optimizer's other settings are shared).
+    replicas' `learning_rates` may differ (the optimizer's other settings are shared), and so may their
+    dropout rates and L1 or L2 regularizer factors.
 
     What a stack compiles depends only on its `program_key`: a later stack of the same key `restart`s an idle
     one (studies.engines.stack_backends) with its own weights, per-replica settings and seeds, and runs the
@@ -225,6 +248,9 @@ class Stack:
         index = {id(w): i for i, w in enumerate(reference.weights)}
         self.layers = [self._layer(number, layer, index) for number, layer in enumerate(reference.layers)]
         self.learning_rate_position = len(self.shapes) + len(self.dropout_layers)
+        factored = [i for i, regularizers in enumerate(self.regularizers)
+                    if any(regularizer_factor(r) is not None for r in regularizers)]
+        self.factor_positions = {i: self.learning_rate_position + 1 + k for k, i in enumerate(factored)}
         self.initial = self.initial_values(models, learning_rates)
         self.loss = keras.losses.get(loss)
         example_prediction = np.zeros((1, reference.output_shape[-1]), np.float32)
@@ -234,14 +260,16 @@ class Stack:
 
     def initial_values(self, models: list, learning_rates: list) -> list:
         """What a stack of `models` starts from: each stacked weight, then the per-replica settings as
-        (replicas, 1, 1) values: each Dropout layer's rate, then the learning rate."""
+        (replicas, 1, 1) values: each Dropout layer's rate, the learning rate, then the factor of each weight's
+        L1 or L2 regularizer (0 for a replica without one)."""
         # The learning rate, like the dropout rates, is held beside the weights, even when all replicas share
         # it: as a compile-time constant XLA could fold it (a scalar, or all-equal values) into other
         # arithmetic, and a replica's bits must not depend on what else is in its stack. Being values, not
         # constants, they also leave the compiled code to the stacks of other rates (`restart`).
         weights = [np.stack([to_stacked(keras.ops.convert_to_numpy(m.weights[i].value)) for m in models])
                    for i in range(len(self.shapes))]
-        settings = [[m.layers[k].rate for m in models] for k in self.dropout_layers] + [learning_rates]
+        settings = [[m.layers[k].rate for m in models] for k in self.dropout_layers] + [learning_rates] + [
+            [regularizer_factor(m.weights[i].regularizer) or 0.0 for m in models] for i in self.factor_positions]
         return weights + [np.reshape(np.asarray(values, np.float32), (-1, 1, 1)) for values in settings]
 
     def restart(self, models: list, learning_rates: list, seeds: list) -> None:
@@ -364,11 +392,21 @@ class Stack:
     def penalties(self, values: list):
         """(replicas,) regularization loss of each replica, from its own Keras regularizers."""
         total = ops.zeros([self.replicas])
-        for weight, shape, regularizers in zip(values, self.shapes, self.regularizers):
+        for position, (weight, shape, regularizers) in enumerate(zip(values, self.shapes, self.regularizers)):
             if any(regularizers):
-                total += ops.stack([r(to_keras(weight[i], shape)) if r else ops.convert_to_tensor(0.0)
-                                    for i, r in enumerate(regularizers)])
+                total += ops.stack([self._regularizer(r, values, position, i)(to_keras(weight[i], shape)) if r
+                                    else ops.convert_to_tensor(0.0) for i, r in enumerate(regularizers)])
         return total
+
+    def _regularizer(self, regularizer, values: list, position: int, replica: int):
+        """Replica `replica`'s regularizer of weight `position`, its factor (if the stack holds it) read from
+        `values`."""
+        if regularizer_factor(regularizer) is None:
+            return regularizer
+        held = copy.copy(regularizer)
+        factor = values[self.factor_positions[position]][replica]
+        setattr(held, FACTOR_REGULARIZERS[type(regularizer)], ops.reshape(factor, ()))
+        return held
 
     def training_losses(self, values: list, x, y, step):
         """Per replica its batch loss with regularization (what the gradient is taken of); per replica and
