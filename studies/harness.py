@@ -164,6 +164,20 @@ def run_study(cfg: dict) -> RunOutcome:
     return RunOutcome(plan, wanted, trained, len(wanted) - trained, files)
 
 
+def unfinished(plan: Plan, store: TrialStore, trial_ids: list) -> str | None:
+    """None when some trial of the run finished normally; else one line naming every trial and what became of
+    it (a run whose trials all failed or diverged has no result to report, and says so in its exit status)."""
+    trials = store.trials(plan.study, trial_ids)
+    if (trials["status"] == "ok").any():
+        return None
+    outcomes = {}
+    for row in trials.sort_values(["arm", "seed"]).itertuples():
+        why = row.status + (f" ({str(row.message).splitlines()[0]})" if row.status == "failed" else "")
+        outcomes.setdefault(why, []).append(f"{row.arm} seed={row.seed}")
+    said = "; ".join(f"{len(names)} {why}: {', '.join(names)}" for why, names in outcomes.items())
+    return f"no trial of {plan.study}/{plan.variant} finished normally: {said or 'none stored'}"
+
+
 def data_key(spec: DatasetSpec) -> str:
     """What names a loaded dataset: a built-in's name, or a loader's path with its arguments."""
     return json.dumps([spec.name, spec.arguments], sort_keys=True, default=str)
