@@ -199,15 +199,23 @@ def _backend(components: bool) -> str:
     return keras.backend.backend()
 
 
-def check_output(model: ModelSpec, loss: str, dataset: DatasetSpec, where: str) -> None:
+def check_output(model: ModelSpec, loss: str, classes: int | None, where: str) -> None:
     """A model builder's output suits the loss: its model is built on the stand-in input and the loss computed on
-    it, so that a wrong output shape stops the run here instead of failing every trial. Only where the number of
-    classes is known before the data loads: a built-in dataset, or `classes` given."""
-    if model.builder is None or (is_import_path(dataset.name) and dataset.classes is None):
+    it, so that a wrong output shape stops the run before training instead of failing every trial. `classes`:
+    None where unknown before the data loads (a loader's data without `classes`); the harness checks again on
+    the loaded data."""
+    if model.builder is None or classes is None:
         return
     from studies.model import check_builder_output
 
-    check_builder_output(model, loss, len(dataset.classes) if dataset.classes else 10, where)
+    check_builder_output(model, loss, classes, where)
+
+
+def planned_classes(dataset: DatasetSpec) -> int | None:
+    """The number of classes, where known before the data loads: `classes` given, or a built-in dataset's 10."""
+    if dataset.classes:
+        return len(dataset.classes)
+    return None if is_import_path(dataset.name) else 10
 
 
 def plan_study(cfg: dict, components: bool = True) -> Plan:
@@ -238,7 +246,7 @@ def plan_study(cfg: dict, components: bool = True) -> Plan:
         optimizer = _optimizer(settings["optimizer"], f"{where} optimizer", components)
         train = _train(settings["train"], profile, dataset, f"{where} train", components)
         if components:
-            check_output(model, train.loss, dataset, where)
+            check_output(model, train.loss, planned_classes(dataset), where)
         labels[arm] = (patch or {}).get("label", arm)
         trials += [TrialSpec(study["name"], cfg["variant"], arm, labels[arm], seed, cfg["engine"]["name"],
                              profile["name"], dataset, model, optimizer, train, backend=_backend(components))
