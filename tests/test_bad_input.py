@@ -123,7 +123,8 @@ def test_a_builder_whose_output_does_not_suit_the_loaded_classes_stops_before_tr
 
 
 def test_a_run_in_which_no_trial_finished_exits_1_naming_them_and_keeps_them(tmp_path):
-    done = studybench(*blobs(), *SGD_ALONE, f"{SGD}=1e30", *SMOKE, cwd=tmp_path)
+    """A learning rate of 1e300 (finite, so valid) makes the loss NaN: the trial is stored as diverged."""
+    done = studybench(*blobs(), *SGD_ALONE, f"{SGD}=1e300", *SMOKE, cwd=tmp_path)
     assert_one_line_error(done, r"no trial of optimizers/original finished normally: 1 diverged: sgd seed=0$", status=1)
     assert TrialStore(tmp_path / "results").trials("optimizers")["status"].tolist() == ["diverged"]
     assert not (tmp_path / "reports").exists()
