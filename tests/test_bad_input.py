@@ -2,15 +2,12 @@
 valid (or what was kept), a non-zero exit status, no traceback, and nothing stored where nothing should be.
 Exit status 2: bad input, before any training; 1: a run that trained no trial to its end or could not write;
 130: interrupted."""
-import dataclasses
-import errno
 import signal
+import subprocess
 import sys
 
 import pytest
 
-import studies.store
-from studies import cli
 from studies.engine_agreement import main as engine_agreement
 from studies.plan import plan_study
 from studies.store import TrialStore
@@ -18,7 +15,7 @@ from studies.engines import TrialResult
 from tests.conftest import compose_config
 from tests.test_cli import assert_one_line_error, studybench
 from tests.test_store import DATASET
-from tests.test_sweeps import interrupted
+from tests.test_sweeps import ENV, interrupted
 
 STORE = ("results_dir=results", "reports_dir=reports")
 SMOKE = ("profile=smoke", "n_seeds=1", "data.download=false", *STORE)
@@ -169,23 +166,13 @@ def test_ctrl_c_says_what_was_kept_and_that_a_rerun_resumes(tmp_path):
     assert len(TrialStore(tmp_path / "results").trials("dropout")) == 1
 
 
-def test_a_full_disk_is_one_line_and_keeps_what_was_stored(tmp_path, monkeypatch, capfd):
-    """The second trial's write finds the disk full (ENOSPC, simulated in-process)."""
-    real, writes = studies.store.write_atomic, []
-
-    def filling(table, path):
-        writes.append(path)
-        if len(writes) > 2:  # a trial is two files: its epochs, then its row
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        real(table, path)
-
-    monkeypatch.setattr(studies.store, "write_atomic", filling)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["studybench", *RUN])
-    with pytest.raises(SystemExit) as stopped:
-        cli.main()
-    lines = capfd.readouterr().err.strip().splitlines()
-    assert stopped.value.code == 1 and len(lines) == 1, lines
+def test_a_full_disk_is_one_line_and_keeps_what_was_stored(tmp_path):
+    """The second trial's write finds the disk full (OSError ENOSPC, raised inside the run: tests/interrupt.py)."""
+    marker = tmp_path / "full"
+    done = subprocess.run([sys.executable, "-m", "tests.interrupt", "full_disk", "3", str(marker), "--", *RUN],
+                          capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=600)
+    lines = done.stderr.strip().splitlines()
+    assert marker.exists() and done.returncode == 1 and len(lines) == 1, lines  # a trial is two files, epochs first
     assert lines[0].startswith("studybench: error: cannot write ([Errno 28] No space left on device: ")
     assert lines[0].endswith("); kept: the 1 trials of study dropout stored in results and engine=fast's checkpoints "
                              "of running stacks; rerun the same command to resume")
