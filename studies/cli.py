@@ -66,7 +66,7 @@ def explain_hydra_error(error: Exception, overrides: list[str]) -> str:
         return f"unknown {group} {option!r}; valid: {', '.join(available(group))}"
     key = re.search(r"Could not override '([^']+)'", text)
     if key:
-        return unknown_key(key.group(1), [o for o in overrides if not o.startswith(f"{key.group(1)}=")])
+        return unknown_key(key.group(1), [o for o in overrides if "." not in o.split("=", 1)[0]])  # study=, ...
     ambiguous = re.search(r"Ambiguous value for argument '([^']+)'", text)
     if ambiguous:
         return (f"{ambiguous.group(1)} gives several values: add -m to sweep over them "
@@ -75,8 +75,8 @@ def explain_hydra_error(error: Exception, overrides: list[str]) -> str:
 
 
 def unknown_key(dotted: str, overrides: list[str]) -> str:
-    """The line for an unknown key: the keys at its level (top level, or the mapping it would go in), the
-    closest first."""
+    """The line for an unknown key: the keys at its level (top level, or the mapping it would go in) in the
+    config that `overrides` (the top-level choices alone, which compose) make, the closest named first."""
     *parents, leaf = dotted.split(".")
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         node = compose("config", overrides=overrides)
@@ -174,20 +174,20 @@ def stop_line(cfg: DictConfig, what: str) -> str:
     from studies.store import TrialStore
 
     stored = len(TrialStore(cfg.results_dir).trials(cfg.study.name))
-    return (f"{what}; kept: the {stored} trials of study {cfg.study.name} stored in {cfg.results_dir} and engine=fast's "
-            f"checkpoints of running stacks; rerun the same command to resume")
+    return (f"{what}; kept: {stored} stored trial{'s' * (stored != 1)} of study {cfg.study.name} in {cfg.results_dir} "
+            "and engine=fast's checkpoints of running stacks; rerun the same command to resume")
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def run(cfg: DictConfig) -> float | None:
     """One study run (one job of a sweep); returns the study's OBJECTIVE for an optimising sweeper."""
+    if cfg.mode == "check":  # with Hydra's flags (a single run's check goes through preflight)
+        check_only(cfg, HydraConfig.get().overrides.task)
     import_backend_quietly()
     from studies.harness import run_study, unfinished
     from studies.store import TrialStore
     from studies.sweeps import objective
 
-    if cfg.mode == "check":  # with Hydra's flags (a single run's check goes through preflight)
-        check_only(cfg, HydraConfig.get().overrides.task)
     check_profile_name(cfg.profile.name, HydraConfig.get().runtime.choices.get("profile"))
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
@@ -225,8 +225,11 @@ def main() -> None:
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # listens on the machine's address
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:  # no training, the store only
         sys.argv[1] = f"mode={sys.argv[1]}"
-    if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own
-        preflight(sys.argv[1:])
+    try:
+        if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own
+            preflight(sys.argv[1:])
+    except KeyboardInterrupt:  # during the backend's import or planning (training's own: run)
+        fail("interrupted before training; nothing was stored", 130)
     run()
 
 

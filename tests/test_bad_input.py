@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from studies.engine_agreement import main as engine_agreement
+from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
-from studies.engines import TrialResult
 from tests.conftest import compose_config
 from tests.test_cli import assert_one_line_error, studybench
 from tests.test_store import DATASET
@@ -21,12 +21,11 @@ STORE = ("results_dir=results", "reports_dir=reports")
 SMOKE = ("profile=smoke", "n_seeds=1", "data.download=false", *STORE)
 SGD = "study.arms.sgd.optimizer.learning_rate"
 SGD_ALONE = tuple(f"study.arms.{arm}=drop" for arm in ("adagrad", "adadelta", "adam", "nadam", "rmsprop"))
-BLOBS = ("~study.dataset", "+study.dataset={_target_:tests.custom_components.blobs,samples:150%s}")
 
 
 def blobs(arguments: str = "") -> tuple:
     """Overrides that train the optimizers study on tests.custom_components.blobs, with more loader arguments."""
-    return BLOBS[0], BLOBS[1] % arguments
+    return "~study.dataset", f"+study.dataset={{_target_:tests.custom_components.blobs,samples:150{arguments}}}"
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -50,6 +49,16 @@ def blobs(arguments: str = "") -> tuple:
 def test_a_bad_value_is_one_line_before_anything_is_written(tmp_path, arguments, message):
     assert_one_line_error(studybench(*arguments, *STORE, cwd=tmp_path), message)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_value_stops_before_the_backend_is_imported(tmp_path):
+    """The settings are checked before Keras (and TensorFlow) load: seconds, not the backend's import time."""
+    probe = ("import sys\nfrom studies import cli\nsys.argv = ['studybench', 'variant=nope']\ntry:\n    cli.main()\n"
+             "except SystemExit as stopped:\n    print(stopped.code, 'keras' in sys.modules, 'tensorflow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=ENV,
+                          timeout=300)
+    assert done.stdout.split() == ["2", "False", "False"], done.stderr[-2000:]
+    assert "variant of study optimizers: unknown value 'nope'; valid: original, modern, book, cnn" in done.stderr
 
 
 def test_an_int_learning_rate_is_a_float(tmp_path):
@@ -161,7 +170,7 @@ def test_ctrl_c_says_what_was_kept_and_that_a_rerun_resumes(tmp_path):
     status = interrupted("stored", 1, tmp_path / "paused", RUN, tmp_path, stop=signal.SIGINT)
     lines = (tmp_path / "interrupted.stderr").read_text().strip().splitlines()
     assert status == 130 and len(lines) == 1, lines
-    assert lines[0] == ("studybench: error: interrupted; kept: the 1 trials of study dropout stored in results and "
+    assert lines[0] == ("studybench: error: interrupted; kept: 1 stored trial of study dropout in results and "
                         "engine=fast's checkpoints of running stacks; rerun the same command to resume")
     assert len(TrialStore(tmp_path / "results").trials("dropout")) == 1
 
@@ -174,6 +183,6 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_stored(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert marker.exists() and done.returncode == 1 and len(lines) == 1, lines  # a trial is two files, epochs first
     assert lines[0].startswith("studybench: error: cannot write ([Errno 28] No space left on device: ")
-    assert lines[0].endswith("); kept: the 1 trials of study dropout stored in results and engine=fast's checkpoints "
-                             "of running stacks; rerun the same command to resume")
+    assert lines[0].endswith("); kept: 1 stored trial of study dropout in results and engine=fast's checkpoints of "
+                             "running stacks; rerun the same command to resume")
     assert len(TrialStore(tmp_path / "results").trials("dropout")) == 1

@@ -42,7 +42,7 @@ def test_help_lists_the_studies(tmp_path):
     (["study=nope"], "unknown study 'nope'; valid: batchnorm, dropout, early_stopping, .*optimizers"),
     (["engine=turbo"], "unknown engine 'turbo'; valid: fast, keras"),
     (["variant=ancient"], "unknown value 'ancient'; valid: original, modern"),
-    (["nseeds=3"], "unknown key 'nseeds'; valid top-level keys:.*n_seeds"),
+    (["nseeds=3"], "unknown key 'nseeds'; did you mean 'n_seeds'\\? valid top-level keys:.*n_seeds"),
     (["n_seeds=-1"], "n_seeds=-1 is out of range"),
     (["n_seeds=auto", "max_seeds=3"], "max_seeds=3 is below first_round=10: with n_seeds=auto"),
     (["study.arms.adam.optimizer.name=Adamax2"], "unknown optimizer 'Adamax2'"),
