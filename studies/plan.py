@@ -9,7 +9,7 @@ The profile then caps data and epochs (profile=smoke shrinks everything for test
 
 `plan_study(cfg, components=False)` checks the settings alone, without importing Keras (a component's name or
 import path, a loss, a study module are not looked up): the CLI runs it before the backend's slow import, so
-that a bad value stops the run in about a second.
+that a bad value stops the run in seconds.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 
 from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
-                            TrialSpec, build_spec, check_keys, is_import_path, optimizer_arguments, require_bool, require_choice,
-                            require_int, require_optional_int, require_positive, validate_dataset, validate_model,
-                            validate_train, with_convolutions)
+                            TrialSpec, build_spec, check_keys, is_import_path, optimizer_arguments, require_bool,
+                            require_choice, require_int, require_optional_int, require_positive, validate_dataset,
+                            validate_model, validate_train, with_convolutions)
 from studies.contract import for_variant, judged_claims, load_contract
 from studies.targets import TARGET, check_call, is_target, split_target
 from studies.sequential import look_seeds
