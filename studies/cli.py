@@ -38,6 +38,7 @@ from studies.studypath import available, check_extra_conf_dirs
 
 COMMANDS = ("report", "check")
 MODES = ("run", *COMMANDS)
+GROUPS = ("study", "engine", "profile")  # conf/'s config groups: a choice decides which keys exist
 BACKENDS = ("tensorflow", "jax")  # Keras's backends engine=fast stacks on
 MULTIRUN = {"-m", "--multirun"}  # `studybench report ...` stands for `studybench mode=report ...`
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def explain_hydra_error(error: Exception, overrides: list[str]) -> str:
         return f"unknown {group} {option!r}; valid: {', '.join(available(group))}"
     key = re.search(r"Could not override '([^']+)'", text)
     if key:
-        return unknown_key(key.group(1), [o for o in overrides if "." not in o.split("=", 1)[0]])  # study=, ...
+        return unknown_key(key.group(1), [o for o in overrides if o.split("=", 1)[0] in GROUPS])
     ambiguous = re.search(r"Ambiguous value for argument '([^']+)'", text)
     if ambiguous:
         return (f"{ambiguous.group(1)} gives several values: add -m to sweep over them "
@@ -76,7 +77,7 @@ def explain_hydra_error(error: Exception, overrides: list[str]) -> str:
 
 def unknown_key(dotted: str, overrides: list[str]) -> str:
     """The line for an unknown key: the keys at its level (top level, or the mapping it would go in) in the
-    config that `overrides` (the top-level choices alone, which compose) make, the closest named first."""
+    config that `overrides` (the config group choices alone, which compose) make, the closest named first."""
     *parents, leaf = dotted.split(".")
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         node = compose("config", overrides=overrides)
