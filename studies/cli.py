@@ -32,7 +32,7 @@ from studies.cluster import dispatch_arguments, launcher, refuse_unprepared_job
 from studies.config import ConfigError, require_choice
 from studies.data import DataError
 from studies.environment import import_backend_quietly
-from studies.logs import BelowWarning
+from studies.logs import BelowWarning, prefix_job_lines
 from studies.paths import CONF_DIR
 from studies.studypath import available, check_extra_conf_dirs
 
@@ -182,6 +182,8 @@ def stop_line(cfg: DictConfig, what: str) -> str:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def run(cfg: DictConfig) -> float | None:
     """One study run (one job of a sweep); returns the study's OBJECTIVE for an optimising sweeper."""
+    if HydraConfig.get().mode == RunMode.MULTIRUN:  # jobs may share a terminal (joblib): each line says whose
+        prefix_job_lines(HydraConfig.get().job.num)
     if cfg.mode == "check":  # with Hydra's flags (a single run's check goes through preflight)
         check_only(cfg, HydraConfig.get().overrides.task)
     import_backend_quietly()

@@ -2,7 +2,7 @@
 file (reports/index.html, its images embedded), so both always say the same thing.
 
 A page is a list of blocks (Heading, Paragraph, Bullets, Table, Image); table cells and paragraph parts are
-text, a Link or a Verdict.
+text, a Link, a Verdict or Code.
 """
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class Link:
     text: str
     path: str  # relative to the page's folder
     anchor: str = ""  # a section of the same page: the single-file HTML links there instead of to `path`
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str  # a command line
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ def _markdown_cell(cell) -> str:
         return f"[{cell.text}]({cell.path})"
     if isinstance(cell, Verdict):
         return f"**{cell.text}**"
+    if isinstance(cell, Code):
+        return f"`{cell.text}`"
     return str(cell)
 
 
@@ -95,12 +102,14 @@ figcaption { color: #555; font-size: 90% }
 .DIVERGED, .NOT_RUN { color: #555 }"""
 
 
-def _html_cell(cell) -> str:
+def html_cell(cell) -> str:
     if isinstance(cell, Link):
         target = f"#{cell.anchor}" if cell.anchor else cell.path
         return f'<a href="{html.escape(target)}">{html.escape(cell.text)}</a>'
     if isinstance(cell, Verdict):
         return f'<strong class="{cell.text.replace(" ", "_")}">{html.escape(cell.text)}</strong>'
+    if isinstance(cell, Code):
+        return f"<code>{html.escape(cell.text)}</code>"
     return html.escape(str(cell))
 
 
@@ -109,17 +118,17 @@ def data_uri(path: Path) -> str:
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
-def _html_block(block, folder: Path) -> str:
+def html_block(block, folder: Path) -> str:
     if isinstance(block, Heading):
         anchor = f' id="{html.escape(block.anchor)}"' if block.anchor else ""
         return f"<h{block.level}{anchor}>{html.escape(block.text)}</h{block.level}>"
     if isinstance(block, Paragraph):
-        return "<p>" + "".join(_html_cell(part) for part in block.parts) + "</p>"
+        return "<p>" + "".join(html_cell(part) for part in block.parts) + "</p>"
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in block.items) + "</ul>"
     if isinstance(block, Table):
         header = "".join(f"<th>{html.escape(name)}</th>" for name in block.header)
-        rows = "".join("<tr>" + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>" for row in block.rows)
+        rows = "".join("<tr>" + "".join(f"<td>{html_cell(c)}</td>" for c in row) + "</tr>" for row in block.rows)
         return f"<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
     caption = html.escape(block.caption)
     return (f'<figure><img src="{data_uri(folder / block.path)}" alt="{caption}">'
@@ -128,6 +137,6 @@ def _html_block(block, folder: Path) -> str:
 
 def html_page(title: str, blocks, folder: Path) -> str:
     """One self-contained page: inline style, images read from `folder` and embedded as data URIs."""
-    body = "\n".join(_html_block(block, folder) for block in blocks)
+    body = "\n".join(html_block(block, folder) for block in blocks)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
             f"<style>\n{STYLE}\n</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")

@@ -6,6 +6,7 @@ import importlib.metadata
 import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
 from studies.config import ConfigError
@@ -88,15 +89,28 @@ def device() -> str:
 
 def deterministic_ops() -> None:
     """Seed s gives the same curves bit for bit: TensorFlow needs asking (before its first XLA compilation);
-    XLA under JAX is so on CPU."""
+    XLA under JAX is so on CPU. On another backend, TensorFlow stays unimported (`keep_tensorflow_out`)."""
     import keras
 
-    if keras.backend.backend() == "tensorflow":
+    if keras.backend.backend() != "tensorflow":
+        keep_tensorflow_out()
+    else:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
         tf.get_logger().setLevel("ERROR")  # engine fast traces once per stack and batch shape: not a retracing bug
         reductions_in_xla_loops()
+
+
+def keep_tensorflow_out() -> None:
+    """Tell Keras, on a backend other than TensorFlow, that TensorFlow is not installed, unless something imported
+    it already. Keras imports it wherever it is installed, only to ask whether an object is one of its types
+    (serializing a layer's config, its data adapters) or to seed it (`keras.utils.set_random_seed`): seconds of
+    start-up and TensorFlow's C++ lines on the terminal, once per process, for nothing a JAX run uses."""
+    from keras.src.utils.module_utils import tensorflow
+
+    if "tensorflow" not in sys.modules:
+        tensorflow._available = False  # LazyModule.available's cached answer, which it would find by importing
 
 
 def reductions_in_xla_loops() -> None:

@@ -31,7 +31,7 @@ from scipy import stats  # noqa: E402
 from studies.atomic import save_figure_atomic  # noqa: E402
 from studies.contract import GAP_SPLIT  # noqa: E402
 from studies.stats import CONFIDENCE, lower_is_better, point_values  # noqa: E402
-from studies.verdicts import percent  # noqa: E402
+from studies.verdicts import MIN_SEEDS, SIGN, percent, sign_flip_interval  # noqa: E402
 
 UNORDERED_POINTS = ("stop", "best_epoch", "size")  # epochs and counts: neither side is better
 FOLDER = "claims"  # under the report folder: one figure per claim, named by its id
@@ -194,6 +194,64 @@ def evidence_figure(claim, values: pd.DataFrame, texts: list[str], context: str,
     return paths
 
 
+def _finite(number: float) -> float | None:
+    """A bound for run.json: None where no test reaches that side (an infinite interval)."""
+    return float(number) if math.isfinite(number) else None
+
+
+def _effect(label: str, estimate: float, interval, window, claimed: str) -> dict:
+    return {"label": label, "estimate": float(estimate), "low": _finite(interval[0]), "high": _finite(interval[1]),
+            "window": [float(bound) for bound in window], "claimed": claimed}
+
+
+def _difference_effects(claim, values: pd.DataFrame, alpha: float) -> list[dict]:
+    """Per compared pair, arm - versus seed by seed: its mean and sign-flip interval (the verdict's) against 0,
+    or against +-tolerance where a smaller effect refutes the claim."""
+    effects = []
+    for arm in claim.arms:
+        for other in claim.versus:
+            a, b = _by_seed(values, arm).align(_by_seed(values, other), join="inner")
+            differences = (a - b).to_numpy()
+            if len(differences) >= MIN_SEEDS:
+                claimed = "above" if SIGN[claim.relation] > 0 else "below"
+                effects.append(_effect(f"{arm} - {other}", differences.mean(), sign_flip_interval(differences, alpha),
+                                       (-claim.tolerance, claim.tolerance), claimed))
+    return effects
+
+
+def _one_arm_effect(claim, values: pd.DataFrame, alpha: float) -> list[dict]:
+    """The arm's values against the claimed window: their mean and sign-flip interval (near), our t prediction
+    interval of one run (single run), or the share of runs with the property and its Clopper-Pearson interval
+    against `at_least` (per run)."""
+    runs = _by_seed(values, claim.arms[0]).to_numpy()
+    if len(runs) < MIN_SEEDS:
+        return []
+    window = (claim.value - claim.tolerance, claim.value + claim.tolerance)
+    if claim.kind == "per-run":
+        holds = int(claim.holds_in(runs).sum())
+        interval = stats.binomtest(holds, len(runs)).proportion_ci(1 - 2 * alpha, method="exact")
+        return [_effect(f"share of runs of {claim.arms[0]}", holds / len(runs), (interval.low, interval.high),
+                        (claim.at_least, claim.at_least), "above")]
+    if claim.kind == "single-run":
+        # the verdict's prediction interval: 1 - alpha two-sided, as its test is
+        half = stats.t.isf(alpha / 2, len(runs) - 1) * runs.std(ddof=1) * math.sqrt(1 + 1 / len(runs))
+        return [_effect(f"one run of {claim.arms[0]}", runs.mean(), (runs.mean() - half, runs.mean() + half), window,
+                        "overlapping")]
+    return [_effect(f"mean of {claim.arms[0]}", runs.mean(), sign_flip_interval(runs, alpha), window, "inside")]
+
+
+def claim_effects(claim, values: pd.DataFrame, alpha: float) -> list[dict]:
+    """What a claim's forest plot draws, at the level its verdict judged (each side at `alpha`): per row an
+    estimate, its interval (None on a side no test reaches) and the window it is claimed `above`, `below`,
+    `inside` or `overlapping`. None for an identity or every-run claim: one differing seed decides those, not an
+    interval."""
+    if claim.kind == "ordering":
+        return _difference_effects(claim, values, alpha)
+    if claim.kind in ("near", "per-run", "single-run"):
+        return _one_arm_effect(claim, values, alpha)
+    return []
+
+
 def look_values(values: pd.DataFrame, look: Look | None) -> pd.DataFrame:
     """The values of the look's seeds; all of them without a look."""
     if look is None:
@@ -212,7 +270,10 @@ def claim_evidence(claims, epochs: pd.DataFrame, trials: pd.DataFrame, context: 
             claim = dataclasses.replace(claim, point="final")
         look = (looks or {}).get(claim.id)
         values = look_values(point_values(epochs, trials, claim.metric, claim.split, claim.point), look)
-        texts = improvement_texts(claim, values, look.confidence if look else CONFIDENCE)
+        confidence = look.confidence if look else CONFIDENCE
+        texts = improvement_texts(claim, values, confidence)
         written += evidence_figure(claim, values, texts, context, folder, look)
-        evidence[claim.id] = {"figure": f"{FOLDER}/{claim.id}.png", "improvement": "; ".join(texts)}
+        evidence[claim.id] = {"figure": f"{FOLDER}/{claim.id}.png", "improvement": "; ".join(texts),
+                              "effects": claim_effects(claim, values, (1 - confidence) / 2),
+                              "confidence": confidence}
     return evidence, written

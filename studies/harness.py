@@ -13,6 +13,7 @@ from studies.engines import make_engine
 from studies.index import write_index
 from studies.lease import Leases
 from studies.plan import AUTO, Plan, check_output, plan_study
+from studies.progress import LoggedProgress
 from studies.report import report_dir, write_report
 from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import class_count, make_splits
@@ -20,6 +21,7 @@ from studies.store import TrialStore
 from studies.sweep_report import write_sweep_report
 from studies.sweeps import expand, one_data_per_arm, sweep_settings, swept_trial_ids
 from studies.tensorboard import write_trial_events
+from studies.terminal import tell_report
 
 DATA_KEYS = ("dir", "download", "strict")
 log = logging.getLogger(__name__)
@@ -32,40 +34,6 @@ class RunOutcome:
     trained: int
     skipped: int
     report_files: list
-
-
-class LoggedProgress:
-    """A record when a trial starts, per-epoch records at most every `every_s` seconds, and a result record per
-    trial with the time left at the average pace so far; each one line (studies/logs.py)."""
-
-    def __init__(self, total: int, every_s: float = 10.0):
-        self.total, self.every_s = total, every_s
-        self.index, self.done, self.last, self.started = 0, 0, 0.0, time.monotonic()
-
-    def say(self, text: str) -> None:
-        log.info(text)
-
-    def trial_started(self, trial) -> None:
-        self.index += 1
-        self.last = time.monotonic()
-        self.say(f"[{self.index}/{self.total}] {trial.study}/{trial.variant} arm={trial.arm} seed={trial.seed} ...")
-
-    def epoch(self, trial, epoch: int, epochs: int, logs: dict) -> None:
-        if time.monotonic() - self.last >= self.every_s:
-            self.last = time.monotonic()
-            shown = " ".join(f"{k}={v:.4f}" for k, v in logs.items() if isinstance(v, (int, float)))
-            self.say(f"    epoch {epoch}/{epochs} {shown}")
-
-    def trial_done(self, result) -> None:
-        """Counted apart from trial_started: engine=fast starts a whole stack before finishing any trial."""
-        t, self.done = result.trial, self.done + 1
-        if result.status == "failed":
-            self.say(f"[done {self.done}/{self.total}] FAILED {t.arm} seed={t.seed}: {result.message}")
-            return
-        final = " ".join(f"{split}_{metric}={values[-1]:.4f}" for (split, metric), values in sorted(result.curves.items()))
-        left = (time.monotonic() - self.started) / self.done * (self.total - self.done)
-        self.say(f"[done {self.done}/{self.total}] {result.status} {t.arm} seed={t.seed}: {result.stop_epoch} epochs in "
-                 f"{result.wall_time_s:.1f}s, {final}; about {left / 60:.0f} min left")
 
 
 def _data_settings(cfg: dict) -> dict:
@@ -147,7 +115,7 @@ def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
     sequence = judge_looks(plan.claims, epochs, trials, plan.looks, plan.first_seed)
     files = write_report(ran(plan, sequence), trials, epochs, folder, sequence.verdicts) + files
     files += write_index(cfg["reports_dir"])
-    log.info(f"report: {', '.join(str(f) for f in files)}")
+    tell_report(plan, folder, files)
     return files
 
 
@@ -253,7 +221,8 @@ def _train_leased(cfg: dict, pending: list, datasets: dict, store: TrialStore, s
         leases.release(done)
         mine = [t for t in pending if t.trial_id in claimed - done]
         if mine:
-            _train(cfg, mine, datasets, store, swept, LoggedProgress(len(mine)), leases)
+            with LoggedProgress(len(mine)) as progress:
+                _train(cfg, mine, datasets, store, swept, progress, leases)
             trained += len(mine)
         pending = [t for t in pending if t.trial_id not in claimed]
         if pending and not mine:

@@ -77,9 +77,34 @@ def make_regularizer(spec) -> keras.regularizers.Regularizer | None:
     return _instantiate(_classes(keras.regularizers, base), base, spec, "regularizer", "keras.regularizers.L2")
 
 
-def make_callbacks(specs) -> list[keras.callbacks.Callback]:
-    """train.callbacks: fresh instances for one trial (a callback keeps state over its training)."""
-    return [build(spec, "callback", keras.callbacks.Callback, "keras.callbacks.CSVLogger") for spec in specs]
+TRIAL_PLACEHOLDER = "{trial}"
+
+
+def trial_file_name(trial) -> str:
+    """What `{trial}` stands for in a callback's arguments: the trial by study, arm and seed, readable, and its id,
+    unique (trials of one arm and seed differ by variant, profile, engine, backend or swept settings)."""
+    return f"{trial.study}-{trial.arm}-seed{trial.seed}-{trial.trial_id}"
+
+
+def for_trial(value, name: str):
+    """`value` with `{trial}` in each string, also within lists and mappings, replaced by `name`. Only that
+    placeholder: a callback's own ones, such as ModelCheckpoint's `{epoch}`, stay for it to fill."""
+    if isinstance(value, str):
+        return value.replace(TRIAL_PLACEHOLDER, name)
+    if isinstance(value, dict):
+        return {key: for_trial(item, name) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(for_trial(item, name) for item in value)
+    return value
+
+
+def make_callbacks(specs, trial=None) -> list[keras.callbacks.Callback]:
+    """train.callbacks: fresh instances for one trial (a callback keeps state over its training), `{trial}` in
+    their string arguments filled with `trial_file_name(trial)`, so that each trial writes its own files (every
+    seed's CSVLogger wrote one file over); without a trial (checking the settings), the placeholder stays."""
+    name = trial_file_name(trial) if trial is not None else TRIAL_PLACEHOLDER
+    return [build(for_trial(spec, name), "callback", keras.callbacks.Callback, "keras.callbacks.CSVLogger")
+            for spec in specs]
 
 
 def check_activation(name: str) -> None:

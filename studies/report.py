@@ -22,7 +22,7 @@ import seaborn as sns  # noqa: E402
 from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
 from studies.contract import for_variant  # noqa: E402
 from studies.register import registered  # noqa: E402
-from studies.document import Bullets, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
+from studies.document import Bullets, Code, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
 from studies.environment import commit, report_versions  # noqa: E402
 from studies.evidence import IMPROVEMENT, claim_evidence, deciding_looks  # noqa: E402
 from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
@@ -230,7 +230,27 @@ def provenance(trials: pd.DataFrame) -> dict:
             "seeds": ", ".join(str(seed) for seed in sorted(set(trials["seed"]))),
             "training libraries": "; ".join(sorted(training)),
             "report libraries": ", ".join(f"{k} {v}" for k, v in report_versions().items()),
-            "training wall time": f"{trials['wall_time_s'].sum():.1f} s over {len(trials)} trials"}
+            "training wall time": f"{trials['wall_time_s'].sum():.1f} s over {len(trials)} trials",
+            "images per trial": "; ".join(sorted({", ".join(f"{split} {size:,}" for split, size in json.loads(text).items())
+                                                  for text in set(trials["sizes_json"])})),
+            "epochs run": epochs_run(trials)}
+
+
+def epochs_run(trials: pd.DataFrame) -> str:
+    """How many epochs the trials ran (early stopping ends some sooner) of the most they were given."""
+    given = max(json.loads(text)["train"]["epochs"] for text in set(trials["config_json"]))
+    fewest, most = trials["stop_epoch"].min(), trials["stop_epoch"].max()
+    ran = f"{fewest}" if fewest == most else f"{fewest} to {most}"
+    return f"{ran} of at most {given}"
+
+
+def command(plan) -> str:
+    """The command line that reruns the study as this report's plan ran it (what is stored is not trained again)."""
+    seeds = (f"n_seeds=auto first_round={plan.looks[0]} round_size={plan.looks[1] - plan.looks[0]} "
+             f"max_seeds={plan.looks[-1]}" if len(plan.looks) > 1 else f"n_seeds={plan.looks[0]}")
+    settings = [f"study={plan.study}", f"variant={plan.variant}", f"engine={plan.engine}", seeds]
+    settings += [f"profile={plan.profile}"] * (plan.profile != "full") + [f"first_seed={plan.first_seed}"] * (plan.first_seed != 0)
+    return " ".join(["studybench"] + settings)
 
 
 def summary_cells(plan, table: pd.DataFrame) -> Table:
@@ -273,15 +293,26 @@ def evidence_blocks(run: dict, prefix: str) -> list:
         for claim, item in evidence.items()]
 
 
-def study_blocks(run: dict, prefix: str = "") -> list:
+def reproduce_blocks(run: dict, prefix: str = "") -> list:
+    """The command that reruns the study and the tables behind its numbers (reports written before run.json
+    named its command have none)."""
+    data = (Paragraph(("Tables: ", Link("summary.csv", prefix + "summary.csv"), " (per arm), ",
+                       Link("claims.csv", prefix + "claims.csv"), " (per claim); every epoch of every trial: the "
+                       f"trial store, results/epochs/{run['study']}/ (Parquet)",)))
+    return ([Paragraph(("Reproduce: ", Code(run["command"])))] if "command" in run else []) + [data]
+
+
+def study_blocks(run: dict, prefix: str = "", evidence: bool = True) -> list:
     """What summary.md and the study's section of the index show, from run.json; `prefix` leads from the
-    page to the study's folder."""
+    page to the study's folder; `evidence`: with each claim's per-seed figure (a page that shows them by
+    their claims leaves them out)."""
     counts = (f"{run['context']}. Of {run['planned']} planned trials, {run['trials']} finished normally and "
               f"{run['excluded']} diverged or failed (named in summary.md).")
-    return ([Paragraph((counts,))] + [Image(prefix + name, title) for name, title in run["figures"].items()]
+    return ([Paragraph((counts,))] + reproduce_blocks(run, prefix)
+            + [Image(prefix + name, title) for name, title in run["figures"].items()]
             + [Paragraph(("Each cell: mean ± half-width of the 95% confidence interval across seeds. " + INTERVALS,)),
                Table(tuple(run["summary"]["header"]), tuple(map(tuple, run["summary"]["rows"])))]
-            + evidence_blocks(run, prefix) + [Paragraph(("Provenance:",)), bullets(run["provenance"])])
+            + (evidence_blocks(run, prefix) if evidence else []) + [Paragraph(("Provenance:",)), bullets(run["provenance"])])
 
 
 def summary_page(run: dict, verdicts: pd.DataFrame, excluded: list[str]) -> str:
@@ -319,7 +350,8 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path,
            "figures": {f"{figure.name}.png": figure.title for figure in figures}, "evidence": evidence,
            "trials": len(trials), "excluded": len(excluded), "planned": len(plan.trials),
            "wall_time_s": round(float(trials["wall_time_s"].sum()), 1),
-           "summary": dataclasses.asdict(summary_cells(plan, table)), "provenance": provenance(trials)}
+           "summary": dataclasses.asdict(summary_cells(plan, table)), "provenance": provenance(trials),
+           "command": command(plan)}
     write_text_atomic(folder / "summary.md", summary_page(run, verdicts, excluded))
     # Last: the index reads a folder only once its run.json is there, so everything it reads is whole.
     write_text_atomic(folder / "run.json", json.dumps(run, indent=1, ensure_ascii=False) + "\n")

@@ -88,7 +88,7 @@ VERDICTS = ("Verdicts (studies/verdicts.py), each test at the level of the look 
             "tolerance. Near a value: PASS by TOST within value ± tolerance, FAIL when shown wholly outside. "
             "Per-run properties: k of n seeds, exact binomial tests of the share against the claim's at_least "
             "(PASS above it, FAIL below). Single-run values: FAIL when the article's value ± tolerance lies "
-            "outside our t prediction interval of one run, else PASS. Holm's correction runs over all the "
+            "outside our t prediction interval of one run, else PASS (not refuted). Holm's correction runs over all the "
             "study's PASS p-values, and separately its FAIL p-values. Identity: every epoch of every seed's "
             "curves equal within the tolerance (0: bit for bit; NaN in both equal); FAIL names the first seed "
             "and epoch that differ. Every run (an API's behaviour): PASS when it holds in every run that measures "
@@ -496,23 +496,25 @@ def _ordinal(rank: int) -> str:
 
 
 def _single_run_outcome(claim: Claim, single: OneArm, level: float, diverged) -> Outcome:
+    """The seeds column counts our runs (the claim is about the article's one run, not a share of ours); the
+    line leads with whether the article's value lies in our prediction interval of one run."""
     runs, finite, tests = single.runs, single.finite, single.tests
     lower, upper = _window(claim)
-    seeds = f"{int(runs.between(lower, upper).sum())} of {len(runs)}"
-    rank = (f"the article's {claim.value:g} would rank {_ordinal(int((finite < claim.value).sum()) + 1)} of "
-            f"{len(finite) + 1} (smallest first)")
+    seeds = f"{len(runs)} seeds"
+    within = f"{int(runs.between(lower, upper).sum())} of {len(runs)} of our runs within {claim.value:g} ± {claim.tolerance:g}"
     if single.problem:
-        lines = [f"{seeds} seeds within {claim.value:g} ± {claim.tolerance:g}", single.problem]
-        return Outcome("INCONCLUSIVE", seeds, "; ".join(lines + _divergence_notes(claim, diverged)))
+        return Outcome("INCONCLUSIVE", seeds, "; ".join([single.problem, within] + _divergence_notes(claim, diverged)))
     mean, spread, n = finite.mean(), finite.std(ddof=1), len(finite)
     half = stats.t.isf(level / 2, n - 1) * spread * math.sqrt(1 + 1 / n)
     summary = mean_ci(finite, 1 - level)
     p, p_holm = tests.refutes[0], tests.refutes_holm[0]
     verdict = "FAIL" if p_holm < level else "PASS"
-    reason = ("outside: not a plausible run of ours" if verdict == "FAIL" else "a plausible run of ours")
-    lines = [f"{seeds} seeds within {claim.value:g} ± {claim.tolerance:g}",
-             f"{reason} (p={p:.3g}, p_holm={p_holm:.3g})",
-             f"{percent(1 - level)} prediction interval of one run [{mean - half:.4g}, {mean + half:.4g}]", rank,
+    place = "lies wholly outside" if verdict == "FAIL" else "meets"
+    reason = "not a plausible run of ours" if verdict == "FAIL" else "a plausible run of ours"
+    rank = _ordinal(int((finite < claim.value).sum()) + 1)
+    lines = [f"the article's {claim.value:g} ± {claim.tolerance:g} {place} our {percent(1 - level)} prediction "
+             f"interval of one run [{mean - half:.4g}, {mean + half:.4g}]: {reason} (p={p:.3g}, p_holm={p_holm:.3g})",
+             f"it would rank {rank} of {n + 1} (smallest first)", within,
              f"{claim.arms[0]}: mean {mean:.4g}, {percent(1 - level)} CI [{summary['low']:.4g}, "
              f"{summary['high']:.4g}] (n={n})"]
     return Outcome(verdict, seeds, "; ".join(lines + _divergence_notes(claim, diverged)), "t prediction interval")

@@ -31,7 +31,7 @@ def toy_plan(seeds: int = 3) -> Plan:
     trials = tuple(SimpleNamespace(arm=arm, train=SimpleNamespace(early_stopping=None))
                    for arm, _ in stop_epochs(seeds))
     return Plan(study="toy", variant="original", default_variant="original", profile="full", engine="keras",
-                arms={"a": "arm A", "b": "arm B"}, trials=trials, contract=CONTRACT)
+                arms={"a": "arm A", "b": "arm B"}, trials=trials, contract=CONTRACT, looks=(seeds,))
 
 
 def toy_tables(seeds: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -42,7 +42,9 @@ def toy_tables(seeds: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
         trials.append({"trial_id": trial_id, "arm": arm, "seed": seed, "status": "ok", "message": "",
                        "stop_epoch": stop, "wall_time_s": 1.5, "engine": "keras", "dataset": "fashion_mnist",
                        "data_source": "synthetic", "data_checksum": "ab" * 32, "device": "CPU: toy",
-                       "versions_json": json.dumps({"keras": "3.0"}), "final_json": "{}", "sizes_json": "{}"})
+                       "versions_json": json.dumps({"keras": "3.0"}), "final_json": "{}",
+                       "sizes_json": json.dumps({"train": 1000, "test": 500}),
+                       "config_json": json.dumps({"train": {"epochs": max(stop_epochs(seeds).values())}})})
         for epoch in range(1, stop + 1):
             accuracy = top * epoch / 5 + 0.01 * seed
             epochs += [{"trial_id": trial_id, "arm": arm, "seed": seed, "epoch": epoch, "split": split,

@@ -79,7 +79,11 @@ def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
     assert (provenance["engine"], provenance["seeds"]) == ("keras", "0, 1, 2")
     assert provenance["training wall time"] == "9.0 s over 6 trials"
     assert provenance["data"] == "synthetic (sha256 abababababababab)"
+    assert (provenance["images per trial"], provenance["epochs run"]) == ("train 1,000, test 500", "3 to 5 of at most 5")
+    assert run["command"] == "studybench study=toy variant=original engine=keras n_seeds=3"
     summary = (tmp_path / "summary.md").read_text()
+    assert ("Reproduce: `studybench study=toy variant=original engine=keras n_seeds=3`" in summary
+            and "[claims.csv](claims.csv)" in summary)
     assert "- seeds: 0, 1, 2" in summary and "95% Student-t intervals of a mean over n independent seeds" in summary
     assert "| arm A | 3 | 0.8100 ± " in summary and "![Toy loss](loss.png)" in summary
 
@@ -101,6 +105,21 @@ def test_each_claim_has_its_per_seed_figure_linked_beside_it_with_its_probabilit
     assert f"![a_beats_b: {improvement}](claims/a_beats_b.png)" in summary
     evidence = json.loads((tmp_path / "run.json").read_text())["evidence"]
     assert list(evidence) == list(ids) and evidence["a_beats_b"]["figure"] == "claims/a_beats_b.png"
+
+
+def test_each_claim_s_effect_is_its_verdict_s_interval_against_the_claimed_window(tmp_path):
+    """Eight seeds, judged here at 5% (each side at 2.5%): a - b in final test accuracy is 0.2, 0.44, 0.32 in
+    turn (mean 0.32), a's final accuracy 0.8 + 0.01 seed, b's stop epochs 5, 3, 4 in turn (mean 4)."""
+    trials, epochs = toy_tables(seeds=8)
+    write_report(toy_plan(seeds=8), trials, epochs, tmp_path)
+    evidence = json.loads((tmp_path / "run.json").read_text())["evidence"]
+    (difference,), (accurate,), (stops,) = (evidence[claim]["effects"] for claim in ("a_beats_b", "a_accurate",
+                                                                                      "b_stops_near_3"))
+    assert (difference["label"], difference["window"], difference["claimed"]) == ("a - b", [0.0, 0.0], "above")
+    assert difference["estimate"] == pytest.approx(0.32) and 0 < difference["low"] < 0.32 < difference["high"] < 0.45
+    assert (accurate["estimate"], accurate["window"], accurate["claimed"]) == (pytest.approx(0.835), pytest.approx([0.7, 0.9]), "inside")
+    assert stops["estimate"] == 4 and stops["window"] == [2, 4] and stops["high"] > 4  # the mean on the window's edge
+    assert evidence["a_beats_b"]["confidence"] == 0.95
 
 
 def test_a_claim_s_evidence_covers_the_seeds_of_the_look_that_decided_it_at_its_level(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 import studies.harness
 from studies.config import ConfigError, OptimizerSpec
 from studies.harness import run_study, stored_trial_ids
-from studies.model import build_optimizer
+from studies.model import build_optimizer, for_trial
 from studies.plan import plan_study
 from studies.store import TrialStore
 
@@ -84,6 +84,30 @@ def test_model_builder_dataset_loader_and_callbacks_by_path(smoke_config, loads,
     stored = TrialStore(cfg["results_dir"]).trials("optimizers").set_index("arm")
     assert set(stored["status"]) == {"ok"} and set(stored["dataset"]) == {"tests.custom_components.blobs"}
     assert stored.loc["sgd", "engine"] == "fast" and log.read_text().startswith("epoch,")
+
+
+def test_trial_placeholder_gives_each_trial_its_own_callback_file(smoke_config, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    csv_logger = {"_target_": "keras.callbacks.CSVLogger", "filename": str(logs / "{trial}.csv")}
+    cfg = with_arms(smoke_config("n_seeds=2"), dataset={"_target_": "tests.custom_components.blobs", "samples": 150},
+                    sgd={"train": {"callbacks": [csv_logger]}})
+    run_study(cfg)
+    stored = TrialStore(cfg["results_dir"]).trials("optimizers")
+    assert len(stored) == 2 and set(stored["status"]) == {"ok"}
+    names = {f"optimizers-sgd-seed{row.seed}-{row.trial_id}.csv": row.stop_epoch for row in stored.itertuples()}
+    assert sorted(path.name for path in logs.iterdir()) == sorted(names)
+    written = {name: (logs / name).read_text().splitlines() for name in names}
+    for name, lines in written.items():
+        assert lines[0].startswith("epoch,") and len(lines) == 1 + names[name]  # a header, a row per epoch
+    assert len({tuple(lines[1:]) for lines in written.values()}) == 2  # each seed's own curves
+
+
+def test_trial_placeholder_is_filled_in_nested_arguments_and_leaves_a_callbacks_own_fields():
+    arguments = {"filepath": "checkpoints/{trial}-{epoch:02d}.keras", "more": ["{trial}", {"deep": "x{trial}"}, 3]}
+    assert for_trial(arguments, "dropout-dropout-seed1-abc") == {
+        "filepath": "checkpoints/dropout-dropout-seed1-abc-{epoch:02d}.keras",
+        "more": ["dropout-dropout-seed1-abc", {"deep": "xdropout-dropout-seed1-abc"}, 3]}
 
 
 def test_fallback_false_stops_before_data_loads(smoke_config, loads):

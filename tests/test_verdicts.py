@@ -326,11 +326,15 @@ def test_a_single_run_value_passes_inside_our_prediction_interval_and_fails_outs
     typical = claim("typical", point="stop", versus=(), value=50, tolerance=1)
     inside = one([typical], epochs, trials)
     assert (inside["verdict"], inside["kind"], inside["test"]) == ("PASS", "single-run", "t prediction interval")
-    assert "the article's 50 would rank 4th of 11 (smallest first)" in inside["measured"]
-    assert "95% prediction interval of one run [40.39, 64.81]" in inside["measured"]
-    assert "a: mean 52.6, 95% CI [" in inside["measured"] and inside["seeds"] == "2 of 10"
+    assert "it would rank 4th of 11 (smallest first)" in inside["measured"]
+    assert ("the article's 50 ± 1 meets our 95% prediction interval of one run [40.39, 64.81]: a plausible run"
+            in inside["measured"])
+    assert "2 of 10 of our runs within 50 ± 1" in inside["measured"]
+    assert "a: mean 52.6, 95% CI [" in inside["measured"] and inside["seeds"] == "10 seeds"
     outside = one([claim("typical", point="stop", versus=(), value=30, tolerance=5)], epochs, trials)
-    assert outside["verdict"] == "FAIL" and "outside: not a plausible run of ours" in outside["measured"]
+    assert outside["verdict"] == "FAIL"
+    assert "the article's 30 ± 5 lies wholly outside our 95% prediction interval" in outside["measured"]
+    assert "not a plausible run of ours" in outside["measured"]
     assert one([claim("typical", point="stop", versus=(), value=30, tolerance=5)], epochs, trials,
                alpha=0.0001)["verdict"] == "PASS"  # a stricter level: a wider interval
     reaching = one([claim("typical", point="stop", versus=(), value=30, tolerance=11)], epochs, trials)

@@ -235,7 +235,7 @@ class StackRun:
             monitor = stopping.monitor if stopping else "val_loss"
             callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
             replica.artifacts.append(str(path))
-        callbacks += make_callbacks(trial.train.callbacks)  # REPLICA_CALLBACKS only: others ran on engine=keras
+        callbacks += make_callbacks(trial.train.callbacks, trial)  # REPLICA_CALLBACKS only: others ran on engine=keras
         for callback in callbacks:
             callback.set_model(replica)
             callback.on_train_begin()

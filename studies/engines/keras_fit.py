@@ -108,7 +108,7 @@ class KerasFitEngine:
             monitor = stopping.monitor if stopping else "val_loss"
             callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
             artifacts.append(str(path))
-        return callbacks + make_callbacks(trial.train.callbacks), artifacts
+        return callbacks + make_callbacks(trial.train.callbacks, trial), artifacts
 
     def train(self, trial: TrialSpec, splits: Splits, progress) -> TrialResult:
         spec = trial.train

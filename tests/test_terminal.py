@@ -1,0 +1,99 @@
+"""What the terminal shows (issue #26): the end of a run and of `studybench report` tells each claim's verdict
+with its seeds and evidence and the report's one path; epoch lines name their trial; a multirun job's lines
+carry its number; on a terminal, verdicts are coloured and progress bars replace the start and epoch lines."""
+import io
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import studies.progress
+from studies.harness import run_study
+from studies.logs import Console
+from studies.terminal import evidence
+
+ROOT = Path(__file__).resolve().parent.parent  # this checkout's studies, whatever the venv installed
+CLAIMS = ("nadam_fastest", "sgd_slower", "adadelta_slower")  # studies/catalog/optimizers.py's
+VERDICT_LINE = re.compile(r"^  (PASS|FAIL|INCONCLUSIVE|DIVERGED|NOT RUN) +(\w+): .+ \| (\d+) of (\d+) seeds .+")
+
+
+def studybench(*command, cwd: Path) -> subprocess.CompletedProcess:
+    """The app from this checkout: `command` (nothing, or `report`), then the smoke optimizers study's settings."""
+    done = subprocess.run([sys.executable, "-m", "studies.cli", *command, "study=optimizers", "profile=smoke",
+                           "n_seeds=3", "results_dir=results", "reports_dir=reports", "data.download=false"],
+                          capture_output=True, text=True, cwd=cwd, timeout=900,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def told(stdout: str) -> tuple[list, list]:
+    """The verdict lines (verdict, claim, seeds) and the report lines a run printed."""
+    lines = stdout.splitlines()
+    verdicts = [(m[1], m[2], int(m[4])) for m in map(VERDICT_LINE.match, lines) if m]
+    return verdicts, [line for line in lines if line.startswith("report: ")]
+
+
+def test_a_smoke_run_and_its_report_end_with_the_verdicts_and_one_report_path(tmp_path):
+    out = studybench(cwd=tmp_path).stdout
+    assert "\x1b[" not in out and "\r" not in out  # not a terminal: plain lines, no colours or bars
+    for arm in ("sgd", "adagrad", "adadelta", "adam", "nadam", "rmsprop"):  # each stack's first epoch, named
+        assert re.search(rf"^    optimizers/original arm={arm} seed=0 epoch 1/2 loss=", out, re.M), arm
+    verdicts, reports = told(out)
+    assert [claim for _, claim, _ in verdicts] == list(CLAIMS) and {seeds for *_, seeds in verdicts} == {3}
+    assert "optimizers/original [smoke]: 3 claims, " in out
+    summary = Path("reports", "optimizers", "smoke", "summary.md")  # as reports_dir was given: from the cwd
+    assert len(reports) == 1 and re.fullmatch(
+        rf"report: {re.escape(str(summary))} \(\d+ files written, the figures and tables beside it\)", reports[0])
+    assert (tmp_path / summary).is_file()
+    again = studybench("report", cwd=tmp_path).stdout  # the store alone: the same verdicts, nothing trained
+    assert told(again) == (verdicts, reports) and "reporting 18 trials from the store" in again
+    assert not re.search(r" epoch \d+/", again)
+
+
+def test_evidence_is_the_first_two_clauses_and_the_deciding_look():
+    measured = ("10 of 10 seeds in the claimed order; supported in every pair (p_holm=0.00293); nadam - sgd: mean "
+                "-0.8176, 98.89% interval [-0.8706, -0.7663] (n=10, one-sided p=0.000977) "
+                "[look 1 of 5: 10 seeds, alpha 0.0056]")
+    assert evidence(measured) == ("10 of 10 seeds in the claimed order; supported in every pair (p_holm=0.00293) "
+                                  "[look 1 of 5: 10 seeds, alpha 0.0056]")
+    assert evidence("3 of 3 seeds identical over every epoch of train loss") == \
+        "3 of 3 seeds identical over every epoch of train loss"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def console_line(stream, monkeypatch, prefix="") -> str:
+    monkeypatch.setattr(Console, "prefix", prefix)
+    handler = Console(stream)
+    record = logging.LogRecord("studies", logging.INFO, __file__, 1, "  FAIL         sgd_slower: ...", None, None)
+    record.verdict = "FAIL"
+    handler.emit(record)
+    return stream.getvalue()
+
+
+def test_verdicts_are_coloured_on_a_terminal_alone_and_a_multirun_job_prefixes_its_lines(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert console_line(Terminal(), monkeypatch) == "  \x1b[31mFAIL\x1b[0m         sgd_slower: ...\n"
+    assert console_line(io.StringIO(), monkeypatch, "[#3] ") == "[#3]   FAIL         sgd_slower: ...\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert console_line(Terminal(), monkeypatch) == "  FAIL         sgd_slower: ...\n"
+
+
+def test_on_a_terminal_bars_show_the_trials_and_epochs_instead_of_start_and_epoch_lines(smoke_config, monkeypatch,
+                                                                                        capsys, caplog):
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(studies.progress, "on_terminal", lambda: True)
+    run_study(smoke_config("study=dropout", "n_seeds=1", "report=false"))
+    bars = capsys.readouterr().err  # tqdm's, on stderr
+    assert re.search(r"trials: 100%\S* 2/2", bars)  # closing draws the final count
+    assert re.search(r"dropout/original arm=(no_)?dropout seed=0: +\d+%\S* [12]/2", bars)  # redrawn at most every 0.1 s
+    said = caplog.text
+    assert "[done 2/2] ok" in said and "[1/2]" not in said and " epoch " not in said
