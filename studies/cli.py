@@ -5,14 +5,18 @@
 
 Bad input stops before any training with one line on stderr and exit status 2. A single run is checked
 up front by composing the config the way Hydra will (so Hydra's multi-line composition errors become one
-line too); each job of a multirun sweep checks its own config when it starts.
+line too), its settings before the backend's import and its components after; each job of a multirun sweep
+checks its own config when it starts. A run that trains no trial to its end (every one failed or diverged) or
+cannot write (a full disk) exits 1, an interrupted one (Ctrl-C) 130, each with one line saying what was kept.
 """
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
 import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter; set 0 to debug
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # hydra/launcher=ray*: no usage reports over the network
@@ -23,13 +27,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.plugins import Plugins
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from studies.cluster import dispatch_arguments, launcher, refuse_unprepared_job
-from studies.config import ConfigError
+from studies.config import ConfigError, require_choice
 from studies.data import DataError
 from studies.environment import import_backend_quietly
-from studies.logs import prefix_job_lines
+from studies.logs import BelowWarning, prefix_job_lines
 from studies.paths import CONF_DIR
 from studies.studypath import available, check_extra_conf_dirs
 from hydra_plugins.studybench_search.studybench_search import StackedOptunaSweeper
@@ -38,16 +42,28 @@ from hydra_plugins.studybench_search.studybench_search import StackedOptunaSweep
 Plugins.instance().register(StackedOptunaSweeper)
 
 COMMANDS = ("report", "check")
+MODES = ("run", *COMMANDS)
+GROUPS = ("study", "engine", "profile")  # conf/'s config groups: a choice decides which keys exist
+BACKENDS = ("tensorflow", "jax")  # Keras's backends engine=fast stacks on
 MULTIRUN = {"-m", "--multirun"}  # `studybench report ...` stands for `studybench mode=report ...`
 log = logging.getLogger(__name__)
 
 
-def fail(message: str) -> None:
+def console_logging() -> None:
+    """As Hydra's job logging will have it (conf/hydra/job_logging/studybench.yaml), without the file: info on
+    stdout (shown once a step sets the INFO level), warnings and errors on stderr."""
+    stdout, stderr = logging.StreamHandler(sys.stdout), logging.StreamHandler(sys.stderr)
+    stdout.addFilter(BelowWarning())
+    stderr.setLevel(logging.WARNING)
+    logging.basicConfig(format="%(message)s", handlers=[stdout, stderr])
+
+
+def fail(message: str, status: int = 2) -> None:
     log.error(f"studybench: error: {message}")
-    sys.exit(2)
+    sys.exit(status)
 
 
-def explain_hydra_error(error: Exception) -> str:
+def explain_hydra_error(error: Exception, overrides: list[str]) -> str:
     """Hydra's composition errors, reduced to one line naming the bad value and the valid ones."""
     text = str(error)
     missing = re.search(r"Could not find '([\w/]+)/([^']+)'", text)
@@ -56,33 +72,119 @@ def explain_hydra_error(error: Exception) -> str:
         return f"unknown {group} {option!r}; valid: {', '.join(available(group))}"
     key = re.search(r"Could not override '([^']+)'", text)
     if key:
-        return f"unknown key {key.group(1)!r}; valid top-level keys: {', '.join(top_level_keys())}"
+        return unknown_key(key.group(1), [o for o in overrides if o.split("=", 1)[0] in GROUPS])
+    ambiguous = re.search(r"Ambiguous value for argument '([^']+)'", text)
+    if ambiguous:
+        return (f"{ambiguous.group(1)} gives several values: add -m to sweep over them "
+                f"(studybench -m {ambiguous.group(1)}), or write a list as key=[value1,value2]")
     return text.strip().splitlines()[0]
 
 
-def top_level_keys() -> list[str]:
+def unknown_key(dotted: str, overrides: list[str]) -> str:
+    """The line for an unknown key: the keys at its level (top level, or the mapping it would go in) in the
+    config that `overrides` (the config group choices alone, which compose) make, the closest named first."""
+    *parents, leaf = dotted.split(".")
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        return sorted(compose("config").keys())
+        node = compose("config", overrides=overrides)
+    for depth, parent in enumerate(parents):
+        if not isinstance(node, DictConfig) or parent not in node:
+            return unknown_key(".".join(parents[:depth + 1]), overrides)
+        node = node[parent]
+    keys = sorted(node.keys()) if isinstance(node, DictConfig) else []
+    level = f"keys under {'.'.join(parents)}" if parents else "top-level keys"
+    closest = difflib.get_close_matches(leaf, keys, n=1)
+    guess = f"did you mean {'.'.join([*parents, closest[0]])!r}? " if closest else ""
+    return f"unknown key {dotted!r}; {guess}valid {level}: {', '.join(keys) or '(none: not a mapping)'}"
+
+
+def check_words(arguments: list[str]) -> None:
+    """Every argument is KEY=VALUE (or Hydra's ~KEY): a bare word is a misspelled command or a setting without
+    its value."""
+    for argument in arguments:
+        if "=" not in argument and not argument.startswith("~"):
+            closest = difflib.get_close_matches(argument, COMMANDS, n=1)
+            guess = f"did you mean {closest[0]!r}? " if closest else ""
+            fail(f"unknown command {argument!r}; {guess}valid: {', '.join(COMMANDS)} (first), then KEY=VALUE "
+                 "settings (studybench --help)")
+
+
+def check_profile_name(name: str, chosen: str) -> None:
+    """A profile's settings cannot pass for another profile's: `profile=smoke profile.name=full` would store and
+    report 2 epochs on 512 images as the full experiment."""
+    if name != chosen and name in available("profile"):
+        fail(f"profile.name={name} renames profile {chosen}'s settings as profile {name}, whose reports are another "
+             f"experiment's; valid: profile={name}, or a new name for changed settings (profile.name={chosen}_custom)")
+
+
+def check_folders(cfg: DictConfig) -> None:
+    """results_dir (and reports_dir, when a report is written) are folders this process can write, or can be
+    made: found now, not after training."""
+    folders = {"results_dir": cfg.results_dir, **({"reports_dir": cfg.reports_dir} if cfg.report else {})}
+    for key, folder in folders.items():
+        path = Path(folder).absolute()
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir():
+            fail(f"{key}={folder} cannot be a folder: {existing} is a file; valid: a folder, made if missing")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            fail(f"{key}={folder} cannot be written: {existing} is read-only to this user; valid: a writable folder")
+
+
+def check_backend() -> None:
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend not in BACKENDS:
+        fail(f"KERAS_BACKEND={backend} is not supported; valid: {', '.join(BACKENDS)}")
+
+
+def check_only(cfg: DictConfig, overrides) -> None:
+    """`studybench check`: the store's health; as a single run, outside Hydra's job (which would make
+    results_dir/hydra)."""
+    trials = Path(cfg.results_dir) / "trials"
+    if not trials.is_dir():
+        fail(f"no trial store at results_dir={cfg.results_dir} (no folder {trials}); give the results_dir a run wrote to")
+    from studies.check import check_store
+
+    logging.getLogger().setLevel(logging.INFO)
+    named = any(override.split("=", 1)[0] == "study" for override in overrides)
+    sys.exit(check_store(cfg.results_dir, cfg.study.name if named else None))  # every study unless named
 
 
 def preflight(overrides: list[str]) -> None:
-    """Compose and validate a single run's config; exits with one line on any bad input."""
+    """Compose and validate a single run's config; exits with one line on any bad input. The settings are
+    checked before the backend's import (seconds), the components it needs after it."""
+    check_words(overrides)
     kept = [o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/"))]
     try:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-            cfg = compose("config", overrides=kept)
+            cfg = compose("config", overrides=kept, return_hydra_config=True)
+        require_choice(cfg.mode, "mode", MODES)
         if cfg.mode == "check":  # reads the store only: nothing to plan
-            return
-        import_backend_quietly()  # only once the config composes: --help and typos stay fast
+            check_only(cfg, kept)
+        check_profile_name(cfg.profile.name, cfg.hydra.runtime.choices.get("profile"))
+        check_folders(cfg)
         from studies.plan import plan_study
         from studies.sweeps import search_configs
 
-        for setting in search_configs(OmegaConf.to_container(cfg, resolve=True)):
+        with open_dict(cfg):
+            del cfg["hydra"]
+        settings = search_configs(OmegaConf.to_container(cfg, resolve=True))
+        for setting in settings:
+            plan_study(setting, components=False)
+        import_backend_quietly()  # only once the settings are valid: --help and typos stay fast
+        for setting in settings:
             plan_study(setting)
     except HydraException as error:
-        fail(explain_hydra_error(error))
+        fail(explain_hydra_error(error, kept))
     except ConfigError as error:
         fail(str(error))
+
+
+def stop_line(cfg: DictConfig, what: str) -> str:
+    """What an interrupted run leaves: the study's stored trials stay, a running stack's last checkpoint too."""
+    from studies.store import TrialStore
+
+    stored = len(TrialStore(cfg.results_dir).trials(cfg.study.name))
+    return (f"{what}; kept: {stored} stored trial{'s' * (stored != 1)} of study {cfg.study.name} in {cfg.results_dir} "
+            "and engine=fast's checkpoints of running stacks; rerun the same command to resume")
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
@@ -91,33 +193,42 @@ def run(cfg: DictConfig) -> float | list | None:
     `search`, one per setting)."""
     if HydraConfig.get().mode == RunMode.MULTIRUN:  # jobs may share a terminal (joblib): each line says whose
         prefix_job_lines(HydraConfig.get().job.num)
-    if cfg.mode == "check":  # before the backend's import: the store alone, fast
-        from studies.check import check_store
-
-        named = any(override.split("=", 1)[0] == "study" for override in HydraConfig.get().overrides.task)
-        sys.exit(check_store(cfg.results_dir, cfg.study.name if named else None))  # every study unless named
+    if cfg.mode == "check":  # with Hydra's flags (a single run's check goes through preflight)
+        check_only(cfg, HydraConfig.get().overrides.task)
     import_backend_quietly()
-    from studies.harness import run_study
+    from studies.harness import run_study, unfinished
     from studies.store import TrialStore
     from studies.sweeps import objective
 
+    check_profile_name(cfg.profile.name, HydraConfig.get().runtime.choices.get("profile"))
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        if HydraConfig.get().mode == RunMode.MULTIRUN:
+        if multirun:
             refuse_unprepared_job(HydraConfig.get().runtime.choices.get("hydra/launcher"), cfg.data.strict)
         outcome = run_study(OmegaConf.to_container(cfg, resolve=True))
     except (ConfigError, DataError) as error:
         fail(str(error))
+    except KeyboardInterrupt:
+        fail(stop_line(cfg, "interrupted"), 130)
+    except OSError as error:  # a full disk, a folder made read-only during the run
+        fail(stop_line(cfg, f"cannot write ({error})"), 1)
     store = TrialStore(cfg.results_dir)
+    failure = unfinished(outcome.plan, store, outcome.trial_ids)
+    if failure and not multirun:
+        fail(failure, 1)
+    if failure:  # a sweep goes on: another value may train (a sweeper reads this job's objective as NaN)
+        log.warning(f"studybench: {failure}")
     if outcome.setting_trial_ids is not None:
         return [objective(outcome.plan, store, ids) for ids in outcome.setting_trial_ids]
     return objective(outcome.plan, store, outcome.trial_ids)
 
 
 def main() -> None:
-    logging.basicConfig(format="%(message)s")  # errors before Hydra's job logging: one plain line on stderr
+    console_logging()  # before Hydra's job logging: plain lines, info on stdout, warnings and errors on stderr
     # A `_target_` may name a module in the working directory; a console script's sys.path starts at its own
     # folder instead, so put the working directory first, as `python -m` does.
     sys.path.insert(0, os.getcwd())
+    check_backend()
     try:
         check_extra_conf_dirs()
         if MULTIRUN & set(sys.argv[1:]):  # jobs may run elsewhere: absolute paths, and more (studies/cluster.py)
@@ -128,8 +239,11 @@ def main() -> None:
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # listens on the machine's address
     if sys.argv[1:2] and sys.argv[1] in COMMANDS:  # no training, the store only
         sys.argv[1] = f"mode={sys.argv[1]}"
-    if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own
-        preflight(sys.argv[1:])
+    try:
+        if not any(argument.startswith("-") for argument in sys.argv[1:]):  # --help, --cfg, -m: Hydra's own
+            preflight(sys.argv[1:])
+    except KeyboardInterrupt:  # during the backend's import or planning (training's own: run)
+        fail("interrupted before training; nothing was stored", 130)
     run()
 
 

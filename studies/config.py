@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,8 +208,18 @@ def require_fraction(value: Any, where: str) -> None:
 
 
 def require_positive(value: Any, where: str) -> None:
-    if not _is_number(value) or not value > 0.0:
-        raise ConfigError(f"{where}={value!r} is out of range: must be a number > 0")
+    if not _is_number(value) or not 0.0 < value < math.inf:
+        raise ConfigError(f"{where}={value!r} is out of range: must be a finite number > 0")
+
+
+def optimizer_arguments(params: dict, where: str) -> dict:
+    """An optimizer's constructor arguments with a numeric learning rate checked (finite, > 0) and made a float:
+    Keras refuses an int (`learning_rate=1`, as a command line writes 1.0). A schedule (a mapping) is Keras's."""
+    rate = params.get("learning_rate")
+    if rate is None or isinstance(rate, dict):
+        return params
+    require_positive(rate, f"{where}.learning_rate")
+    return {**params, "learning_rate": float(rate)}
 
 
 SAMPLINGS = ("epoch", "with_replacement")  # TrainSpec.sampling

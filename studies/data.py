@@ -259,9 +259,25 @@ def load_custom(path: str, arguments: dict) -> Dataset:
                         f"{arrays[0].shape}, y_train {arrays[1].shape}, x_test {arrays[2].shape}, y_test {arrays[3].shape}")
     if not all(np.issubdtype(y.dtype, np.integer) for y in arrays[1::2]):
         raise DataError(f"dataset _target_ {path}: labels must be integers 0..k-1, got {arrays[1].dtype}, {arrays[3].dtype}")
+    check_values(path, *arrays)
     checksum = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
     x_train, y_train, x_test, y_test = arrays
     return Dataset(path, f"_target_:{path}", checksum, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64))
+
+
+def check_values(path: str, x_train, y_train, x_test, y_test) -> None:
+    """A loader's data can be trained on: finite features (a NaN would be stored as a diverged trial, blaming
+    training), and labels 0..k-1 with k the number the training labels define (every test label among them)."""
+    for name, x in (("x_train", x_train), ("x_test", x_test)):
+        bad = np.count_nonzero(~np.isfinite(x))
+        if bad:
+            raise DataError(f"dataset _target_ {path}: {name} holds {bad} NaN or infinite value(s) (first at row "
+                            f"{np.argwhere(~np.isfinite(x))[0][0]}); give finite features")
+    classes = int(y_train.max()) + 1 if len(y_train) else 0
+    for name, y in (("y_train", y_train), ("y_test", y_test)):
+        if len(y) and (y.min() < 0 or y.max() >= classes):
+            raise DataError(f"dataset _target_ {path}: {name} holds labels {int(y.min())}..{int(y.max())}; valid: "
+                            f"0..{classes - 1}, the classes y_train defines (labels are 0..k-1)")
 
 
 @functools.lru_cache(maxsize=4)

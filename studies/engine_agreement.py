@@ -361,6 +361,11 @@ def main(argv=None) -> int:
         if not table.empty:
             tables[study] = table
             claims[study] = study_claims(study, trials, store.epochs(study), arguments.n_seeds, arguments.first_seed)
+    if not tables:  # a header-only file would read as "nothing differs"
+        print(f"engine_agreement: error: nothing to compare in {arguments.results}: no arm has the same seeds stored "
+              "under both engine=fast and engine=keras; run the study with engine=keras too (studybench study=NAME "
+              "engine=keras, with the seeds of its engine=fast run)", file=sys.stderr)
+        return 2
     text = markdown(tables, claims)
     print(text)
     if arguments.out:

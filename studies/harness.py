@@ -12,11 +12,11 @@ from studies.data import Dataset, load_custom, load_dataset
 from studies.engines import make_engine
 from studies.index import write_index
 from studies.lease import Leases
-from studies.plan import AUTO, Plan, plan_study
+from studies.plan import AUTO, Plan, check_output, plan_study
 from studies.progress import LoggedProgress
 from studies.report import report_dir, write_report
 from studies.sequential import Sequence, judge_looks, nominal_alphas
-from studies.splits import make_splits
+from studies.splits import class_count, make_splits
 from studies.store import TrialStore
 from studies.sweep_report import write_sweep_report
 from studies.sweeps import (declared_settings, expand, one_data_per_arm, search_configs, swept_settings,
@@ -82,11 +82,21 @@ def report_only(cfg: dict) -> RunOutcome:
     store = TrialStore(cfg["results_dir"])
     ids = with_swept(plan, store, stored_trial_ids(plan, store))
     if not ids:
-        raise ConfigError(f"no stored trials for study {plan.study} variant {plan.variant} profile {plan.profile} "
-                          f"in {cfg['results_dir']}: run `studybench study={plan.study}` first")
+        raise ConfigError(f"no stored engine={plan.engine} trials for study {plan.study} variant {plan.variant} profile "
+                          f"{plan.profile} in {cfg['results_dir']}{other_engines(plan, store)}: run "
+                          f"`studybench study={plan.study} engine={plan.engine}` first")
     log.info(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} trials from the store "
              f"({len(plan.trials)} planned, plus any swept settings)")
     return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids))
+
+
+def other_engines(plan: Plan, store: TrialStore) -> str:
+    """", which holds engine=... trials of it" when the store holds the study's variant and profile under other
+    engines (`report ... engine=keras` after engine=fast runs), else nothing."""
+    trials = store.trials(plan.study)
+    mine = trials[(trials["variant"] == plan.variant) & (trials["profile"] == plan.profile)] if len(trials) else trials
+    engines = sorted(set(mine["engine"]) - {plan.engine}) if len(mine) else []
+    return f", which holds engine={', engine='.join(engines)} trials of it (report those with that engine=)" if engines else ""
 
 
 def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
@@ -127,6 +137,7 @@ def run_study(cfg: dict) -> RunOutcome:
     data = _data_settings(cfg)
     specs = {data_key(trial.dataset): trial.dataset for trial in plan.trials}
     datasets = {key: _load(spec, data) for key, spec in specs.items()}
+    check_outputs(plan, datasets)
     store = TrialStore(cfg["results_dir"])
     wanted, trained = _rounds(cfg, plan, _checksummed(plan.trials, datasets), datasets, store)
     ids = with_swept(plan, store, wanted)
@@ -138,6 +149,27 @@ def run_study(cfg: dict) -> RunOutcome:
 def _checksummed(trials, datasets: dict) -> list:
     """The trials with their data's checksum, which their ids hold."""
     return [replace(t, data_checksum=datasets[data_key(t.dataset)].checksum) for t in trials]
+
+
+def unfinished(plan: Plan, store: TrialStore, trial_ids: list) -> str | None:
+    """None when some trial of the run finished normally; else one line naming every trial and what became of
+    it (a run whose trials all failed or diverged has no result to report, and says so in its exit status)."""
+    trials = store.trials(plan.study, trial_ids)
+    if (trials["status"] == "ok").any():
+        return None
+    outcomes = {}
+    for row in trials.sort_values(["arm", "seed"]).itertuples():
+        why = row.status + (f" ({str(row.message).splitlines()[0]})" if row.status == "failed" else "")
+        outcomes.setdefault(why, []).append(f"{row.arm} seed={row.seed}")
+    said = "; ".join(f"{len(names)} {why}: {', '.join(names)}" for why, names in outcomes.items())
+    return f"no trial of {plan.study}/{plan.variant} finished normally: {said or 'none stored'}"
+
+
+def check_outputs(plan: Plan, datasets: dict) -> None:
+    """Each arm's model builder suits its loss on the loaded data's classes (at planning, only where known then)."""
+    for trial in {t.arm: t for t in plan.trials}.values():
+        classes = class_count(datasets[data_key(trial.dataset)], trial.dataset)
+        check_output(trial.model, trial.train.loss, classes, f"study {plan.study} arm {trial.arm}")
 
 
 def data_key(spec: DatasetSpec) -> str:

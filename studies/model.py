@@ -18,6 +18,7 @@ import inspect
 import math
 
 import keras
+import numpy as np
 
 from studies.config import ConfigError, ModelSpec, OptimizerSpec, is_import_path
 from studies.legacy_optimizers import LEGACY_OPTIMIZERS
@@ -134,6 +135,24 @@ def check_model(spec: ModelSpec) -> None:
     make_regularizer(_output_regularizer(spec))
     make_regularizer(spec.kernel_regularizer)
     make_initializer(spec.batch_norm_moving_variance_initializer)
+
+
+def check_builder_output(spec: ModelSpec, loss: str, classes: int, where: str) -> None:
+    """A builder's model, on a stand-in batch of STAND_IN_SHAPE, gives what `loss` takes for `classes` classes
+    (targets encoded as the engines encode them); a one-line ConfigError otherwise."""
+    from studies.engines.targets import encode_targets
+
+    what = f"{where} model _target_ {spec.builder}"
+    try:
+        outputs = _built(spec, STAND_IN_SHAPE, classes)(np.zeros((2, *STAND_IN_SHAPE), np.float32))
+    except Exception as error:
+        raise ConfigError(f"{what} failed on a stand-in input of shape {STAND_IN_SHAPE}: {error}".splitlines()[0]) from None
+    try:
+        keras.losses.get(loss)(encode_targets(np.zeros(2, np.int64), loss, classes), outputs)
+    except Exception as error:
+        raise ConfigError(f"{what}: its output of shape {tuple(outputs.shape)} on a batch of 2 does not suit loss "
+                          f"{loss} for {classes} classes ({error}".splitlines()[0]
+                          + "); give it one unit per class (the builder's `classes` argument)") from None
 
 
 def _output_initializer(spec: ModelSpec):

@@ -6,6 +6,10 @@ variant drops an arm by setting it to `drop` (or all of them, `arms: drop`, when
 Patches merge key by key, except that a mapping with a `name` or `_target_` key (an optimizer, initializer,
 regularizer, model builder or dataset loader) replaces what it patches as a whole.
 The profile then caps data and epochs (profile=smoke shrinks everything for tests).
+
+`plan_study(cfg, components=False)` checks the settings alone, without importing Keras (a component's name or
+import path, a loss, a study module are not looked up): the CLI runs it before the backend's slow import, so
+that a bad value stops the run in seconds.
 """
 from __future__ import annotations
 
@@ -14,14 +18,11 @@ import itertools
 from dataclasses import dataclass, replace
 from types import ModuleType
 
-import keras
-
 from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
-                            TrialSpec, build_spec, check_keys, require_bool, require_choice, require_int,
-                            require_optional_int, require_positive, validate_dataset, validate_model, validate_train,
-                            with_convolutions)
+                            TrialSpec, build_spec, check_keys, is_import_path, optimizer_arguments, require_bool,
+                            require_choice, require_int, require_optional_int, require_positive, validate_dataset,
+                            validate_model, validate_train, with_convolutions)
 from studies.contract import for_variant, judged_claims, load_contract
-from studies.model import build_optimizer, check_loss, check_model, make_callbacks
 from studies.targets import TARGET, check_call, is_target, split_target
 from studies.sequential import look_seeds
 
@@ -84,11 +85,12 @@ def _cap(value, limit):
     return limit if value is None else value if limit is None else min(value, limit)
 
 
-def _dataset(values: dict, profile: dict, where: str) -> DatasetSpec:
+def _dataset(values: dict, profile: dict, where: str, components: bool) -> DatasetSpec:
     if is_target(values):
         path, arguments = split_target(values)
         settings = {key: arguments.pop(key) for key in list(arguments) if key in DATASET_SETTINGS}
-        check_call(path, arguments, f"{where}")
+        if components:
+            check_call(path, arguments, f"{where}")
         values = {**settings, "name": path, "arguments": arguments}
     spec = build_spec(DatasetSpec, values, where)
     spec = replace(spec, train_first=_cap(spec.train_first, profile["train_first"]),
@@ -98,30 +100,37 @@ def _dataset(values: dict, profile: dict, where: str) -> DatasetSpec:
     return spec
 
 
-def _model(values: dict, where: str) -> ModelSpec:
+def _model(values: dict, where: str, components: bool) -> ModelSpec:
     if is_target(values):
         path, arguments = split_target(values)
         values = {"builder": path, "arguments": arguments}
     spec = build_spec(ModelSpec, values, where)
     spec = with_convolutions(replace(spec, hidden_units=tuple(spec.hidden_units or ())), where)
     validate_model(spec, where)
-    check_model(spec)
+    if components:
+        from studies.model import check_model
+
+        check_model(spec)
     return spec
 
 
-def _optimizer(values, where: str) -> OptimizerSpec:
+def _optimizer(values, where: str, components: bool) -> OptimizerSpec:
     params = dict(values) if isinstance(values, dict) else {"name": values}
     if TARGET in params and params.get("name") is not None:
         raise ConfigError(f"{where}: give name or {TARGET}, not both (got {params['name']!r}, {params[TARGET]!r}); "
                           "a study that inherits a name clears it with name: null (Hydra merges key by key)")
     if TARGET in params:
         params.pop("name", None)
-    spec = OptimizerSpec(name=params.pop(TARGET if TARGET in params else "name", None), params=params)
-    build_optimizer(spec)  # raises ConfigError on an unknown name, path or argument
+    name = params.pop(TARGET if TARGET in params else "name", None)
+    spec = OptimizerSpec(name=name, params=optimizer_arguments(params, where))
+    if components:
+        from studies.model import build_optimizer
+
+        build_optimizer(spec)  # raises ConfigError on an unknown name, path or argument
     return spec
 
 
-def _train(values: dict, profile: dict, dataset: DatasetSpec, where: str) -> TrainSpec:
+def _train(values: dict, profile: dict, dataset: DatasetSpec, where: str, components: bool) -> TrainSpec:
     values = dict(values or {})
     stopping = values.get("early_stopping")
     if stopping is not None:
@@ -130,11 +139,14 @@ def _train(values: dict, profile: dict, dataset: DatasetSpec, where: str) -> Tra
     validate_train(spec, where)
     spec = replace(spec, epochs=_cap(spec.epochs, profile["max_epochs"]), metrics=tuple(spec.metrics),
                    callbacks=tuple(spec.callbacks or ()))
-    check_loss(spec.loss)
     if not all(is_target(callback) for callback in spec.callbacks):
         raise ConfigError(f"{where}.callbacks={list(spec.callbacks)!r}: each must be {{{TARGET}: import.path, ...}}, "
                           "e.g. {_target_: keras.callbacks.CSVLogger, filename: log.csv}")
-    make_callbacks(spec.callbacks)  # raises ConfigError on a bad path or argument
+    if components:
+        from studies.model import check_loss, make_callbacks
+
+        check_loss(spec.loss)
+        make_callbacks(spec.callbacks)  # raises ConfigError on a bad path or argument
     if spec.early_stopping and spec.early_stopping.monitor.startswith("val_") and dataset.validation == "none":
         raise ConfigError(f"{where}.early_stopping monitors {spec.early_stopping.monitor} "
                           "but dataset.validation is none; monitor a training metric or validate on test")
@@ -152,6 +164,9 @@ def _profile(cfg: dict) -> dict:
 def resolve_variant(study: dict, variant: str) -> dict:
     check_keys(study, STUDY_KEYS, f"study {study.get('name')}")
     variants = study.get("variants") or {}
+    if not variants:
+        raise ConfigError(f"study {study['name']} has no variants; its YAML lists them under `variants:`, each a "
+                          "patch of the study's settings, e.g. variants: {original: {}}")
     require_choice(variant, f"variant of study {study['name']}", tuple(variants))
     base = {key: value for key, value in study.items() if key != "variants"}
     return merge(base, variants[variant] or {})
@@ -175,9 +190,37 @@ def seed_looks(cfg: dict) -> tuple[int, ...]:
     return look_seeds(cfg["first_round"], cfg["round_size"], cfg["max_seeds"])
 
 
-def plan_study(cfg: dict) -> Plan:
+def _backend(components: bool) -> str:
+    """Keras's backend, a part of each trial's identity; without components (no Keras imported yet) left empty."""
+    if not components:
+        return ""
+    import keras
+
+    return keras.backend.backend()
+
+
+def check_output(model: ModelSpec, loss: str, classes: int | None, where: str) -> None:
+    """A model builder's output suits the loss: its model is built on the stand-in input and the loss computed on
+    it, so that a wrong output shape stops the run before training instead of failing every trial. `classes`:
+    None where unknown before the data loads (a loader's data without `classes`); the harness checks again on
+    the loaded data."""
+    if model.builder is None or classes is None:
+        return
+    from studies.model import check_builder_output
+
+    check_builder_output(model, loss, classes, where)
+
+
+def planned_classes(dataset: DatasetSpec) -> int | None:
+    """The number of classes, where known before the data loads: `classes` given, or a built-in dataset's 10."""
+    if dataset.classes:
+        return len(dataset.classes)
+    return None if is_import_path(dataset.name) else 10
+
+
+def plan_study(cfg: dict, components: bool = True) -> Plan:
     """Every trial of the configured study run (with n_seeds=auto, up to max_seeds per arm), or a ConfigError
-    before anything is trained."""
+    before anything is trained; components=False: the settings alone, without Keras (see the module's doc)."""
     study = resolve_variant(cfg["study"], cfg["variant"])
     looks = seed_looks(cfg)
     require_int(cfg["first_seed"], "first_seed", 0)
@@ -198,15 +241,17 @@ def plan_study(cfg: dict) -> Plan:
         where = f"study {study['name']} arm {arm}"
         check_keys(patch or {}, ARM_KEYS, where)
         settings = merge({key: study.get(key) for key in ARM_KEYS[1:]}, patch or {})
-        dataset = _dataset(settings["dataset"], profile, f"{where} dataset")
-        model = _model(settings["model"], f"{where} model")
-        optimizer = _optimizer(settings["optimizer"], f"{where} optimizer")
-        train = _train(settings["train"], profile, dataset, f"{where} train")
+        dataset = _dataset(settings["dataset"], profile, f"{where} dataset", components)
+        model = _model(settings["model"], f"{where} model", components)
+        optimizer = _optimizer(settings["optimizer"], f"{where} optimizer", components)
+        train = _train(settings["train"], profile, dataset, f"{where} train", components)
+        if components:
+            check_output(model, train.loss, planned_classes(dataset), where)
         labels[arm] = (patch or {}).get("label", arm)
         trials += [TrialSpec(study["name"], cfg["variant"], arm, labels[arm], seed, cfg["engine"]["name"],
-                             profile["name"], dataset, model, optimizer, train, backend=keras.backend.backend())
+                             profile["name"], dataset, model, optimizer, train, backend=_backend(components))
                    for seed in range(cfg["first_seed"], cfg["first_seed"] + looks[-1])]
     metrics = tuple(dict.fromkeys(metric for trial in trials for metric in ("loss", *trial.train.metrics)))
-    contract = load_contract(study["name"], named, cfg["variant"], study.get("contract"), metrics)
+    contract = load_contract(study["name"], named, cfg["variant"], study.get("contract"), metrics) if components else None
     return Plan(study["name"], cfg["variant"], study.get("default_variant", "original"), profile["name"],
                 cfg["engine"]["name"], labels, tuple(trials), contract, looks, cfg["first_seed"])

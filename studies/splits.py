@@ -58,13 +58,17 @@ def ink_fraction(x: np.ndarray) -> np.ndarray:
     return (x > 0.5).mean(axis=1).astype(np.float32)
 
 
+def class_count(dataset: Dataset, spec: DatasetSpec) -> int:
+    """The classes a trial trains on: those kept, else every label of the training data."""
+    return len(spec.classes) if spec.classes is not None else int(dataset.y_train.max()) + 1
+
+
 def make_splits(dataset: Dataset, spec: DatasetSpec, seed: int) -> Splits:
     x_train, y_train, x_test, y_test = dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test
-    classes = int(y_train.max()) + 1
+    classes = class_count(dataset, spec)
     if spec.classes is not None:
         (x_train, y_train), (x_test, y_test) = (_keep_classes(x, y, spec.classes)
                                                 for x, y in ((x_train, y_train), (x_test, y_test)))
-        classes = len(spec.classes)
     x_test, y_test = x_test[:spec.test_first], y_test[:spec.test_first]
     x_train, y_train = x_train[:spec.pool_first], y_train[:spec.pool_first]  # the book's search: 500 images
     validation, name = ((x_test, y_test), "test") if spec.validation == "test" else (None, "val")

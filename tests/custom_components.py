@@ -39,19 +39,23 @@ class ScaledGlorot(keras.initializers.GlorotUniform):
         return super().__call__(shape, dtype) * self.scale
 
 
-def small_mlp(input_shape, classes, units=16, layer_norm=False):
-    """A model builder: Dense(units) [-> LayerNormalization, which engine=fast cannot stack] -> softmax."""
+def small_mlp(input_shape, classes, units=16, layer_norm=False, outputs=None):
+    """A model builder: Dense(units) [-> LayerNormalization, which engine=fast cannot stack] -> softmax over
+    `outputs` units (None: one per class; another number is a builder that ignores `classes`)."""
     inputs = keras.Input(shape=input_shape)
     x = keras.layers.Dense(units, activation="relu")(inputs)
     if layer_norm:
         x = keras.layers.LayerNormalization()(x)
-    return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x))
+    return keras.Model(inputs, keras.layers.Dense(outputs or classes, activation="softmax")(x))
 
 
-def blobs(samples=300, features=8, seed=0):
-    """A dataset loader: three Gaussian blobs, ((x_train, y_train), (x_test, y_test))."""
+def blobs(samples=300, features=8, seed=0, first_value=None, label_shift=0):
+    """A dataset loader: three Gaussian blobs, ((x_train, y_train), (x_test, y_test)); `first_value` replaces
+    the first feature of the first sample (e.g. nan), `label_shift` is added to every label (bad data for tests)."""
     rng = np.random.default_rng(seed)
-    y = rng.integers(0, 3, samples)
+    y = rng.integers(0, 3, samples) + label_shift
     x = rng.normal(size=(samples, features)).astype(np.float32) + y[:, None]
+    if first_value is not None:
+        x[0, 0] = first_value
     cut = samples * 2 // 3
     return (x[:cut], y[:cut]), (x[cut:], y[cut:])

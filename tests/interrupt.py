@@ -5,19 +5,22 @@
 POINT is `stored` (once the N-th trial is stored), `checkpoint` (once the N-th stack checkpoint is on
 disk) or `checkpoint_write` (inside the N-th checkpoint write: its temporary file written, not yet
 renamed). There the process creates the file MARKER and sleeps until a signal ends it: the test waits for
-MARKER, an event, instead of guessing how long training takes.
+MARKER, an event, instead of guessing how long training takes. POINT `full_disk` pauses nothing: from the
+N-th file the trial store writes on, each write creates MARKER and raises OSError(ENOSPC), as a full disk does.
 """
 from __future__ import annotations
 
+import errno
 import faulthandler
 import functools
+import os
 import pickle
 import signal
 import sys
 import time
 from pathlib import Path
 
-from studies import cli
+from studies import cli, store
 from studies.engines import checkpoint
 from studies.store import TrialStore
 
@@ -36,6 +39,21 @@ def pausing(function, calls: int, marker: Path):
             while True:
                 time.sleep(0.1)  # Python code: SIGINT and SIGTERM act at once
         return result
+    return wrapper
+
+
+def filling(function, calls: int, marker: Path):
+    """`function`, which from its `calls`-th call on creates `marker` and raises a full disk's OSError."""
+    count = 0
+
+    @functools.wraps(function)
+    def wrapper(*arguments, **keywords):
+        nonlocal count
+        count += 1
+        if count >= calls:
+            marker.touch()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(arguments[-1]))
+        return function(*arguments, **keywords)
     return wrapper
 
 
@@ -62,8 +80,10 @@ def main() -> None:
         checkpoint.Checkpoints.save = pausing(checkpoint.Checkpoints.save, calls, marker)
     elif point == "checkpoint_write":
         checkpoint.pickle = PausingPickle(calls, marker)
+    elif point == "full_disk":
+        store.write_atomic = filling(store.write_atomic, calls, marker)
     else:
-        raise SystemExit(f"unknown pause point {point!r}; valid: stored, checkpoint, checkpoint_write")
+        raise SystemExit(f"unknown pause point {point!r}; valid: stored, checkpoint, checkpoint_write, full_disk")
     sys.argv = [sys.argv[0], *sys.argv[5:]]
     cli.main()
 

@@ -11,19 +11,20 @@ import pytest
 
 from studies.cli import available
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+# The console script runs this checkout's `studies` (PYTHONPATH comes before the editable install's finder).
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
 
 
-def studybench(*arguments, cwd, path=None, timeout=300):
-    """The venv's console script; `path`: a folder for STUDYBENCH_PATH."""
+def studybench(*arguments, cwd, path=None, timeout=300, **variables):
+    """The venv's console script; `path`: a folder for STUDYBENCH_PATH; `variables`: more environment."""
     script = Path(sys.executable).parent / "studybench"
-    env = {**ENV, "STUDYBENCH_PATH": str(path)} if path else ENV
+    env = {**ENV, **({"STUDYBENCH_PATH": str(path)} if path else {}), **variables}
     return subprocess.run([str(script), *arguments], capture_output=True, text=True, cwd=cwd, env=env,
                           timeout=timeout)
 
 
-def assert_one_line_error(done, message):
-    assert done.returncode == 2
+def assert_one_line_error(done, message, status=2):
+    assert done.returncode == status, done.stderr[-2000:]
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("studybench: error: ")
     assert re.search(message, lines[0]), lines[0]
@@ -41,7 +42,7 @@ def test_help_lists_the_studies(tmp_path):
     (["study=nope"], "unknown study 'nope'; valid: batchnorm, dropout, early_stopping, .*optimizers"),
     (["engine=turbo"], "unknown engine 'turbo'; valid: fast, keras"),
     (["variant=ancient"], "unknown value 'ancient'; valid: original, modern"),
-    (["nseeds=3"], "unknown key 'nseeds'; valid top-level keys:.*n_seeds"),
+    (["nseeds=3"], "unknown key 'nseeds'; did you mean 'n_seeds'\\? valid top-level keys:.*n_seeds"),
     (["n_seeds=-1"], "n_seeds=-1 is out of range"),
     (["n_seeds=auto", "max_seeds=3"], "max_seeds=3 is below first_round=10: with n_seeds=auto"),
     (["study.arms.adam.optimizer.name=Adamax2"], "unknown optimizer 'Adamax2'"),

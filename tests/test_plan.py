@@ -66,7 +66,7 @@ def test_merge_replaces_named_objects_and_merges_the_rest():
     ("+study.train.sampling=bootstrap", "sampling: unknown value 'bootstrap'; valid: epoch, with_replacement"),
     ("+study.train.evaluate_train=sometimes", "evaluate_train='sometimes' is not a boolean; valid: true, false"),
     ("+study.model.batch_norm_momentum=1.0", r"batch_norm_momentum=1.0 is out of range: must be in \[0, 1\)"),
-    ("+study.model.batch_norm_epsilon=0", "batch_norm_epsilon=0 is out of range: must be a number > 0"),
+    ("+study.model.batch_norm_epsilon=0", "batch_norm_epsilon=0 is out of range: must be a finite number > 0"),
     ("+study.model.batch_norm_moving_variance_initializer=nought", "unknown initializer 'nought'; valid: "),
 ])
 def test_bad_input_is_one_line_naming_value_and_valid_ones(override, message):

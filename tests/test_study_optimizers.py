@@ -50,7 +50,7 @@ def test_report_mode_rebuilds_from_the_store_without_training(smoke_config, tmp_
 
     from studies.config import ConfigError
 
-    with pytest.raises(ConfigError, match="no stored trials for study optimizers"):
+    with pytest.raises(ConfigError, match="no stored engine=fast trials for study optimizers"):
         run_study(smoke_config("n_seeds=1", "mode=report"))
     run_study(smoke_config("n_seeds=1"))
     folder = tmp_path / "reports" / "optimizers" / "smoke"

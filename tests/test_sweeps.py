@@ -118,9 +118,10 @@ def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_o
     assert_every_value_and_seed_once(tmp_path)
 
 
-def interrupted(point: str, calls: int, marker: Path, arguments: tuple, cwd: Path, stop=signal.SIGKILL) -> None:
+def interrupted(point: str, calls: int, marker: Path, arguments: tuple, cwd: Path, stop=signal.SIGKILL) -> int:
     """Run the CLI until it pauses at `point` after `calls` calls (tests/interrupt.py), then send `stop` to its
-    whole process group (the run and any worker it started) and wait for it to end. Its stderr goes to a file:
+    whole process group (the run and any worker it started), wait for it to end and return its exit status
+    (stderr: in cwd/interrupted.stderr). Its stderr goes to a file:
     a pipe nobody reads until the end fills up (64 KiB; SIGINT's traceback comes on top of the run's warnings)
     and blocks the run, which then never ends."""
     with open(cwd / "interrupted.stderr", "w+") as errors:
@@ -132,7 +133,7 @@ def interrupted(point: str, calls: int, marker: Path, arguments: tuple, cwd: Pat
                 assert run.poll() is None, f"the run ended before its pause point: {tail(errors)}"
                 time.sleep(0.2)
             os.killpg(run.pid, stop)
-            run.wait(timeout=300)  # a guard against a hang, not a deadline: the run ends in seconds
+            return run.wait(timeout=300)  # a guard against a hang, not a deadline: the run ends in seconds
         except subprocess.TimeoutExpired:
             run.send_signal(signal.SIGUSR1)  # every thread's stack into the stderr file (tests/interrupt.py)
             time.sleep(5)
