@@ -1,26 +1,14 @@
-"""The console script: --help lists the studies (also those on STUDYBENCH_PATH); bad input exits 2 with one
-line and writes nothing; a study from a folder outside the package runs and is judged on its own claims."""
-import os
+"""The CLI (`studybench`, run from this checkout by tests/helpers.py): --help lists the studies (also those on
+STUDYBENCH_PATH); bad input exits 2 with one line and writes nothing; a study from a folder outside the package
+runs and is judged on its own claims."""
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from studies.cli import available
-
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def studybench(*arguments, cwd, path=None, timeout=300):
-    """The venv's console script; `path`: a folder for STUDYBENCH_PATH."""
-    script = Path(sys.executable).parent / "studybench"
-    env = {**ENV, "STUDYBENCH_PATH": str(path)} if path else ENV
-    return subprocess.run([str(script), *arguments], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=timeout)
-
+from tests.helpers import studybench
 
 def assert_one_line_error(done, message):
     assert done.returncode == 2
@@ -100,6 +88,7 @@ def user_study(folder: Path, module: str | None) -> Path:
     return folder / "conf"
 
 
+@pytest.mark.slow  # trains a study: left out of `make test-fast`
 def test_a_study_outside_the_package_is_listed_run_and_judged_on_its_own_claims(tmp_path):
     conf = user_study(tmp_path / "mine", STUDY_MODULE)
     listed = studybench("--help", cwd=tmp_path, path=conf)

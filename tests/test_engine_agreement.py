@@ -15,9 +15,8 @@ from studies.contract import Claim
 from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
-from tests.conftest import compose_config
+from tests.helpers import DATASET, compose_config
 from tests.synthetic import CLAIMS, toy_tables
-from tests.test_store import DATASET
 
 
 def trials_table(shift: dict, noise: dict, seeds: int = 8) -> pd.DataFrame:

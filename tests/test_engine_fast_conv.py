@@ -9,8 +9,9 @@ import pytest
 from studies.config import ConfigError, ConvolutionSpec, ModelSpec, validate_model, with_convolutions
 from studies.engines.stack_backends import make_stack
 from studies.model import build_model
-from tests.test_engine_fast import base_trial, run_fast, run_keras, variant, assert_same_curves  # noqa: F401 (a fixture)
-from tests.test_stack_bits import assert_same_bits
+from tests.helpers import assert_same_bits, assert_same_curves, run_fast, run_keras, variant
+
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 
 SMALL = {"train_first": 128, "test_first": 100}
 IMAGES = (28, 28, 1)

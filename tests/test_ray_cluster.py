@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_sweeps import ENV, SHARED, assert_every_trial_once_and_the_shared_arm_trained_once, command
+from tests.helpers import ENV, SHARED, assert_every_trial_once_and_the_shared_arm_trained_once, command
 
 pytest.importorskip("hydra_plugins.hydra_ray_launcher",
                     reason="the ray extra is not installed: pip install -e '.[ray]' (CI installs it)")
 
 # One Ray cluster on this machine at a time (tests/test_sweeps.py starts a local one): each sizes itself (CPUs,
 # object store) as if it had the machine alone.
-pytestmark = pytest.mark.xdist_group("ray")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # slow: left out of `make test-fast`
 
 RAY = Path(sys.executable).parent / "ray"
 # Ray's own switch for clusters off Windows and macOS must stay on; no usage reports; no token authentication

@@ -25,7 +25,7 @@ from studies.harness import run_study
 from studies.plan import plan_study
 from studies.sequential import judge_looks, look_seeds, nominal_alphas, spent
 from studies.verdicts import ALPHA, sign_flip_p
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 STUDIES = 12_000  # simulated studies per scenario
 REFERENCE_STUDIES = 96_000
@@ -319,6 +319,7 @@ OPEN = Claim("open", "He beats Glorot at epoch 50", metric="loss", split="train"
 AUTO = ("study=initializers", "n_seeds=auto", "first_round=3", "round_size=2", "max_seeds=5")  # verdicts need 3
 
 
+@pytest.mark.slow  # trains a study in rounds: left out of `make test-fast`
 def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(smoke_config, tmp_path, caplog,
                                                                                 monkeypatch):
     caplog.set_level(logging.INFO)

@@ -5,6 +5,8 @@ import pandas as pd
 
 from studies.harness import run_study
 
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+
 
 def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_path, caplog):
     caplog.set_level(logging.INFO)

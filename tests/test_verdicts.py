@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from studies.contract import KINDS, Claim
-from studies.verdicts import holm, judge, sign_flip_interval, sign_flip_p, sign_patterns
+from studies.verdicts import RULES, VERDICTS, holm, judge, sign_flip_interval, sign_flip_p, sign_patterns
 
 WEAK = np.array([-0.1, -0.2, -0.01, -0.15, -0.05])  # one-sided sign-flip p = 2^-5 = 0.031, the least 5 seeds give
 
@@ -361,3 +361,8 @@ def test_a_run_that_diverged_did_not_learn_so_it_holds_a_runs_below_claim():
     assert (verdict["verdict"], verdict["seeds"]) == ("PASS", "10 of 10") and "below 0.2" in verdict["measured"]
     learned = one([stuck], *tables({"a": [0.9] * 10}, metric="accuracy"))
     assert (learned["verdict"], learned["seeds"]) == ("FAIL", "0 of 10")
+
+
+def test_every_kind_of_claim_has_one_rule_and_the_reports_print_each():
+    assert set(RULES) == set(KINDS.values())
+    assert all(rule in VERDICTS for rule in RULES.values())
