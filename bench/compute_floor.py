@@ -20,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.environment import import_backend_quietly  # noqa: E402
+from studies.runtime import import_backend_quietly  # noqa: E402
 
 import_backend_quietly()  # the store's modules import TensorFlow
 

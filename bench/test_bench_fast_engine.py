@@ -20,7 +20,7 @@ import statistics
 
 import keras
 
-from studies.environment import versions
+from studies.provenance import versions
 
 from bench.flops import matmul_flops_per_second
 from bench.machine import load_average

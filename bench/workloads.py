@@ -20,7 +20,7 @@ from studies.config import DatasetSpec, TrialSpec
 from studies.data import load_dataset
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
-from studies.environment import NO_YNN_REDUCTIONS
+from studies.runtime import NO_YNN_REDUCTIONS
 from studies.plan import plan_study
 from studies.splits import make_splits
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from studies.seeding import mnist5k_order
-from studies.targets import locate_function
+from studies.components import locate_function
 
 log = logging.getLogger(__name__)
 FASHION_MNIST_SHA256 = {

@@ -2,7 +2,7 @@
 
 A name is looked up in Keras itself (an unknown one is a `ConfigError` listing the valid ones); an optimizer,
 initializer, regularizer, callback or model may instead be given by import path, `{_target_: path, **arguments}`
-(studies/targets.py).
+(studies/components.py).
 
 A model builder `{_target_: my_pkg.models.build, **arguments}` is called as
 `build(input_shape, classes, **arguments)` and returns an uncompiled `keras.Model`: input_shape is one sample's
@@ -21,7 +21,7 @@ import keras
 
 from studies.config import ConfigError, ModelSpec, OptimizerSpec, is_import_path
 from studies.legacy_optimizers import LEGACY_OPTIMIZERS
-from studies.targets import TARGET, build, check_call, is_target, locate_function, resolve_arguments
+from studies.components import TARGET, build, check_call, is_target, locate_function, resolve_arguments
 
 STAND_IN_SHAPE = (784,)  # a sample's shape where no data is loaded yet: the built-in datasets' own
 

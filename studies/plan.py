@@ -22,7 +22,7 @@ from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSp
                             with_convolutions)
 from studies.contract import for_variant, judged_claims, load_contract
 from studies.model import build_optimizer, check_loss, check_model, make_callbacks
-from studies.targets import TARGET, check_call, is_target, split_target
+from studies.components import TARGET, check_call, is_target, split_target
 from studies.sequential import look_seeds
 
 STUDY_KEYS = ("name", "default_variant", "contract", "dataset", "model", "optimizer", "train", "arms", "grid",

@@ -6,7 +6,7 @@ import json
 import keras
 import pytest
 
-from studies.environment import device, versions
+from studies.provenance import device, versions
 from studies.plan import plan_study
 from studies.store import TrialStore
 from tests.helpers import CLI, compose_config, studybench

@@ -77,7 +77,7 @@ def fit_basics_arm(base, name, learning_rate, seed):
 def test_a_trial_of_realistic_width_trains_to_the_same_bits_in_a_large_stack(base_trial, fashion_mnist, tmp_path):
     """fit_basics's two Adam arms in one stack of 16, as `make reproduce` stacks them (5 seeds each): from 7 replicas
     on TensorFlow (13 on JAX) XLA:CPU summed their softmax and bias gradients in YNNPACK
-    (studies.environment.YNN_FUSIONS). A stack of 32 passed too (TensorFlow): left out, for time."""
+    (studies.runtime.YNN_FUSIONS). A stack of 32 passed too (TensorFlow): left out, for time."""
     arms = [[fit_basics_arm(base_trial, name, rate, seed) for seed in range(8)]
             for name, rate in (("sparse_ce", 0.001), ("adam_lr_0005", 0.0005))]
     alone = run_fast([arm[0] for arm in arms], fashion_mnist, tmp_path, max_replicas=1)

@@ -27,8 +27,9 @@ from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack, release
-from studies.engines.targets import encode_targets, predicted_classes
-from studies.environment import deterministic_ops, device
+from studies.engines.labels import encode_targets, predicted_classes
+from studies.provenance import device
+from studies.runtime import deterministic_ops
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.seeding import seed_everything
 

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from studies.engines.stack import Stack, to_stacked
-from studies.environment import YNN_FUSIONS
+from studies.runtime import YNN_FUSIONS
 
 # jax.jit takes one fusion type, which replaces XLA's list (dots and reductions among them): YNNPACK's dots only.
 CPU_OPTIONS = {YNN_FUSIONS: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
