@@ -2,6 +2,7 @@
 import logging
 
 import pandas as pd
+import pytest
 
 from studies.harness import run_study
 
