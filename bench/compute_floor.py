@@ -26,12 +26,11 @@ import_backend_quietly()  # the store's modules import TensorFlow
 
 import pandas as pd  # noqa: E402
 
+from bench.flops import dense_sizes, forward_flops, matmul_flops_per_second, training_flops  # noqa: E402
+from bench.machine import load_average, machine_info  # noqa: E402
 from studies.config import DatasetSpec, ModelSpec, TrainSpec  # noqa: E402
 from studies.document import Heading, Paragraph, Table, markdown
 from studies.store import COMPLETE, TrialStore  # noqa: E402
-
-from bench.flops import dense_sizes, forward_flops, matmul_flops_per_second, training_flops  # noqa: E402
-from bench.machine import load_average, machine_info  # noqa: E402
 
 GROUP = ["study", "variant", "engine"]
 CLASSES = 10  # every study's dataset has 10 classes unless the trial keeps a subset

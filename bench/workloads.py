@@ -15,17 +15,16 @@ import keras
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from studies.paths import CONF_DIR
+from bench.flops import dense_sizes, training_flops
+from bench.stepping import EpochStepper
 from studies.config import DatasetSpec, TrialSpec
 from studies.data import load_dataset
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
-from studies.runtime import NO_YNN_REDUCTIONS
+from studies.paths import CONF_DIR
 from studies.plan import plan_study
+from studies.runtime import NO_YNN_REDUCTIONS
 from studies.splits import make_splits
-
-from bench.flops import dense_sizes, training_flops
-from bench.stepping import EpochStepper
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from omegaconf import DictConfig, OmegaConf
 from studies.cluster import dispatch_arguments, launcher, refuse_unprepared_job
 from studies.config import ConfigError
 from studies.data import DataError
-from studies.runtime import import_backend_quietly
 from studies.paths import CONF_DIR
+from studies.runtime import import_backend_quietly
 from studies.studypath import available, check_extra_conf_dirs
 
 COMMANDS = ("report", "check")

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from studies.seeding import mnist5k_order
 from studies.components import locate_function
+from studies.seeding import mnist5k_order
 
 log = logging.getLogger(__name__)
 FASHION_MNIST_SHA256 = {

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from studies.atomic import write_text_atomic
+from studies.contract import SAYS, study_module
 from studies.document import Heading, Link, Paragraph, Table, Verdict, bullets, html_page, markdown
 from studies.provenance import commit
-from studies.contract import SAYS, study_module
 from studies.register import not_judged_rows
 from studies.report import sentence, study_blocks
 from studies.stats import INTERVALS

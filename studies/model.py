@@ -19,9 +19,9 @@ import math
 
 import keras
 
+from studies.components import TARGET, build, check_call, is_target, locate_function, resolve_arguments
 from studies.config import ConfigError, ModelSpec, OptimizerSpec, is_import_path
 from studies.legacy_optimizers import LEGACY_OPTIMIZERS
-from studies.components import TARGET, build, check_call, is_target, locate_function, resolve_arguments
 
 STAND_IN_SHAPE = (784,)  # a sample's shape where no data is loaded yet: the built-in datasets' own
 

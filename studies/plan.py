@@ -16,13 +16,29 @@ from types import ModuleType
 
 import keras
 
-from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
-                            TrialSpec, build_spec, check_keys, require_bool, require_choice, require_int,
-                            require_optional_int, require_positive, validate_dataset, validate_model, validate_train,
-                            with_convolutions)
+from studies.components import TARGET, check_call, is_target, split_target
+from studies.config import (
+    ConfigError,
+    DatasetSpec,
+    EarlyStoppingSpec,
+    ModelSpec,
+    OptimizerSpec,
+    TrainSpec,
+    TrialSpec,
+    build_spec,
+    check_keys,
+    require_bool,
+    require_choice,
+    require_int,
+    require_optional_int,
+    require_positive,
+    validate_dataset,
+    validate_model,
+    validate_train,
+    with_convolutions,
+)
 from studies.contract import for_variant, judged_claims, load_contract
 from studies.model import build_optimizer, check_loss, check_model, make_callbacks
-from studies.components import TARGET, check_call, is_target, split_target
 from studies.sequential import look_seeds
 
 STUDY_KEYS = ("name", "default_variant", "contract", "dataset", "model", "optimizer", "train", "arms", "grid",

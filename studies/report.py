@@ -21,10 +21,10 @@ import seaborn as sns  # noqa: E402
 
 from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
 from studies.contract import for_variant  # noqa: E402
-from studies.register import registered  # noqa: E402
 from studies.document import Bullets, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
-from studies.provenance import commit, report_versions  # noqa: E402
 from studies.evidence import IMPROVEMENT, claim_evidence, deciding_looks  # noqa: E402
+from studies.provenance import commit, report_versions  # noqa: E402
+from studies.register import registered  # noqa: E402
 from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
 from studies.verdicts import VERDICTS, diverged_runs, judge  # noqa: E402
 

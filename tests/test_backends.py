@@ -6,8 +6,8 @@ import json
 import keras
 import pytest
 
-from studies.provenance import device, versions
 from studies.plan import plan_study
+from studies.provenance import device, versions
 from studies.store import TrialStore
 from tests.helpers import CLI, compose_config, studybench
 

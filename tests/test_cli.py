@@ -10,6 +10,7 @@ import pytest
 from studies.cli import available
 from tests.helpers import studybench
 
+
 def assert_one_line_error(done, message):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()

