@@ -4,8 +4,8 @@ The floor is the run's training and evaluation FLOPs (bench/flops.py: Dense matm
 float32 matmul FLOP/s measured in this invocation. Per stored trial:
   training   = training FLOPs per sample x samples trained (the epochs it actually ran, stop_epoch)
   evaluation = forward FLOPs per sample x (validation samples x epochs + test samples)
-Trials that failed, and trials stored before sizes_json existed, are left out. The table compares each (study, variant, engine) group's stored trial wall
-times with its floor; `--wall-time` adds the whole `make reproduce`.
+Trials that failed, and trials stored before sizes_json existed, are left out. The table compares each (study,
+variant, engine) group's stored trial wall times with its floor; `--wall-time` adds the whole `make reproduce`.
 
     python -m bench.compute_floor --results results [--engine fast --wall-time SECONDS] [--output FILE.md]
 """
@@ -29,7 +29,7 @@ import pandas as pd  # noqa: E402
 from bench.flops import dense_sizes, forward_flops, matmul_flops_per_second, training_flops  # noqa: E402
 from bench.machine import load_average, machine_info  # noqa: E402
 from studies.config import DatasetSpec, ModelSpec, TrainSpec  # noqa: E402
-from studies.document import Heading, Paragraph, Table, markdown
+from studies.document import Heading, Paragraph, Table, markdown  # noqa: E402
 from studies.store import COMPLETE, TrialStore  # noqa: E402
 
 GROUP = ["study", "variant", "engine"]
@@ -76,7 +76,8 @@ def stored_trials(results: Path, profile: str, engine: str | None = None) -> pd.
 
 
 def floor_table(trials: pd.DataFrame, flops_per_second: float) -> pd.DataFrame:
-    """Per (study, variant, engine), per engine, and (with several engines) in all: trials, FLOPs, floor seconds, trial seconds, their ratio."""
+    """Per (study, variant, engine), per engine, and (with several engines) in all: trials, FLOPs, floor seconds,
+    trial seconds, their ratio."""
     groups = trials.groupby(GROUP, sort=True).agg(trials=("trial_id", "size"), training_flops=("training_flops", "sum"),
                                                   evaluation_flops=("evaluation_flops", "sum"),
                                                   trial_s=("wall_time_s", "sum")).reset_index()
@@ -95,7 +96,8 @@ def floor_table(trials: pd.DataFrame, flops_per_second: float) -> pd.DataFrame:
 def machine_line() -> str:
     """The CPU, its SIMD flags that matter, cores and the load now (a floor is only as good as its matmul rate)."""
     info = machine_info()
-    return (f"Machine: {info['cpu_model']}, {info['cores']} cores, flags {' '.join(info['cpu_flags']) or 'none listed'}; "
+    flags = " ".join(info["cpu_flags"]) or "none listed"
+    return (f"Machine: {info['cpu_model']}, {info['cores']} cores, flags {flags}; "
             f"load average now {', '.join(map(str, load_average()))} (1, 5, 15 min); Keras backend "
             f"{info['libraries'].get('keras_backend', '?')}.")
 
@@ -134,7 +136,8 @@ def main(argv=None) -> None:
         rate, source = args.matmul_gflops * 1e9, "given"
     else:
         rate, source = matmul_flops_per_second(args.matmul_size), f"{args.matmul_size}x{args.matmul_size}, measured now"
-    text = report(floor_table(stored_trials(args.results, args.profile, args.engine), rate), rate, source, args.wall_time)
+    trials = stored_trials(args.results, args.profile, args.engine)
+    text = report(floor_table(trials, rate), rate, source, args.wall_time)
     print(text, end="")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

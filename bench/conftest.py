@@ -24,8 +24,7 @@ def short(request) -> bool:
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
-    from bench.machine import load_average
-    from bench.machine import machine_info as this_machine
+    from bench.machine import load_average, machine_info as this_machine
 
     machine_info.update({**this_machine(), "load_average_at_end": load_average()})
     machine_info.get("cpu", {}).pop("flags", None)  # the long list; the flags that matter are kept above

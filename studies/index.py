@@ -93,8 +93,8 @@ def claims_tables(runs) -> list:
 def not_judged_block(runs) -> list:
     """What the sources say that no claim judges, with the reason, from the study modules of the runs."""
     studies = dict.fromkeys(run["study"] for _, run, _ in runs)
-    rows = tuple((study, item["work"], item["place"], (f"「{item['quote']}」 " if item["quote"] else "") + item["translation"],
-                  item["why"])
+    rows = tuple((study, item["work"], item["place"],
+                  (f"「{item['quote']}」 " if item["quote"] else "") + item["translation"], item["why"])
                  for study in studies for item in not_judged_rows(study_module(study)))
     if not rows:
         return []
@@ -113,7 +113,8 @@ def index_blocks(reports_dir: Path) -> list:
               Heading("Studies", 2)]
     for _, run, link in runs:
         blocks += [Heading(f"{run['study']} / {run['variant']}", 3, _anchor(link)),
-                   Paragraph(("Summary with claims and excluded trials: ", Link(f"{link}/summary.md", f"{link}/summary.md")))]
+                   Paragraph(("Summary with claims and excluded trials: ",
+                              Link(f"{link}/summary.md", f"{link}/summary.md")))]
         blocks += study_blocks(run, f"{link}/")
     return blocks
 

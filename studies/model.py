@@ -169,7 +169,8 @@ def _convolutions(spec: ModelSpec, x, input_dim: int):
     x = keras.layers.Reshape(spec.input_shape)(x)
     for block in spec.convolutions:
         x = keras.layers.Conv2D(block.filters, block.kernel_size, strides=block.strides, padding=block.padding,
-                                activation=spec.activation, kernel_initializer=make_initializer(spec.kernel_initializer),
+                                activation=spec.activation,
+                                kernel_initializer=make_initializer(spec.kernel_initializer),
                                 kernel_regularizer=make_regularizer(spec.kernel_regularizer))(x)
         if block.pool is not None:
             x = POOLING_LAYERS[block.pool](block.pool_size)(x)

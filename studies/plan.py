@@ -197,7 +197,8 @@ def plan_study(cfg: dict) -> Plan:
     study = resolve_variant(cfg["study"], cfg["variant"])
     looks = seed_looks(cfg)
     require_int(cfg["first_seed"], "first_seed", 0)
-    require_bool(cfg.get("tensorboard", False), "tensorboard")  # a harness setting, checked with the plan: before any write
+    # A harness setting, checked with the plan: before any write.
+    require_bool(cfg.get("tensorboard", False), "tensorboard")
     require_positive(cfg["store"]["lease_timeout_s"], "store.lease_timeout_s")  # the same
     profile = _profile(cfg)
     if study.get("arms") == "drop":  # a variant that brings a grid drops the base arms

@@ -61,10 +61,10 @@ def require_reductions_in_xla_loops() -> None:
         alone, stacked = total(tf.constant(values[:1])).numpy()[0], total(tf.constant(values)).numpy()[0]
     if not np.array_equal(alone, stacked):
         raise ConfigError(
-            f"XLA sums a replica's values differently in a stack than alone (XLA_FLAGS={os.environ.get('XLA_FLAGS')!r} "
-            f"came after XLA's first compilation in this process, or chose YNNPACK reductions), so a trial's bits would "
-            f"depend on its stack: start Python with XLA_FLAGS={NO_YNN_REDUCTIONS}, or run engine=fast before "
-            f"compiling anything else with XLA")
+            f"XLA sums a replica's values differently in a stack than alone "
+            f"(XLA_FLAGS={os.environ.get('XLA_FLAGS')!r} came after XLA's first compilation in this process, or chose "
+            f"YNNPACK reductions), so a trial's bits would depend on its stack: start Python with "
+            f"XLA_FLAGS={NO_YNN_REDUCTIONS}, or run engine=fast before compiling anything else with XLA")
 
 
 def import_backend_quietly() -> None:

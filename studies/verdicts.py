@@ -268,8 +268,8 @@ def _outcomes(claim: Claim, values: pd.DataFrame, diverged, arm: str) -> pd.Seri
 
 def _divergence_notes(claim: Claim, diverged) -> list[str]:
     counted = " (counted as its worst value: it did not learn)" if claim.kind in OUTCOME_KINDS else ""
-    return [f"seed {seed}: {arm} diverged{counted}" for arm, seed in sorted(diverged, key=lambda pair: (pair[1], pair[0]))
-            if arm in claim.arms + claim.versus]
+    by_seed = sorted(diverged, key=lambda pair: (pair[1], pair[0]))
+    return [f"seed {seed}: {arm} diverged{counted}" for arm, seed in by_seed if arm in claim.arms + claim.versus]
 
 
 def _equivalence_p(differences: np.ndarray, tolerance: float) -> float:

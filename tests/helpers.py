@@ -98,7 +98,8 @@ def tail(file) -> str:
 # The dropout study's `dropout` arm alone (profile=smoke, 2 seeds) swept over two dropout rates: four trials.
 RATES = (0.05, 0.3)
 SWEEP = ("-m", "study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
-         "results_dir=results", "reports_dir=reports", f"study.arms.dropout.model.dropout_rate={','.join(map(str, RATES))}")
+         "results_dir=results", "reports_dir=reports",
+         f"study.arms.dropout.model.dropout_rate={','.join(map(str, RATES))}")
 SHARED = tuple(argument for argument in SWEEP if argument != "study.arms.no_dropout=drop")  # both jobs run no_dropout
 
 
@@ -122,7 +123,8 @@ def assert_every_trial_once_and_the_shared_arm_trained_once(folder: Path) -> Non
     """The SHARED sweep's store holds every (arm, rate, seed) once, and its jobs trained no_dropout once per seed."""
     trials = stored(folder)
     assert sorted(zip(trials["arm"], trials["rate"], trials["seed"])) == (
-        [("dropout", rate, seed) for rate in RATES for seed in (0, 1)] + [("no_dropout", 0.0, 0), ("no_dropout", 0.0, 1)])
+        [("dropout", rate, seed) for rate in RATES for seed in (0, 1)]
+        + [("no_dropout", 0.0, 0), ("no_dropout", 0.0, 1)])
     assert trials["trial_id"].is_unique and trials["whole"].all() and (trials["status"] == "ok").all()
     assert trained(folder) == [("dropout", 0)] * 2 + [("dropout", 1)] * 2 + [("no_dropout", 0), ("no_dropout", 1)]
     assert not list((folder / "results" / "leases").rglob("*.lease"))
@@ -140,8 +142,8 @@ def result_for(trial, epochs=3):
 
 # The engines, run in this process on trials made from conftest's `base_trial`.
 def variant(trial, arm, optimizer="Adam", model=None, train=None, dataset=None, seed=0):
-    return dataclasses.replace(trial, arm=arm, seed=seed, engine="fast",
-                               optimizer=OptimizerSpec(optimizer, {"learning_rate": 0.01} if optimizer == "SGD" else {}),
+    settings = {"learning_rate": 0.01} if optimizer == "SGD" else {}
+    return dataclasses.replace(trial, arm=arm, seed=seed, engine="fast", optimizer=OptimizerSpec(optimizer, settings),
                                model=dataclasses.replace(trial.model, **(model or {})),
                                train=dataclasses.replace(trial.train, **(train or {})),
                                dataset=dataclasses.replace(trial.dataset, **(dataset or {})))

@@ -19,8 +19,8 @@ def test_relative_paths_become_absolute_and_the_defaulted_ones_are_added_after_t
         "-m", "study=dropout", "results_dir='/work/here/store'", "data.dir='/work/data'", "reports_dir=a,b",
         "--config-dir", "x"]
     rewritten = dispatch_arguments(["-m", "study=dropout", "--config-dir", "x"], "/work/it's", {})
-    assert rewritten == ["-m", "study=dropout", r"results_dir='/work/it\'s/results'", r"reports_dir='/work/it\'s/reports'",
-                         "--config-dir", "x"]
+    assert rewritten == ["-m", "study=dropout", r"results_dir='/work/it\'s/results'",
+                         r"reports_dir='/work/it\'s/reports'", "--config-dir", "x"]
 
 
 def test_a_sweep_an_interpolation_and_null_stay_as_given():

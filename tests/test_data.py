@@ -61,7 +61,8 @@ def copy_raw(source, target):
 def test_debian_copy_is_found_and_parsed(fashion_mnist):
     assert fashion_mnist.name == "fashion_mnist"
     assert fashion_mnist.x_train.shape == (60000, 784) and fashion_mnist.x_test.shape == (10000, 784)
-    assert fashion_mnist.x_train.dtype == np.float32 and 0.0 <= fashion_mnist.x_train.min() < fashion_mnist.x_train.max() <= 1.0
+    assert fashion_mnist.x_train.dtype == np.float32
+    assert 0.0 <= fashion_mnist.x_train.min() < fashion_mnist.x_train.max() <= 1.0
     assert np.bincount(fashion_mnist.y_train).tolist() == [6000] * 10
     assert fashion_mnist.y_train[0] == 9  # the first training image is an ankle boot
 

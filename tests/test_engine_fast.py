@@ -70,7 +70,8 @@ DRAWN = {"validation": "drawn", "draw": {"train_range": [0, 50000], "train_n": 7
 STACKABLE = {  # model types of the studies; seeds 0-2 and two values of the per-replica setting in one stack
     "plain": [{}, {"kernel_initializer": "he_uniform"}],
     "drawn_data": [{"hidden_units": []}, {"hidden_units": [], "kernel_initializer": "he_uniform"}],
-    "batch_norm": [{"batch_norm": True}, {"batch_norm": True, "kernel_initializer": {"name": "RandomNormal", "stddev": 0.01}}],
+    "batch_norm": [{"batch_norm": True},
+                   {"batch_norm": True, "kernel_initializer": {"name": "RandomNormal", "stddev": 0.01}}],
     "dropout": [{"dropout_rate": 0.15}, {"dropout_rate": 0.5}],
     "l2": [{"kernel_regularizer": {"name": "L2", "l2": 0.1}}, {"kernel_regularizer": {"name": "L2", "l2": 0.001}}],
 }
@@ -118,8 +119,8 @@ def test_replicas_with_different_learning_rates_share_a_stack_and_train_as_alone
 
 def test_early_stopping_is_per_replica_and_restores_each_ones_best_weights(base_trial, fashion_mnist, tmp_path):
     trials = [variant(base_trial, f"patience_{patience}", "SGD", seed=0,
-                      train={"epochs": 12, "early_stopping": EarlyStoppingSpec(monitor="val_accuracy", patience=patience,
-                                                                               restore_best_weights=True)})
+                      train={"epochs": 12, "early_stopping": EarlyStoppingSpec(
+                          monitor="val_accuracy", patience=patience, restore_best_weights=True)})
               for patience in (0, 2, 5)]
     trials = [dataclasses.replace(t, optimizer=OptimizerSpec("SGD", {"learning_rate": 0.3})) for t in trials]
     results = run_fast(trials, fashion_mnist, tmp_path)
@@ -133,7 +134,8 @@ def test_early_stopping_is_per_replica_and_restores_each_ones_best_weights(base_
 
 def test_a_diverging_replica_is_stored_as_diverged_and_leaves_the_others_alone(base_trial, fashion_mnist, tmp_path):
     huge = {"activation": "relu", "kernel_initializer": {"name": "RandomNormal", "stddev": 1e9}}  # overflows float32
-    trials = [variant(base_trial, "sane", "SGD", model={"activation": "relu"}), variant(base_trial, "huge", "SGD", model=huge)]
+    trials = [variant(base_trial, "sane", "SGD", model={"activation": "relu"}),
+              variant(base_trial, "huge", "SGD", model=huge)]
     stacked = run_fast(trials, fashion_mnist, tmp_path)
     alone = run_fast(trials[:1], fashion_mnist, tmp_path)
     assert stacked[("huge", 0)].status == "diverged"

@@ -14,7 +14,8 @@ def fake_run(folder, profile, verdict):
     (folder / "run.json").write_text(json.dumps({
         "study": "dropout", "variant": "original", "profile": profile, "context": "Fashion-MNIST · n = 5 seeds",
         "figures": {"loss.png": "Loss with and without dropout"}, "trials": 10, "excluded": 0, "planned": 10,
-        "wall_time_s": 12.0, "summary": {"header": ["arm", "n", "final loss"], "rows": [["Dropout", "5", "0.31 ± 0.02"]]},
+        "wall_time_s": 12.0,
+        "summary": {"header": ["arm", "n", "final loss"], "rows": [["Dropout", "5", "0.31 ± 0.02"]]},
         "provenance": {"commit": "abc1234", "device": "CPU: toy"}}))
     common = {"relation": "<", "point": "final", "metric": "accuracy", "split": "train-test", "article_value": "",
               "work": "article 001", "place": "§5.2.2", "quote": "過学習を抑えられている",

@@ -78,8 +78,8 @@ def two_nodes():
 
 def test_a_sweep_on_a_two_node_ray_cluster_lands_every_trial_once_in_one_store(tmp_path, two_nodes):
     address, folders = two_nodes
-    done = subprocess.run(command(*SHARED, "hydra/launcher=ray", f"hydra.launcher.ray.init.address={address}",
-                                  "report=false"), capture_output=True, text=True, cwd=tmp_path, env=RAY_ENV, timeout=900)
+    sweep = command(*SHARED, "hydra/launcher=ray", f"hydra.launcher.ray.init.address={address}", "report=false")
+    done = subprocess.run(sweep, capture_output=True, text=True, cwd=tmp_path, env=RAY_ENV, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_every_trial_once_and_the_shared_arm_trained_once(tmp_path)
     for folder in folders:  # each node ran a job: its trials' progress is in that node's worker logs

@@ -328,7 +328,8 @@ def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(s
     assert first.trained == 9
     outcome = run_study(smoke_config(*AUTO))
     out = caplog.text
-    assert "round 1: 0 -> 3 seeds for arms glorot_uniform, he_uniform, normal_0_01: first round; 9 already stored" in out
+    assert ("round 1: 0 -> 3 seeds for arms glorot_uniform, he_uniform, normal_0_01: first round; "
+            "9 already stored") in out
     assert ("round 2: 3 -> 5 seeds for arms he_uniform, glorot_uniform: claims open undecided; 6 already stored, "
             "skipped; 4 to train") in out
     assert "claims open still undecided (INCONCLUSIVE) after round 2 of 2 (5 seeds per arm at most)" in out

@@ -62,7 +62,8 @@ def test_sparse_and_one_hot_cross_entropy_give_the_same_bits(base_trial, fashion
               for t in trials[:2]]
     results = run_fast(trials + slower, fashion_mnist, tmp_path)
     for seed in range(2):
-        sparse, one_hot = results[("sparse_categorical_crossentropy", seed)], results[("categorical_crossentropy", seed)]
+        sparse = results[("sparse_categorical_crossentropy", seed)]
+        one_hot = results[("categorical_crossentropy", seed)]
         assert sparse.curves == one_hot.curves and sparse.final == one_hot.final
 
 

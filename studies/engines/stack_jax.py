@@ -25,7 +25,8 @@ class JaxStack(Stack):
         self.optimizer_values = [v.value for v in self.optimizer.variables]
         self.optimizer_start = [np.array(value) for value in self.optimizer_values]  # copies: training donates these
         options = CPU_OPTIONS if jax.default_backend() == "cpu" else None
-        jit = functools.partial(jax.jit, compiler_options=options) if self.jit_compile else (lambda function, **_: function)
+        jit = (functools.partial(jax.jit, compiler_options=options) if self.jit_compile
+               else (lambda function, **_: function))
         self.compiled_steps = jit(self._train_steps, donate_argnums=(0, 1))  # seeds are an input: see restart
         self.compiled_evaluation = jit(self.evaluation)
 

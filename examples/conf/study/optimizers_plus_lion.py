@@ -1,8 +1,10 @@
 """Article 001 §1 plus Lion: the article's figures, summary and claims (studies/catalog/optimizers.py), and two
 claims placing Lion among the article's optimizers. The second is the Lion paper's own claim against Adam,
 made there for far larger models."""
-from studies.catalog.optimizers import CLAIMS as ARTICLE_CLAIMS  # noqa: F401
-from studies.catalog.optimizers import NEGLIGIBLE_LOSS
+from studies.catalog.optimizers import (
+    CLAIMS as ARTICLE_CLAIMS,  # noqa: F401
+    NEGLIGIBLE_LOSS,
+)
 from studies.contract import Claim
 
 CLAIMS = ARTICLE_CLAIMS + (
