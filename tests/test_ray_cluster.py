@@ -1,5 +1,5 @@
 """A sweep on an existing Ray cluster of two nodes: a head and a second node, each started with `ray start` on
-loopback with its own temporary folder and one CPU, so that each runs one job. The sweep (tests/test_sweeps.py's
+loopback with its own temporary folder and one CPU, so that each runs one job. The sweep (tests/helpers.py's
 SHARED: two dropout rates, both jobs running the unswept no_dropout arm) is given relative paths, which must
 reach the workers absolute; every trial lands once in the one store, the shared arm is trained once, and each
 node's worker logs show a job's trials."""
