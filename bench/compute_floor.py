@@ -25,18 +25,17 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.environment import import_backend_quietly  # noqa: E402
+from studies.runtime import import_backend_quietly  # noqa: E402
 
 import_backend_quietly()  # the store's modules import TensorFlow
 
 import pandas as pd  # noqa: E402
 
-from studies.config import DatasetSpec, ModelSpec, TrainSpec  # noqa: E402
-from studies.document import Heading, Paragraph, Table, markdown
-from studies.store import COMPLETE, TrialStore  # noqa: E402
-
 from bench.flops import dense_sizes, forward_flops, matmul_flops_per_second, training_flops  # noqa: E402
 from bench.machine import load_average, machine_info  # noqa: E402
+from studies.config import DatasetSpec, ModelSpec, TrainSpec  # noqa: E402
+from studies.document import Heading, Paragraph, Table, markdown  # noqa: E402
+from studies.store import COMPLETE, TrialStore  # noqa: E402
 
 GROUP = ["study", "variant", "engine"]
 CLASSES = 10  # every study's dataset has 10 classes unless the trial keeps a subset
@@ -83,7 +82,8 @@ def stored_trials(results: Path, profile: str, engine: str | None = None) -> pd.
 
 
 def floor_table(trials: pd.DataFrame, flops_per_second: float) -> pd.DataFrame:
-    """Per (study, variant, engine), per engine, and (with several engines) in all: trials, FLOPs, floor seconds, trial seconds, their ratio."""
+    """Per (study, variant, engine), per engine, and (with several engines) in all: trials, FLOPs, floor seconds,
+    trial seconds, their ratio."""
     groups = trials.groupby(GROUP, sort=True).agg(trials=("trial_id", "size"), training_flops=("training_flops", "sum"),
                                                   evaluation_flops=("evaluation_flops", "sum"),
                                                   trial_s=("wall_time_s", "sum")).reset_index()
@@ -102,7 +102,8 @@ def floor_table(trials: pd.DataFrame, flops_per_second: float) -> pd.DataFrame:
 def machine_line() -> str:
     """The CPU, its SIMD flags that matter, cores and the load now (a floor is only as good as its matmul rate)."""
     info = machine_info()
-    return (f"Machine: {info['cpu_model']}, {info['cores']} cores, flags {' '.join(info['cpu_flags']) or 'none listed'}; "
+    flags = " ".join(info["cpu_flags"]) or "none listed"
+    return (f"Machine: {info['cpu_model']}, {info['cores']} cores, flags {flags}; "
             f"load average now {', '.join(map(str, load_average()))} (1, 5, 15 min); Keras backend "
             f"{info['libraries'].get('keras_backend', '?')}.")
 

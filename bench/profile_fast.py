@@ -80,7 +80,7 @@ def main(argv=None) -> None:
              "hand XLA loop, plain SGD": hand_loop(sgd_weights, lambda grads, weights: [
                  w.assign_sub(0.01 * g) for g, w in zip(grads, weights)])}
     for name, loop in loops.items():
-        seconds[name] = timed(lambda: loop(x_pool, y_pool, positions))
+        seconds[name] = timed(lambda loop=loop: loop(x_pool, y_pool, positions))
     peak = matmul_flops_per_second()
     print(f"{args.replicas} replicas x {args.samples} samples, batch {BATCH}; matmul {peak / 1e9:.1f} GFLOP/s")
     for name, value in seconds.items():

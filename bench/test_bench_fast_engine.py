@@ -25,12 +25,19 @@ import statistics
 
 import keras
 
-from studies.environment import versions
-
 from bench.flops import matmul_flops_per_second
 from bench.machine import load_average
-from bench.workloads import (article001_cnn, article001_mlp, article002_tiny, baseline_steppers, fast_stepper,
-                             installed_baselines, interleaved_rounds, median_ratio)
+from bench.workloads import (
+    article001_cnn,
+    article001_mlp,
+    article002_tiny,
+    baseline_steppers,
+    fast_stepper,
+    installed_baselines,
+    interleaved_rounds,
+    median_ratio,
+)
+from studies.provenance import versions
 
 FASHION_MNIST_TRAIN = 60000
 MATMUL_SIZE = 4096

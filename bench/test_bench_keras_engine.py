@@ -16,7 +16,7 @@ from studies.data import load_fashion_mnist  # noqa: E402
 from studies.engines.keras_fit import KerasFitEngine  # noqa: E402
 from studies.plan import plan_study  # noqa: E402
 from studies.splits import make_splits  # noqa: E402
-from tests.conftest import Quiet, compose_config  # noqa: E402
+from tests.helpers import Quiet, compose_config  # noqa: E402
 
 SAMPLES = 16384
 

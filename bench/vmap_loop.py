@@ -19,12 +19,11 @@ import keras
 import numpy as np
 import optax
 
+from bench.stepping import EpochStepper
 from studies.engines.batches import epoch_batches
-from studies.engines.targets import encode_targets
+from studies.engines.labels import encode_targets
 from studies.model import build_model, build_optimizer
 from studies.seeding import seed_everything
-
-from bench.stepping import EpochStepper
 
 ACTIVATIONS = {"relu": jax.nn.relu, "sigmoid": jax.nn.sigmoid, "tanh": jax.nn.tanh, "linear": lambda x: x}
 

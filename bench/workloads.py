@@ -18,20 +18,20 @@ import keras
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from studies.paths import CONF_DIR
+from bench.flops import dense_sizes, training_flops
+from bench.stepping import EpochStepper
 from studies.config import DatasetSpec, TrialSpec
 from studies.data import load_dataset
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
-from studies.engines.targets import encode_targets
-from studies.environment import NO_YNN_REDUCTIONS, device
+from studies.engines.labels import encode_targets
 from studies.model import build_model, build_optimizer
+from studies.paths import CONF_DIR
 from studies.plan import plan_study
+from studies.provenance import device
+from studies.runtime import NO_YNN_REDUCTIONS
 from studies.seeding import seed_everything
 from studies.splits import make_splits
-
-from bench.flops import dense_sizes, training_flops
-from bench.stepping import EpochStepper
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ class WorkerStepper:
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                          env=environment)
 
-    def ready(self) -> "WorkerStepper":
+    def ready(self) -> WorkerStepper:
         """Wait for "ready": the first epoch, which compiles, has run."""
         self._answer()
         return self
@@ -270,7 +270,7 @@ class ParallelStepper:
         self._workers = [WorkerStepper(workload, baseline, cores[index % len(cores)], replica=index % workload.replicas)
                          for index in range(baseline.processes)]
 
-    def ready(self) -> "ParallelStepper":
+    def ready(self) -> ParallelStepper:
         for worker in self._workers:
             worker.ready()
         return self

@@ -7,8 +7,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 TEMPORARY_GLOB = ".*.tmp"  # the temporary files' names, for whoever lists what an interrupted write left
 

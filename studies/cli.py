@@ -29,14 +29,14 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from hydra_plugins.studybench_search.studybench_search import StackedOptunaSweeper
 from studies.cluster import dispatch_arguments, launcher, refuse_unprepared_job
 from studies.config import ConfigError, require_choice
 from studies.data import DataError
-from studies.environment import import_backend_quietly
 from studies.logs import BelowWarning, prefix_job_lines
 from studies.paths import CONF_DIR
+from studies.runtime import import_backend_quietly
 from studies.studypath import available, check_extra_conf_dirs
-from hydra_plugins.studybench_search.studybench_search import StackedOptunaSweeper
 
 # Hydra finds plugins by scanning hydra_plugins/, which an editable install (as make does) hides from it.
 Plugins.instance().register(StackedOptunaSweeper)

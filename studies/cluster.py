@@ -101,7 +101,8 @@ def ray_environment(environ, cwd: str) -> dict:
 
 def ray_arguments(environ, cwd: str) -> list[str]:
     return [f"++{RAY_INIT}.object_store_memory=null"] + [
-        f"++{RAY_INIT}.runtime_env.env_vars.{name}={quoted(value)}" for name, value in ray_environment(environ, cwd).items()]
+        f"++{RAY_INIT}.runtime_env.env_vars.{name}={quoted(value)}"
+        for name, value in ray_environment(environ, cwd).items()]
 
 
 def dispatch_arguments(arguments: list[str], cwd: str, environ) -> list[str]:

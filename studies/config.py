@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-
 IDENTITY_VERSION = 1
 
 
@@ -246,7 +245,8 @@ def validate_dataset(spec: DatasetSpec, where: str) -> None:
         raise ConfigError(f"{where}: validation=drawn and draw go together (validation={spec.validation!r})")
     if spec.draw is not None:
         if sorted(spec.draw) != sorted(DRAW_KEYS):
-            raise ConfigError(f"{where}.draw must have exactly the keys {', '.join(DRAW_KEYS)}, got {sorted(spec.draw)}")
+            raise ConfigError(f"{where}.draw must have exactly the keys {', '.join(DRAW_KEYS)}, "
+                              f"got {sorted(spec.draw)}")
         for key in ("train_n", "val_n"):
             require_int(spec.draw[key], f"{where}.draw.{key}", 1)
         for key in ("train_range", "val_range"):
@@ -276,7 +276,8 @@ def with_convolutions(spec: ModelSpec, where: str) -> ModelSpec:
 def validate_convolutions(spec: ModelSpec, where: str) -> None:
     if bool(spec.convolutions) != (spec.input_shape is not None):
         raise ConfigError(f"{where}: convolutions and input_shape go together (input_shape={spec.input_shape!r}, "
-                          f"{len(spec.convolutions)} convolutions); valid: both, e.g. input_shape [28, 28, 1], or neither")
+                          f"{len(spec.convolutions)} convolutions); valid: both, e.g. input_shape [28, 28, 1], "
+                          "or neither")
     if spec.global_pooling and not spec.convolutions:
         raise ConfigError(f"{where}.global_pooling=true needs convolutions to pool")
     if spec.input_shape is not None:

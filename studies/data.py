@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from studies.components import locate_function
 from studies.seeding import mnist5k_order
-from studies.targets import locate_function
 
 log = logging.getLogger(__name__)
 FASHION_MNIST_SHA256 = {
@@ -90,7 +90,8 @@ def _read_idx(folder: Path, stem: str) -> bytes | None:
             try:
                 return gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
             except (OSError, EOFError) as error:
-                raise DataError(f"Fashion-MNIST file {path} is unreadable ({error}); {HOW_TO_GET_FASHION_MNIST}")
+                raise DataError(f"Fashion-MNIST file {path} is unreadable ({error}); "
+                                f"{HOW_TO_GET_FASHION_MNIST}") from error
     return None
 
 
@@ -250,19 +251,22 @@ def load_custom(path: str, arguments: dict) -> Dataset:
     loaded = locate_function(path, "dataset", "my_package.data.load")(**arguments)
     try:
         (x_train, y_train), (x_test, y_test) = loaded
-        arrays = [np.asarray(x_train, np.float32), np.asarray(y_train), np.asarray(x_test, np.float32), np.asarray(y_test)]
+        arrays = [np.asarray(x_train, np.float32), np.asarray(y_train),
+                  np.asarray(x_test, np.float32), np.asarray(y_test)]
     except (TypeError, ValueError) as error:
         raise DataError(f"dataset _target_ {path} returned {type(loaded).__name__} ({error}); a loader returns "
                         "((x_train, y_train), (x_test, y_test)) of arrays") from None
     if arrays[0].ndim != 2 or len(arrays[0]) != len(arrays[1]) or len(arrays[2]) != len(arrays[3]):
         raise DataError(f"dataset _target_ {path}: x must be (N, features) with one label per row, got x_train "
-                        f"{arrays[0].shape}, y_train {arrays[1].shape}, x_test {arrays[2].shape}, y_test {arrays[3].shape}")
+                        f"{arrays[0].shape}, y_train {arrays[1].shape}, x_test {arrays[2].shape}, "
+                        f"y_test {arrays[3].shape}")
     if not all(np.issubdtype(y.dtype, np.integer) for y in arrays[1::2]):
         raise DataError(f"dataset _target_ {path}: labels must be integers 0..k-1, got {arrays[1].dtype}, {arrays[3].dtype}")
     check_values(path, *arrays)
     checksum = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
     x_train, y_train, x_test, y_test = arrays
-    return Dataset(path, f"_target_:{path}", checksum, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64))
+    return Dataset(path, f"_target_:{path}", checksum, x_train, y_train.astype(np.int64),
+                   x_test, y_test.astype(np.int64))
 
 
 def check_values(path: str, x_train, y_train, x_test, y_test) -> None:

@@ -28,10 +28,10 @@ from scipy import stats
 
 from studies.atomic import write_text_atomic
 from studies.contract import for_variant, judged_claims
-from studies.stats import lower_is_better, mean_ci, point_values
-from studies.store import TrialStore
 from studies.paths import CONF_DIR
 from studies.sequential import claim_arms, judge_looks, look_seeds
+from studies.stats import lower_is_better, mean_ci, point_values
+from studies.store import TrialStore
 from studies.verdicts import ALPHA, holm
 
 # What "the same" means, per kind of metric: (tolerance, absolute or relative to the keras mean, why).

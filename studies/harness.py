@@ -19,8 +19,7 @@ from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import class_count, make_splits
 from studies.store import TrialStore
 from studies.sweep_report import write_sweep_report
-from studies.sweeps import (declared_settings, expand, one_data_per_arm, search_configs, swept_settings,
-                            swept_trial_ids)
+from studies.sweeps import declared_settings, expand, one_data_per_arm, search_configs, swept_settings, swept_trial_ids
 from studies.tensorboard import write_trial_events
 from studies.terminal import tell_report
 

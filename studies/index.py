@@ -17,12 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from studies.atomic import write_text_atomic
-from studies.document import Heading, Link, Paragraph, Table, Verdict, bullets, html_block, markdown
-from studies.environment import commit
 from studies.contract import SAYS, study_module
-from studies.register import not_judged_rows
+from studies.document import Heading, Link, Paragraph, Table, Verdict, bullets, html_block, markdown
 from studies.evidence import IMPROVEMENT
 from studies.index_html import VERDICT_ORDER, claim_cards, counts_bar, page, study_section
+from studies.provenance import commit
+from studies.register import not_judged_rows
 from studies.report import sentence, study_blocks
 from studies.stats import INTERVALS
 from studies.verdicts import VERDICTS
@@ -166,7 +166,8 @@ def readme_blocks(runs, shrunk: list[str]) -> list:
               + not_judged_block(runs) + provenance_blocks(runs) + [Heading("Studies", 2)])
     for run, link, _ in runs:
         blocks += [Heading(f"{run['study']} / {run['variant']}", 3, _anchor(link)),
-                   Paragraph(("Summary with claims and excluded trials: ", Link(f"{link}/summary.md", f"{link}/summary.md")))]
+                   Paragraph(("Summary with claims and excluded trials: ",
+                              Link(f"{link}/summary.md", f"{link}/summary.md")))]
         blocks += study_blocks(run, f"{link}/")
     return blocks
 

@@ -2,7 +2,7 @@
 
 A name is looked up in Keras itself (an unknown one is a `ConfigError` listing the valid ones); an optimizer,
 initializer, regularizer, callback or model may instead be given by import path, `{_target_: path, **arguments}`
-(studies/targets.py).
+(studies/components.py).
 
 A model builder `{_target_: my_pkg.models.build, **arguments}` is called as
 `build(input_shape, classes, **arguments)` and returns an uncompiled `keras.Model`: input_shape is one sample's
@@ -20,9 +20,9 @@ import math
 import keras
 import numpy as np
 
+from studies.components import TARGET, build, check_call, is_target, locate_function, resolve_arguments
 from studies.config import ConfigError, ModelSpec, OptimizerSpec, is_import_path
 from studies.legacy_optimizers import LEGACY_OPTIMIZERS
-from studies.targets import TARGET, build, check_call, is_target, locate_function, resolve_arguments
 
 STAND_IN_SHAPE = (784,)  # a sample's shape where no data is loaded yet: the built-in datasets' own
 
@@ -140,7 +140,7 @@ def check_model(spec: ModelSpec) -> None:
 def check_builder_output(spec: ModelSpec, loss: str, classes: int, where: str) -> None:
     """A builder's model, on a stand-in batch of STAND_IN_SHAPE, gives what `loss` takes for `classes` classes
     (targets encoded as the engines encode them); a one-line ConfigError otherwise."""
-    from studies.engines.targets import encode_targets
+    from studies.engines.labels import encode_targets
 
     what = f"{where} model _target_ {spec.builder}"
     try:
@@ -213,7 +213,8 @@ def _convolutions(spec: ModelSpec, x, input_dim: int):
     x = keras.layers.Reshape(spec.input_shape)(x)
     for block in spec.convolutions:
         x = keras.layers.Conv2D(block.filters, block.kernel_size, strides=block.strides, padding=block.padding,
-                                activation=spec.activation, kernel_initializer=make_initializer(spec.kernel_initializer),
+                                activation=spec.activation,
+                                kernel_initializer=make_initializer(spec.kernel_initializer),
                                 kernel_regularizer=make_regularizer(spec.kernel_regularizer))(x)
         if block.pool is not None:
             x = POOLING_LAYERS[block.pool](block.pool_size)(x)

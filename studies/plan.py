@@ -18,12 +18,30 @@ import itertools
 from dataclasses import dataclass, replace
 from types import ModuleType
 
-from studies.config import (ConfigError, DatasetSpec, EarlyStoppingSpec, ModelSpec, OptimizerSpec, TrainSpec,
-                            TrialSpec, build_spec, check_keys, is_import_path, optimizer_arguments, require_bool,
-                            require_choice, require_int, require_optional_int, require_positive, validate_dataset,
-                            validate_model, validate_train, with_convolutions)
+from studies.components import TARGET, check_call, is_target, split_target
+from studies.config import (
+    ConfigError,
+    DatasetSpec,
+    EarlyStoppingSpec,
+    ModelSpec,
+    OptimizerSpec,
+    TrainSpec,
+    TrialSpec,
+    build_spec,
+    check_keys,
+    is_import_path,
+    optimizer_arguments,
+    require_bool,
+    require_choice,
+    require_int,
+    require_optional_int,
+    require_positive,
+    validate_dataset,
+    validate_model,
+    validate_train,
+    with_convolutions,
+)
 from studies.contract import for_variant, judged_claims, load_contract
-from studies.targets import TARGET, check_call, is_target, split_target
 from studies.sequential import look_seeds
 
 STUDY_KEYS = ("name", "default_variant", "contract", "dataset", "model", "optimizer", "train", "arms", "grid",
@@ -224,7 +242,8 @@ def plan_study(cfg: dict, components: bool = True) -> Plan:
     study = resolve_variant(cfg["study"], cfg["variant"])
     looks = seed_looks(cfg)
     require_int(cfg["first_seed"], "first_seed", 0)
-    require_bool(cfg.get("tensorboard", False), "tensorboard")  # a harness setting, checked with the plan: before any write
+    # A harness setting, checked with the plan: before any write.
+    require_bool(cfg.get("tensorboard", False), "tensorboard")
     require_positive(cfg["store"]["lease_timeout_s"], "store.lease_timeout_s")  # the same
     profile = _profile(cfg)
     if study.get("arms") == "drop":  # a variant that brings a grid drops the base arms

@@ -21,15 +21,16 @@ import seaborn as sns  # noqa: E402
 
 from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
 from studies.contract import for_variant  # noqa: E402
-from studies.register import registered  # noqa: E402
 from studies.document import Bullets, Code, Heading, Image, Link, Paragraph, Table, Verdict, bullets, markdown  # noqa: E402
-from studies.environment import commit, report_versions  # noqa: E402
 from studies.evidence import IMPROVEMENT, claim_evidence, deciding_looks  # noqa: E402
+from studies.provenance import commit, report_versions  # noqa: E402
+from studies.register import registered  # noqa: E402
 from studies.stats import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
 from studies.verdicts import VERDICTS, diverged_runs, judge  # noqa: E402
 
 ARTICLE_COLOUR = "crimson"
-EPOCH_POINTS = ("stop", "best_epoch", "separation_epoch", "turn_up_epoch")  # claims whose number is an epoch: the x axis
+# Claims whose number is an epoch: marked on the x axis.
+EPOCH_POINTS = ("stop", "best_epoch", "separation_epoch", "turn_up_epoch")
 FIGURE_FORMATS = ("png", "svg")  # PNG for the Markdown and HTML reports, SVG to scale
 SPLIT_LINES = ("solid", "dashed", "dotted")  # seaborn's first line styles, named where no legend shows them
 LEGEND_ENTRIES = 12  # more lines than this (a random search's settings) cannot be told apart by colour: no legend
@@ -73,7 +74,8 @@ def _mark_stops(axes_of_arm: dict, stops: dict, plan) -> None:
 def _article_marks(figure, plan) -> list[tuple]:
     """(claim, arm, number): the article's single-run values of the claims on this figure's metric (or twin
     metric)."""
-    return [(claim, arm, number) for claim in plan.claims if claim.metric in (figure.metric, figure.twin_metric) for arm, number in claim.article_marks]
+    return [(claim, arm, number) for claim in plan.claims if claim.metric in (figure.metric, figure.twin_metric)
+            for arm, number in claim.article_marks]
 
 
 def _mark_article(axes: dict, claim, number: float, arm_label: str) -> None:

@@ -55,7 +55,7 @@ def mnist5k_order(samples: int) -> np.ndarray:
 
 def seed_everything(seed: int) -> None:
     """Python, NumPy, Keras's global seed generator (initial weights and dropout) and, on its backend alone,
-    TensorFlow (`studies.environment.keep_tensorflow_out`)."""
+    TensorFlow (`studies.runtime.keep_tensorflow_out`)."""
     import keras
 
     keras.utils.set_random_seed(seed)

@@ -1,8 +1,9 @@
 """From a loaded dataset to what one trial trains, validates and tests on.
 
-Order of operations: keep the chosen classes; keep the first pool_first training samples; take validation data (the test set, the last fraction of the
-training arrays as Keras's validation_split does, or article 002's draws with replacement); cap the
-training and test sets (train_first, test_first); compute the regression target where asked.
+Order of operations: keep the chosen classes; keep the first pool_first training samples; take validation data
+(the test set, the last fraction of the training arrays as Keras's validation_split does, or article 002's draws
+with replacement); cap the training and test sets (train_first, test_first); compute the regression target where
+asked.
 """
 from __future__ import annotations
 

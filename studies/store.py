@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from studies.atomic import TEMPORARY_GLOB, atomic_file
 from studies.data import Dataset
 from studies.engines import TrialResult
-from studies.environment import versions
+from studies.provenance import versions
 
 KEYS = [("trial_id", pa.string()), ("study", pa.string()), ("variant", pa.string()), ("arm", pa.string()),
         ("seed", pa.int64()), ("engine", pa.string()), ("profile", pa.string())]
@@ -42,7 +42,8 @@ TRIAL_SCHEMA = pa.schema(KEYS + [
     ("label", pa.string()), ("config_json", pa.string()), ("config_hash", pa.string()), ("dataset", pa.string()),
     ("data_source", pa.string()), ("data_checksum", pa.string()), ("versions_json", pa.string()),
     ("device", pa.string()), ("wall_time_s", pa.float64()), ("stop_epoch", pa.int64()), ("best_epoch", pa.int64()),
-    ("final_json", pa.string()), ("sizes_json", pa.string()), ("artifacts_json", pa.string()), ("status", pa.string()), ("message", pa.string()), ("finished_at", pa.string()),
+    ("final_json", pa.string()), ("sizes_json", pa.string()), ("artifacts_json", pa.string()), ("status", pa.string()),
+    ("message", pa.string()), ("finished_at", pa.string()),
     ("sweep_json", pa.string())])  # settings swept away from the declared arm (studies/sweeps.py); null before sweeps
 OPTIONAL = ("sweep_json",)  # columns that files written before them lack: read as null
 COMPLETE = ("ok", "diverged")  # statuses a rerun does not train again (failed trials are retried)

@@ -13,44 +13,25 @@ whose mean reaches the data's is an exact p-value: no normality, unlike a t-test
 on exponential-shaped differences. All 2^n patterns are enumerated up to n = 16 seeds; beyond, the data's own
 and 65,535 drawn with a fixed seed (p = (1 + reaching) / 65,536, also exact). The price: p is never below 2^-n
 (5 seeds: 0.031), so a claim cannot be decided at a level below that; n_seeds=auto first looks at 10 seeds.
-- ordering (<, >, lowest, highest): per (arm, versus) pair, one-sided sign-flip tests on the per-seed
-  differences. A claim is supported when every pair is (intersection-union: its p-value is the largest of its
-  pairs'). A pair refutes the claim when it shows the opposite order, or, by TOST (two one-sided sign-flip tests
-  of the differences shifted by -+tolerance), a mean difference inside +-tolerance ("no effect larger than the
-  tolerance"; tolerance 0: never); its refuting p-value is the smaller of the two (both imply an effect below
-  the tolerance). FAIL when refuted, even if also supported (an effect shown smaller than the tolerance is not
-  the effect claimed); else PASS when supported; else INCONCLUSIVE.
-- near a value (approx): TOST with sign-flip tests on the arm's values shifted by value - tolerance
-  (greater) and value + tolerance (less): PASS when both reject; FAIL when one shows the values wholly below
-  or above the window. Shown: the 1 - 2 alpha interval that inverts the tests (`sign_flip_interval`).
-- per-run property (runs_near): in k of n seeds the value lies within value +- tolerance. PASS when the exact
-  binomial test of "share <= at_least" rejects for a larger share, FAIL when that of "share >= at_least"
-  rejects for a smaller one; shown with the 1 - 2 alpha Clopper-Pearson interval. A share above 90% needs
-  about 30 of 30 runs at a look's level: that is what a few runs prove.
-- single run (typical): the article's value came from one run of its own, read to +- tolerance (an epoch off a
-  figure's axis). Is that run a plausible run of ours? Our per-seed values give the 1 - alpha two-sided t
-  prediction interval of one more run, mean +- t(n-1, 1 - alpha/2) sd sqrt(1 + 1/n). FAIL when the window
-  value +- tolerance lies wholly outside it, else PASS: decided at the first judgement with 3 seeds. If the
-  article's run is a draw from ours (normal), P(FAIL) <= alpha. Shown: where the article's value would rank
-  among ours, and our mean's 1 - alpha t interval.
-- identity (identical): per seed, every epoch of the claim's curve in both arms. PASS when every seed agrees
-  within the tolerance (0: bit for bit); a NaN at the same epoch of both curves is equal (the line says how
-  many), a NaN in one only is a difference. FAIL names the first seed that differs, its first such epoch and
-  the size of the difference. No statistics: one differing seed refutes an identity, and differences of
-  opposite sign do not cancel.
-Family-wise: Holm's correction runs over the PASS p-values of all the study's claims that have one (an
-ordering's, a near claim's, a per-run claim's), and separately over all their FAIL p-values (each ordering
-pair's, a near claim's, a per-run claim's, a single-run claim's), each at `alpha`: with no effect anywhere,
-P(any false PASS) <= alpha and P(any false FAIL) <= alpha for any dependence between the claims.
-A seed where a needed arm diverged counts as that arm's outcome and is named in the line. In an ordering the
-diverged arm takes the metric's worst value (a NaN loss is worse than any): that seed goes to one side, stays
-out of the tests (whose result it could only strengthen), bars support of the other side and any
-equivalence. In a near claim it bars PASS; in a per-run claim it is a run that is not near the value; in a
-single-run claim it is left out of the interval; in an identity one arm diverging alone is a difference. A
-claim whose needed arm diverged in every seed is DIVERGED; one naming an arm that was not run is NOT RUN.
-Fewer than 3 seeds, or (single run) values without spread, are INCONCLUSIVE with the reason; except that an
-ordering whose arms are equal in every seed FAILs by equivalence when it has a tolerance: results equal to the
-bit are no accident.
+
+The rules, what gives each kind of claim (`Claim.kind`) PASS or FAIL, are written once, in RULES below, which the
+reports print (VERDICTS); here is why they are so.
+- ordering: a claim over several pairs holds only where every pair does (intersection-union: its p-value is the
+  largest of its pairs', no correction inside a claim). TOST's refuting p-value is the smaller of its two tests'
+  (both imply an effect below the tolerance), and a claim refuted FAILs even if also supported: an effect shown
+  smaller than the tolerance is not the effect claimed. Results equal to the bit in every seed are no accident.
+- near a value: the interval shown (`sign_flip_interval`) is the one that inverts the two tests.
+- per-run property: a share above 90% needs about 30 of 30 runs at a look's level: that is what a few runs prove.
+- single run: the article's value came from one run of its own, read to +- tolerance (an epoch off a figure's
+  axis). Is that run a plausible run of ours? Our per-seed values give the prediction interval of one more run,
+  mean +- t(n-1, 1 - alpha/2) sd sqrt(1 + 1/n); if the article's run is a draw from ours (normal), P(FAIL) <=
+  alpha. Shown: where the article's value would rank among ours, and our mean's 1 - alpha t interval.
+- identity: no statistics: one differing seed refutes an identity, and differences of opposite sign do not cancel.
+Family-wise: Holm's PASS p-values are an ordering's, a near claim's and a per-run claim's; its FAIL p-values each
+ordering pair's, a near claim's, a per-run claim's and a single-run claim's. With no effect anywhere, P(any false
+PASS) <= alpha and P(any false FAIL) <= alpha for any dependence between the claims.
+A diverged seed in an ordering goes to one side and stays out of the tests, whose result it could only
+strengthen; fewer than MIN_SEEDS seeds, or (single run) values without spread, leave no test to run.
 """
 from __future__ import annotations
 
@@ -79,29 +60,41 @@ TIES = 1e-9
 FIRST_CHUNK = 1024  # patterns summed at a time at first, twice as many each next time
 BLOCK = 2 ** 21  # pattern sums held at once (16 MB)
 SIDES = {"greater": 1, "less": -1}
-VERDICTS = ("Verdicts (studies/verdicts.py), each test at the level of the look that decided it (5% with a "
-            "fixed n_seeds); every line says in how many seeds the claim holds and the test column what decided "
-            "it. Per-seed differences and values against a window: sign-flip permutation tests on the mean, "
-            "exact whatever the differences' shape when the arms are exchangeable (all 2^n patterns up to 16 "
-            "seeds, else 65,536). Orderings (<, >, lowest, highest): every pair of a claim supported one-sidedly; "
-            "FAIL when a pair shows the opposite order, or, by TOST, no difference larger than the claim's "
-            "tolerance. Near a value: PASS by TOST within value ± tolerance, FAIL when shown wholly outside. "
-            "Per-run properties: k of n seeds, exact binomial tests of the share against the claim's at_least "
-            "(PASS above it, FAIL below). Single-run values: FAIL when the article's value ± tolerance lies "
-            "outside our t prediction interval of one run, else PASS (not refuted). Holm's correction runs over all the "
-            "study's PASS p-values, and separately its FAIL p-values. Identity: every epoch of every seed's "
-            "curves equal within the tolerance (0: bit for bit; NaN in both equal); FAIL names the first seed "
-            "and epoch that differ. Every run (an API's behaviour): PASS when it holds in every run that measures "
-            "it (at least 3), FAIL naming the first that does not. Intervals are shown at the look's level. A "
-            "diverged run did not learn: in an ordering or a per-run claim it counts as its arm's worst value (an "
-            "ordering's loser, even in every seed) and is named; a claim that needs an arm's values (near, single "
-            "run, identity) is DIVERGED when it diverged in every seed. Fewer than 3 seeds: INCONCLUSIVE. Measured with "
-            "n_seeds=auto over 96,000 simulated studies (tests/test_sequential.py; ± Monte Carlo standard "
-            "error): with no effect a claim falsely PASSes 2.90% ± 0.05% of the time (decided either way 5.8%), "
-            "also with skewed (exponential arms) or heavy-tailed (t with 3 df) differences; some claim of 3 or "
-            "of 16 without effect PASSes 3.07% ± 0.06% and 3.04% ± 0.06%; a mean on a window's edge PASSes "
-            "2.09% ± 0.05%; a difference of 1 sd PASSes 99.91% ± 0.01%, after 13.6 seeds on average. The "
-            "guarantee is for exchangeable arms: arms with equal means but skewed differences pass 11%.")
+# The rules, one per kind of claim (Claim.kind): the reports print them, in VERDICTS.
+RULES = {
+    "ordering": "Orderings (<, >, lowest, highest): PASS when every (arm, versus) pair of the claim is supported by a "
+                "one-sided sign-flip test of its per-seed differences; FAIL when a pair shows the opposite order, "
+                "or, by TOST (two one-sided tests of the differences shifted by ± tolerance), no difference larger "
+                "than the claim's tolerance (tolerance 0: never), even if also supported; arms equal in every seed "
+                "FAIL so when the claim has a tolerance.",
+    "near": "Near a value: PASS by TOST within value ± tolerance, FAIL when shown wholly outside.",
+    "per-run": "Per-run properties: k of n seeds, exact binomial tests of the share against the claim's at_least "
+               "(PASS above it, FAIL below), with the share's Clopper-Pearson interval.",
+    "single-run": "Single-run values: FAIL when the article's value ± tolerance lies outside our t prediction "
+                  "interval of one run, else PASS (not refuted).",
+    "identity": "Identity: every epoch of every seed's curves equal within the tolerance (0: bit for bit; NaN in "
+                "both equal, in one only a difference); FAIL names the first seed and epoch that differ.",
+    "every-run": "Every run (an API's behaviour): PASS when it holds in every run that measures it (at least 3), "
+                 "FAIL naming the first that does not.",
+}
+VERDICTS = " ".join([
+    "Verdicts (studies/verdicts.py), each test at the level of the look that decided it (5% with a fixed n_seeds); "
+    "every line says in how many seeds the claim holds and the test column what decided it. Per-seed differences "
+    "and values against a window: sign-flip permutation tests on the mean, exact whatever the differences' shape "
+    "when the arms are exchangeable (all 2^n patterns up to 16 seeds, else 65,536).",
+    *RULES.values(),
+    "Holm's correction runs over all the study's PASS p-values, and separately its FAIL p-values. Intervals are "
+    "shown at the look's level. A diverged run did not learn: in an ordering or a per-run claim it counts as its "
+    "arm's worst value (an ordering's loser, even in every seed) and is named; in a single-run claim it is left "
+    "out; a claim that needs an arm's values (near, single run, identity) is DIVERGED when it diverged in every "
+    f"seed, NOT RUN when the arm was not run. Fewer than {MIN_SEEDS} seeds: INCONCLUSIVE, as is anything else.",
+    "Measured with n_seeds=auto over 96,000 simulated studies (tests/test_sequential.py; ± Monte Carlo standard "
+    "error): with no effect a claim falsely PASSes 2.90% ± 0.05% of the time (decided either way 5.8%), also "
+    "with skewed (exponential arms) or heavy-tailed (t with 3 df) differences; some claim of 3 or of 16 without "
+    "effect PASSes 3.07% ± 0.06% and 3.04% ± 0.06%; a mean on a window's edge PASSes 2.09% ± 0.05%; a difference "
+    "of 1 sd PASSes 99.91% ± 0.01%, after 13.6 seeds on average. The guarantee is for exchangeable arms: arms "
+    "with equal means but skewed differences pass 11%.",
+])
 SIGN = {"<": -1, "lowest": -1, ">": 1, "highest": 1}  # the claimed sign of arm - versus
 COLUMNS = ["claim", "says", "kind", "relation", "point", "metric", "split", "article_value", "seeds", "measured",
            "test", "verdict"]
@@ -275,8 +268,8 @@ def _outcomes(claim: Claim, values: pd.DataFrame, diverged, arm: str) -> pd.Seri
 
 def _divergence_notes(claim: Claim, diverged) -> list[str]:
     counted = " (counted as its worst value: it did not learn)" if claim.kind in OUTCOME_KINDS else ""
-    return [f"seed {seed}: {arm} diverged{counted}" for arm, seed in sorted(diverged, key=lambda pair: (pair[1], pair[0]))
-            if arm in claim.arms + claim.versus]
+    by_seed = sorted(diverged, key=lambda pair: (pair[1], pair[0]))
+    return [f"seed {seed}: {arm} diverged{counted}" for arm, seed in by_seed if arm in claim.arms + claim.versus]
 
 
 def _equivalence_p(differences: np.ndarray, tolerance: float) -> float:

@@ -1,22 +1,23 @@
-"""Shared fixtures: the composed Hydra config, shrunk for tests (profile=smoke), in temporary folders."""
+"""Shared fixtures: the composed Hydra config, shrunk for tests (profile=smoke), in temporary folders; the data;
+a trial for the engines. Shared plain functions are in tests/helpers.py."""
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.environment import import_backend_quietly, reductions_in_xla_loops  # noqa: E402
+from studies.runtime import import_backend_quietly, reductions_in_xla_loops  # noqa: E402
 
 import_backend_quietly()
 reductions_in_xla_loops()  # before anything compiles with XLA: engine=fast's stacks require it
 
-import pytest  # noqa: E402
-from hydra import compose, initialize_config_dir  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
+import dataclasses  # noqa: E402
 
-from studies.paths import CONF_DIR  # noqa: E402
+import pytest  # noqa: E402
+
 from studies.data import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
 from studies.plan import plan_study  # noqa: E402
+from tests.helpers import compose_config  # noqa: E402
 
 
 def pytest_configure(config):
@@ -25,20 +26,6 @@ def pytest_configure(config):
     if config.getoption("dist", "no") == "loadgroup" and pytest.version_tuple[:2] >= (9, 2):
         raise pytest.UsageError(f"pytest {pytest.__version__} drops pytest-xdist 3.8's xdist_group marks "
                                 f"(pytest-xdist#1386): install pytest<9.2, as `make test` does")
-
-
-class Quiet:
-    """An engine's progress (studies.engines.Progress) that prints nothing."""
-    def epoch(self, *args):
-        pass
-
-    def say(self, text):
-        pass
-
-
-def compose_config(*overrides: str) -> dict:
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        return OmegaConf.to_container(compose("config", overrides=list(overrides)), resolve=True)
 
 
 @pytest.fixture
@@ -67,3 +54,10 @@ def fashion_mnist_folder():
     if not DEBIAN_FASHION_MNIST.is_dir():
         pytest.fail(f"{DEBIAN_FASHION_MNIST} missing: run the tests through `make test`, which installs it")
     return DEBIAN_FASHION_MNIST
+
+
+@pytest.fixture(scope="module")
+def base_trial():
+    """The optimizers study's first trial, shrunk (profile=smoke) to 3 epochs: helpers.variant makes others of it."""
+    trial = plan_study(compose_config("study=optimizers", "profile=smoke", "n_seeds=1")).trials[0]
+    return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=3))

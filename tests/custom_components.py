@@ -1,4 +1,4 @@
-"""Components a user names by import path (`_target_`), for tests/test_targets.py."""
+"""Components a user names by import path (`_target_`), for tests/test_components.py."""
 import keras
 import numpy as np
 from keras import ops

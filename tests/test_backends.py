@@ -2,19 +2,16 @@
 (as on a GPU machine where only JAX can be installed). `make test` runs this file under both backends."""
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 
 import keras
 import pytest
 
-from studies.environment import device, versions
 from studies.plan import plan_study
+from studies.provenance import device, versions
 from studies.store import TrialStore
-from tests.conftest import compose_config
+from tests.helpers import CLI, compose_config, studybench
 
-# Runs the console script with `tensorflow` made unimportable, so any import of it fails loudly.
+# Runs the CLI with `tensorflow` made unimportable, so any import of it fails loudly.
 WITHOUT_TENSORFLOW = "import sys; sys.modules['tensorflow'] = None; from studies.cli import main; main()"
 
 
@@ -35,16 +32,16 @@ def test_the_backend_is_part_of_a_trials_identity_except_tensorflow_the_default(
 
 
 def run_study(backend: str, engine: str, where):
-    """The console script on `backend`; on JAX with TensorFlow made unimportable."""
-    program = [WITHOUT_TENSORFLOW] if backend == "jax" else ["from studies.cli import main; main()"]
-    command = [sys.executable, "-c", *program, "study=dropout", "profile=smoke", f"engine={engine}",
-               f"results_dir={where / 'results'}", f"reports_dir={where / 'reports'}"]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=where, timeout=600,
-                          env={**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    """The CLI on `backend`; on JAX with TensorFlow made unimportable."""
+    program = ("-c", WITHOUT_TENSORFLOW) if backend == "jax" else CLI
+    done = studybench("study=dropout", "profile=smoke", f"engine={engine}", f"results_dir={where / 'results'}",
+                      f"reports_dir={where / 'reports'}", cwd=where, environment={"KERAS_BACKEND": backend},
+                      program=program)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
 
+@pytest.mark.slow  # trains a study on each backend: left out of `make test-fast`
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="starts its own JAX and TensorFlow processes: run once, in make test's TensorFlow pass")
 @pytest.mark.parametrize("engine", ["fast", "keras"])

@@ -12,10 +12,7 @@ from studies.engine_agreement import main as engine_agreement
 from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
-from tests.conftest import compose_config
-from tests.test_cli import assert_one_line_error, studybench
-from tests.test_store import DATASET
-from tests.test_sweeps import ENV, interrupted
+from tests.helpers import DATASET, ENV, assert_one_line_error, compose_config, interrupted, studybench
 
 STORE = ("results_dir=results", "reports_dir=reports")
 SMOKE = ("profile=smoke", "n_seeds=1", "data.download=false", *STORE)
@@ -29,7 +26,7 @@ def blobs(arguments: str = "") -> tuple:
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ((f"{SGD}=-1.0",), rf"study optimizers arm sgd optimizer.learning_rate=-1.0 is out of range: must be a finite "
+    ((f"{SGD}=-1.0",), r"study optimizers arm sgd optimizer.learning_rate=-1.0 is out of range: must be a finite "
                        "number > 0$"),
     ((f"{SGD}=-1",), "learning_rate=-1 is out of range: must be a finite number > 0$"),  # negative, not an int
     ((f"{SGD}=nan",), "learning_rate=nan is out of range"),
@@ -88,7 +85,7 @@ def test_a_results_or_reports_folder_that_cannot_be_written_stops_before_trainin
 
 @pytest.mark.parametrize("backend", ["torch", "nope"])
 def test_an_unsupported_backend_is_one_line(tmp_path, backend):
-    done = studybench(*STORE, cwd=tmp_path, KERAS_BACKEND=backend)
+    done = studybench(*STORE, cwd=tmp_path, environment={"KERAS_BACKEND": backend})
     assert_one_line_error(done, f"KERAS_BACKEND={backend} is not supported; valid: tensorflow, jax$")
     assert list(tmp_path.iterdir()) == []
 

@@ -3,11 +3,10 @@ train the same replicas (weights, data, batches, optimizer) or its speed says no
 import numpy as np
 import pytest
 
-from studies.engines import split_metric
-from studies.engines.fast import FastEngine
-
 from bench.vmap_loop import VmapEnsemble
 from bench.workloads import article001_mlp, article002_tiny
+from studies.engines import split_metric
+from studies.engines.fast import FastEngine
 
 
 class QuietProgress:

@@ -1,33 +1,13 @@
-"""The console script: --help lists the studies (also those on STUDYBENCH_PATH); bad input exits 2 with one
-line and writes nothing; a study from a folder outside the package runs and is judged on its own claims."""
-import os
-import re
-import subprocess
-import sys
+"""The CLI (`studybench`, run from this checkout by tests/helpers.py): --help lists the studies (also those on
+STUDYBENCH_PATH); bad input exits 2 with one line and writes nothing; a study from a folder outside the package
+runs and is judged on its own claims."""
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from studies.cli import available
-
-# The console script runs this checkout's `studies` (PYTHONPATH comes before the editable install's finder).
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-
-
-def studybench(*arguments, cwd, path=None, timeout=300, **variables):
-    """The venv's console script; `path`: a folder for STUDYBENCH_PATH; `variables`: more environment."""
-    script = Path(sys.executable).parent / "studybench"
-    env = {**ENV, **({"STUDYBENCH_PATH": str(path)} if path else {}), **variables}
-    return subprocess.run([str(script), *arguments], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=timeout)
-
-
-def assert_one_line_error(done, message, status=2):
-    assert done.returncode == status, done.stderr[-2000:]
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("studybench: error: ")
-    assert re.search(message, lines[0]), lines[0]
+from tests.helpers import assert_one_line_error, studybench
 
 
 def test_help_lists_the_studies(tmp_path):
@@ -101,6 +81,7 @@ def user_study(folder: Path, module: str | None) -> Path:
     return folder / "conf"
 
 
+@pytest.mark.slow  # trains a study: left out of `make test-fast`
 def test_a_study_outside_the_package_is_listed_run_and_judged_on_its_own_claims(tmp_path):
     conf = user_study(tmp_path / "mine", STUDY_MODULE)
     listed = studybench("--help", cwd=tmp_path, path=conf)

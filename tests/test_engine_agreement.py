@@ -9,15 +9,23 @@ import pandas as pd
 import pytest
 
 from studies import engine_agreement
-from studies.engine_agreement import (ENGINES, claim_verdicts, compare, decide, equivalence, main,
-                                      markdown, study_claims, verdict_flips)
 from studies.contract import Claim
+from studies.engine_agreement import (
+    ENGINES,
+    claim_verdicts,
+    compare,
+    decide,
+    equivalence,
+    main,
+    markdown,
+    study_claims,
+    verdict_flips,
+)
 from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
-from tests.conftest import compose_config
+from tests.helpers import DATASET, compose_config
 from tests.synthetic import CLAIMS, toy_tables
-from tests.test_store import DATASET
 
 
 def trials_table(shift: dict, noise: dict, seeds: int = 8) -> pd.DataFrame:

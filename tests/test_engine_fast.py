@@ -3,33 +3,19 @@ import dataclasses
 import re
 
 import keras
-import numpy as np
 import pytest
 
 from studies.config import ConfigError, EarlyStoppingSpec, OptimizerSpec
 from studies.engines.fast import FastEngine, stack_key
-from studies.engines.keras_fit import KerasFitEngine
 from studies.engines.stack import replicas_kept_apart
 from studies.plan import plan_study
 from studies.splits import make_splits
 from tests import custom_components
-from tests.conftest import Quiet, compose_config
+from tests.helpers import assert_same_curves, compose_config, run_fast, run_keras, variant
+
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 
 OPTIMIZERS = ["SGD", "Adagrad", "Adadelta", "Adam", "Nadam", "RMSprop", "Keras2Adagrad", "Keras2Nadam"]
-
-
-@pytest.fixture(scope="module")
-def base_trial():
-    trial = plan_study(compose_config("study=optimizers", "profile=smoke", "n_seeds=1")).trials[0]
-    return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=3))
-
-
-def variant(trial, arm, optimizer="Adam", model=None, train=None, dataset=None, seed=0):
-    return dataclasses.replace(trial, arm=arm, seed=seed, engine="fast",
-                               optimizer=OptimizerSpec(optimizer, {"learning_rate": 0.01} if optimizer == "SGD" else {}),
-                               model=dataclasses.replace(trial.model, **(model or {})),
-                               train=dataclasses.replace(trial.train, **(train or {})),
-                               dataset=dataclasses.replace(trial.dataset, **(dataset or {})))
 
 
 BOOK_BATCH_NORM = {"batch_norm": True, "batch_norm_momentum": 0.9, "batch_norm_epsilon": 1e-6,
@@ -79,29 +65,13 @@ def test_one_replica_matches_model_fit_given_the_same_weights_and_batches(arm, b
     assert fast.status == "ok" and fast.sizes == keras_fit.sizes
 
 
-def run_fast(trials, dataset, tmp_path, **settings):
-    engine = FastEngine({"name": "fast", **settings}, tmp_path)
-    splits = lambda trial: make_splits(dataset, trial.dataset, trial.seed)  # noqa: E731
-    return {(result.trial.arm, result.trial.seed): result for result in engine.run(trials, splits, Quiet())}
-
-
-def run_keras(trial, dataset, tmp_path):
-    engine = KerasFitEngine({"name": "keras"}, tmp_path)
-    return engine.train(trial, make_splits(dataset, trial.dataset, trial.seed), Quiet())
-
-
-def assert_same_curves(first, second, relative):
-    assert first.curves.keys() == second.curves.keys()
-    for key in first.curves:
-        np.testing.assert_allclose(first.curves[key], second.curves[key], rtol=relative, err_msg=str(key))
-
-
 DRAWN = {"validation": "drawn", "draw": {"train_range": [0, 50000], "train_n": 700, "val_range": [50000, 60000],
                                          "val_n": 300}}  # article 002: each replica its own samples
 STACKABLE = {  # model types of the studies; seeds 0-2 and two values of the per-replica setting in one stack
     "plain": [{}, {"kernel_initializer": "he_uniform"}],
     "drawn_data": [{"hidden_units": []}, {"hidden_units": [], "kernel_initializer": "he_uniform"}],
-    "batch_norm": [{"batch_norm": True}, {"batch_norm": True, "kernel_initializer": {"name": "RandomNormal", "stddev": 0.01}}],
+    "batch_norm": [{"batch_norm": True},
+                   {"batch_norm": True, "kernel_initializer": {"name": "RandomNormal", "stddev": 0.01}}],
     "dropout": [{"dropout_rate": 0.15}, {"dropout_rate": 0.5}],
     "l2": [{"kernel_regularizer": {"name": "L2", "l2": 0.1}}, {"kernel_regularizer": {"name": "L2", "l2": 0.001}}],
 }
@@ -149,8 +119,8 @@ def test_replicas_with_different_learning_rates_share_a_stack_and_train_as_alone
 
 def test_early_stopping_is_per_replica_and_restores_each_ones_best_weights(base_trial, fashion_mnist, tmp_path):
     trials = [variant(base_trial, f"patience_{patience}", "SGD", seed=0,
-                      train={"epochs": 12, "early_stopping": EarlyStoppingSpec(monitor="val_accuracy", patience=patience,
-                                                                               restore_best_weights=True)})
+                      train={"epochs": 12, "early_stopping": EarlyStoppingSpec(
+                          monitor="val_accuracy", patience=patience, restore_best_weights=True)})
               for patience in (0, 2, 5)]
     trials = [dataclasses.replace(t, optimizer=OptimizerSpec("SGD", {"learning_rate": 0.3})) for t in trials]
     results = run_fast(trials, fashion_mnist, tmp_path)
@@ -164,7 +134,8 @@ def test_early_stopping_is_per_replica_and_restores_each_ones_best_weights(base_
 
 def test_a_diverging_replica_is_stored_as_diverged_and_leaves_the_others_alone(base_trial, fashion_mnist, tmp_path):
     huge = {"activation": "relu", "kernel_initializer": {"name": "RandomNormal", "stddev": 1e9}}  # overflows float32
-    trials = [variant(base_trial, "sane", "SGD", model={"activation": "relu"}), variant(base_trial, "huge", "SGD", model=huge)]
+    trials = [variant(base_trial, "sane", "SGD", model={"activation": "relu"}),
+              variant(base_trial, "huge", "SGD", model=huge)]
     stacked = run_fast(trials, fashion_mnist, tmp_path)
     alone = run_fast(trials[:1], fashion_mnist, tmp_path)
     assert stacked[("huge", 0)].status == "diverged"

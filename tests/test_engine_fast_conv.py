@@ -9,8 +9,9 @@ import pytest
 from studies.config import ConfigError, ConvolutionSpec, ModelSpec, validate_model, with_convolutions
 from studies.engines.stack_backends import make_stack
 from studies.model import build_model
-from tests.test_engine_fast import base_trial, run_fast, run_keras, variant, assert_same_curves  # noqa: F401 (a fixture)
-from tests.test_stack_bits import assert_same_bits
+from tests.helpers import assert_same_bits, assert_same_curves, run_fast, run_keras, variant
+
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 
 SMALL = {"train_first": 128, "test_first": 100}
 IMAGES = (28, 28, 1)
@@ -93,7 +94,8 @@ def test_layers_the_specs_do_not_build_predict_as_keras_does():
     (keras.layers.Conv2D(2, 3, dilation_rate=2), r"Conv2D dilation_rate=\(2, 2\) is not supported; valid: \(1, 1\)"),
     (keras.layers.Conv2D(2, 3, padding="same", data_format="channels_first"),
      "Conv2D data_format='channels_first' is not supported; valid: 'channels_last'"),
-    (keras.layers.MaxPooling2D(padding="same", data_format="channels_first"), "MaxPooling2D data_format='channels_first'"),
+    (keras.layers.MaxPooling2D(padding="same", data_format="channels_first"),
+     "MaxPooling2D data_format='channels_first'"),
     (keras.layers.DepthwiseConv2D(3), "layer DepthwiseConv2D is not supported; supported: .*Conv2D"),
 ])
 def test_layers_engine_fast_cannot_stack_are_rejected_in_one_line(layer, message):
@@ -113,7 +115,8 @@ def test_grouped_convolutions_are_rejected():
     ({"convolutions": [{"filters": 4, "kernel_size": 3}]}, "convolutions and input_shape go together"),
     ({"input_shape": [28, 28, 1]}, "convolutions and input_shape go together"),
     ({"global_pooling": True}, "global_pooling=true needs convolutions"),
-    ({"input_shape": [784], "convolutions": [{"filters": 4, "kernel_size": 3}]}, r"input_shape=\[784\] must be \[height"),
+    ({"input_shape": [784], "convolutions": [{"filters": 4, "kernel_size": 3}]},
+     r"input_shape=\[784\] must be \[height"),
     ({"input_shape": IMAGES, "convolutions": [{"filters": 4}]}, "lacks filters or kernel_size"),
     ({"input_shape": IMAGES, "convolutions": [{"filters": 4, "kernel_size": 3, "dilation": 2}]},
      r"convolutions\[0\]: unknown key\(s\) dilation; valid: filters, kernel_size"),

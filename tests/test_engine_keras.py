@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from studies.config import EarlyStoppingSpec
-from studies.splits import make_splits
+from studies.engines import best_epoch
 from studies.engines.batches import epoch_batches
 from studies.engines.keras_fit import KerasFitEngine, batch_order, batches
 from studies.plan import plan_study
 from studies.seeding import replacement_batch, replacement_order, training_order
-from tests.conftest import Quiet, compose_config
+from studies.splits import make_splits
+from tests.helpers import Quiet, compose_config
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +102,14 @@ def test_checkpoint_best_writes_a_loadable_keras_file(smoke_trials, fashion_mnis
     assert type(restored.optimizer).__name__ == "Keras2Nadam"
 
 
-def test_best_epoch_follows_the_monitored_value(smoke_trials, fashion_mnist, tmp_path):
-    result = train(smoke_trials[0], fashion_mnist, tmp_path)
-    assert result.best_epoch == int(np.argmin(result.curves[("test", "loss")])) + 1
+@pytest.mark.parametrize("values, monitor, expected", [
+    ([0.9, 0.5, 0.7, 0.6], "val_loss", 2),  # lowest loss
+    ([0.5, 0.4, 0.4, 0.6], "val_loss", 2),  # a tie is no improvement: the first of equals, as EarlyStopping has it
+    ([0.5, 0.8, 0.7, 0.9], "val_accuracy", 4),  # highest accuracy
+    ([], "val_loss", None),  # nothing monitored
+])
+def test_best_epoch_is_the_1_based_epoch_of_the_best_monitored_value(values, monitor, expected):
+    assert best_epoch(values, monitor) == expected
 
 
 def test_a_diverging_trial_is_stored_as_diverged_with_its_curve(smoke_trials, fashion_mnist, tmp_path):

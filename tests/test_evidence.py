@@ -11,8 +11,17 @@ from scipy import stats
 
 from studies import evidence
 from studies.contract import Claim
-from studies.evidence import (Look, claim_evidence, deciding_looks, draw_seeds, evidence_figure, improvement_texts,
-                              paired_improvement, seed_points, seeds_line)
+from studies.evidence import (
+    Look,
+    claim_evidence,
+    deciding_looks,
+    draw_seeds,
+    evidence_figure,
+    improvement_texts,
+    paired_improvement,
+    seed_points,
+    seeds_line,
+)
 
 
 def test_seed_by_seed_a_beats_b_where_over_all_pairs_it_would_not():

@@ -159,7 +159,8 @@ def test_curve_features_read_the_curve_in_epoch_order_however_the_rows_are_store
 
 def test_epochs_after_best_is_stop_minus_best_and_nan_where_the_run_used_all_its_epochs():
     runs = {"stopped": {"stop": 40, "best": 38, "epochs": 100}, "patience_0": {"stop": 50, "best": 49, "epochs": 3000},
-            "ran_out": {"stop": 100, "best": 90, "epochs": 100}, "ran_out_at_best": {"stop": 15, "best": 15, "epochs": 15}}
+            "ran_out": {"stop": 100, "best": 90, "epochs": 100},
+            "ran_out_at_best": {"stop": 15, "best": 15, "epochs": 15}}
     values = feature(dict.fromkeys(runs, {}), "loss", "val", "epochs_after_best", runs)
     assert values["stopped"] == 2 and values["patience_0"] == 1
     assert math.isnan(values["ran_out"]) and math.isnan(values["ran_out_at_best"])

@@ -113,11 +113,11 @@ def test_of_jobs_finding_one_dead_lease_at_once_exactly_one_takes_it_over(tmp_pa
         foreign_lease(jobs[0].path("trial00"), host=HOST, pid=pid)
         start, won = threading.Barrier(len(jobs)), []
 
-        def claim(job):
+        def claim(job, start, won):
             start.wait()
             won.extend(job.claim(["trial00"]))
 
-        threads = [threading.Thread(target=claim, args=(job,)) for job in jobs]
+        threads = [threading.Thread(target=claim, args=(job, start, won)) for job in jobs]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -11,7 +11,9 @@ from tensorboard.backend.event_processing.event_accumulator import TENSORS, Even
 
 from studies.store import TrialStore
 from studies.tensorboard import trial_folder
-from tests.test_sweeps import studybench
+from tests.helpers import studybench
+
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 
 SMOKE = ("study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
          "results_dir=results", "reports_dir=reports", "report=false", "tensorboard=true")

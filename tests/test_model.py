@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from studies.config import ConfigError, ModelSpec, OptimizerSpec
-from studies.model import build_model, build_optimizer, check_model, make_initializer
+from studies.model import build_model, build_optimizer, check_model
 from studies.seeding import seed_everything
 
 

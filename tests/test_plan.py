@@ -2,7 +2,7 @@ import pytest
 
 from studies.config import ConfigError
 from studies.plan import merge, plan_study
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 
 def plan(*overrides):

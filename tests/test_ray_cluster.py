@@ -1,11 +1,11 @@
 """A sweep on an existing Ray cluster of two nodes: a head and a second node, each started with `ray start` on
-loopback with its own temporary folder and one CPU, so that each runs one job. The sweep (tests/test_sweeps.py's
+loopback with its own temporary folder and one CPU, so that each runs one job. The sweep (tests/helpers.py's
 SHARED: two dropout rates, both jobs running the unswept no_dropout arm) is given relative paths, which must
 reach the workers absolute; every trial lands once in the one store, the shared arm is trained once, and each
 node's worker logs show a job's trials."""
 import os
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_sweeps import ENV, SHARED, assert_every_trial_once_and_the_shared_arm_trained_once, command
+from tests.helpers import ENV, SHARED, assert_every_trial_once_and_the_shared_arm_trained_once, command
 
 pytest.importorskip("hydra_plugins.hydra_ray_launcher",
                     reason="the ray extra is not installed: pip install -e '.[ray]' (CI installs it)")
 
 # One Ray cluster on this machine at a time (tests/test_sweeps.py starts a local one): each sizes itself (CPUs,
 # object store) as if it had the machine alone.
-pytestmark = pytest.mark.xdist_group("ray")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # slow: left out of `make test-fast`
 
 RAY = Path(sys.executable).parent / "ray"
 # Ray's own switch for clusters off Windows and macOS must stay on; no usage reports; no token authentication
@@ -78,8 +78,8 @@ def two_nodes():
 
 def test_a_sweep_on_a_two_node_ray_cluster_lands_every_trial_once_in_one_store(tmp_path, two_nodes):
     address, folders = two_nodes
-    done = subprocess.run(command(*SHARED, "hydra/launcher=ray", f"hydra.launcher.ray.init.address={address}",
-                                  "report=false"), capture_output=True, text=True, cwd=tmp_path, env=RAY_ENV, timeout=900)
+    sweep = command(*SHARED, "hydra/launcher=ray", f"hydra.launcher.ray.init.address={address}", "report=false")
+    done = subprocess.run(sweep, capture_output=True, text=True, cwd=tmp_path, env=RAY_ENV, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_every_trial_once_and_the_shared_arm_trained_once(tmp_path)
     for folder in folders:  # each node ran a job: its trials' progress is in that node's worker logs

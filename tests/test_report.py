@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from studies import environment, report
+import studies.provenance
+from studies import report
 from studies.report import write_report
 from studies.verdicts import judge
 from tests.synthetic import CLAIMS, toy_plan, toy_tables
@@ -75,7 +76,7 @@ def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["figures"] == {"loss.png": "Toy loss", "accuracy.png": "Toy accuracy"}
     provenance = run["provenance"]
-    assert provenance["commit"] == environment.commit() != ""
+    assert provenance["commit"] == studies.provenance.commit() != ""
     assert (provenance["engine"], provenance["seeds"]) == ("keras", "0, 1, 2")
     assert provenance["training wall time"] == "9.0 s over 6 trials"
     assert provenance["data"] == "synthetic (sha256 abababababababab)"
@@ -145,8 +146,8 @@ def fake_git(head, changes):
     (subprocess.CalledProcessError(128, "git"), "", "unknown"),
 ])
 def test_commit_is_short_hash_dirty_or_unknown(monkeypatch, head, changes, expected):
-    monkeypatch.setattr(environment, "_git", fake_git(head, changes))
-    assert environment.commit() == expected
+    monkeypatch.setattr(studies.provenance, "_git", fake_git(head, changes))
+    assert studies.provenance.commit() == expected
 
 
 def test_every_report_file_is_renamed_into_place_whole_run_json_last(monkeypatch, tmp_path):

@@ -5,12 +5,11 @@ import pytest
 
 from studies.config import ConfigError
 from studies.data import load_dataset
-from studies.plan import plan_study
-from studies.sweeps import search_configs
 from studies.engines.fast import FastEngine
+from studies.plan import plan_study
 from studies.splits import make_splits
-from tests.conftest import Quiet, compose_config
-from tests.test_stack_bits import assert_same_bits
+from studies.sweeps import search_configs
+from tests.helpers import Quiet, assert_same_bits, compose_config
 from tests.test_stack_reuse import key, mlp, traces  # noqa: F401 (a fixture)
 
 KEYS = ["study.optimizer.learning_rate", "study.model.kernel_regularizer.l2"]
@@ -63,7 +62,7 @@ def test_a_search_s_settings_train_stacked_to_the_bits_each_trains_to_alone(tmp_
     assert len({result.curves[("val", "loss")][-1] for result in together.values()}) == len(SETTINGS)
 
 
-def test_stacks_of_other_regularizer_strengths_share_a_program(tmp_path, traces):
+def test_stacks_of_other_regularizer_strengths_share_a_program(tmp_path, traces):  # noqa: F811 (the fixture)
     trials = [plan_study(setting).trials[0] for setting in search_configs(searched())]
     mnist = load_dataset("mnist", download=False)
     _, traced_once = traces(trials[:2], mnist, tmp_path)

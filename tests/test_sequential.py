@@ -25,7 +25,7 @@ from studies.harness import run_study
 from studies.plan import plan_study
 from studies.sequential import judge_looks, look_seeds, nominal_alphas, spent
 from studies.verdicts import ALPHA, sign_flip_p
-from tests.conftest import compose_config
+from tests.helpers import compose_config
 
 STUDIES = 12_000  # simulated studies per scenario
 REFERENCE_STUDIES = 96_000
@@ -179,6 +179,7 @@ def test_the_levels_are_the_spending_function_s_increments():
     assert 2.0 ** -8 < LEVELS[0] < 2.0 ** -7  # a sign-flip test needs 8 of the first look's 10 seeds to decide
 
 
+@pytest.mark.slow  # thousands of simulated studies: left out of `make test-fast`
 def test_without_an_effect_a_claim_passes_within_5_percent():
     verdict, _ = ordering_looks(draws("normal", STUDIES, seed=1))
     false_pass, decided = np.mean(verdict == 1), np.mean(verdict != 0)
@@ -187,6 +188,7 @@ def test_without_an_effect_a_claim_passes_within_5_percent():
     assert decided <= 2 * ALPHA and near_reference("no effect: decided", decided)  # each direction spends alpha
 
 
+@pytest.mark.slow  # thousands of simulated studies: left out of `make test-fast`
 def test_a_boundary_that_spends_cumulatively_breaks_the_no_effect_promise():
     verdict, _ = ordering_looks(draws("normal", STUDIES, seed=1), CUMULATIVE)
     false_pass = np.mean(verdict == 1)
@@ -194,6 +196,7 @@ def test_a_boundary_that_spends_cumulatively_breaks_the_no_effect_promise():
     assert not no_effect_holds(false_pass) and near_reference("cumulative levels: false PASS", false_pass)
 
 
+@pytest.mark.slow  # thousands of simulated studies: left out of `make test-fast`
 @pytest.mark.parametrize("claims", [3, 16])
 def test_holm_at_each_look_keeps_any_false_pass_within_5_percent(claims):
     rate = family_false_pass(claims, STUDIES, seed=10 + claims)
@@ -201,6 +204,7 @@ def test_holm_at_each_look_keeps_any_false_pass_within_5_percent(claims):
     assert rate <= ALPHA and near_reference(f"{claims} claims: any false PASS", rate)
 
 
+@pytest.mark.slow  # thousands of simulated studies: left out of `make test-fast`
 def test_with_a_difference_of_one_sd_nearly_every_study_passes_early():
     verdict, seeds = ordering_looks(draws("one sd", STUDIES, seed=2))
     print(f"\neffect 1 sd: PASS {np.mean(verdict == 1):.4f}, FAIL {np.mean(verdict == -1):.4f}, "
@@ -209,6 +213,7 @@ def test_with_a_difference_of_one_sd_nearly_every_study_passes_early():
     assert near_reference("one sd: mean seeds", seeds.mean(), seeds.std() / math.sqrt(STUDIES))
 
 
+@pytest.mark.slow  # thousands of simulated studies: left out of `make test-fast`
 def test_a_mean_on_the_window_s_edge_passes_within_5_percent():
     verdict = near_looks(draws("normal", STUDIES, seed=3) + 0.5, -0.5, 0.5)  # true mean on the upper edge
     print(f"\nnear, true mean on the window's edge: false PASS {np.mean(verdict == 1):.4f}")
@@ -216,6 +221,7 @@ def test_a_mean_on_the_window_s_edge_passes_within_5_percent():
                                                              np.mean(verdict == 1))
 
 
+@pytest.mark.slow  # thousands of simulated studies: left out of `make test-fast`
 @pytest.mark.parametrize("kind", ["exponential arms", "t(3)"])
 def test_skewed_or_heavy_tailed_differences_without_an_effect_pass_within_5_percent(kind):
     """Exchangeable arms make a difference symmetric whatever the values' shape (exponential arms: skewed values),
@@ -226,6 +232,7 @@ def test_skewed_or_heavy_tailed_differences_without_an_effect_pass_within_5_perc
         assert np.mean(verdict == outcome) <= ALPHA and near_reference(f"{kind}: {name}", np.mean(verdict == outcome))
 
 
+@pytest.mark.slow  # thousands of simulated studies: left out of `make test-fast`
 @pytest.mark.parametrize("kind", ["skewed effect", "equal means, skewed"])
 def test_skewed_differences_of_arms_that_differ(kind):
     """An effect with skewed differences (mean 0.5 sd, skew 2) passes about as a normal one would. Arms that
@@ -262,6 +269,7 @@ def synthetic_frames(values_by_arm: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     return epochs.assign(epoch=1, split="train", metric="loss"), epochs.drop(columns="value").assign(status="ok")
 
 
+@pytest.mark.slow  # thousands of simulated studies: left out of `make test-fast`
 def test_the_simulation_decides_as_judge_looks_does():
     values = draws("normal", 20, seed=7) + 0.6
     expected, expected_seeds = ordering_looks(values)
@@ -319,6 +327,7 @@ OPEN = Claim("open", "He beats Glorot at epoch 50", metric="loss", split="train"
 AUTO = ("study=initializers", "n_seeds=auto", "first_round=3", "round_size=2", "max_seeds=5")  # verdicts need 3
 
 
+@pytest.mark.slow  # trains a study in rounds: left out of `make test-fast`
 def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(smoke_config, tmp_path, caplog,
                                                                                 monkeypatch):
     caplog.set_level(logging.INFO)
@@ -327,7 +336,8 @@ def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(s
     assert first.trained == 9
     outcome = run_study(smoke_config(*AUTO))
     out = caplog.text
-    assert "round 1: 0 -> 3 seeds for arms glorot_uniform, he_uniform, normal_0_01: first round; 9 already stored" in out
+    assert ("round 1: 0 -> 3 seeds for arms glorot_uniform, he_uniform, normal_0_01: first round; "
+            "9 already stored") in out
     assert ("round 2: 3 -> 5 seeds for arms he_uniform, glorot_uniform: claims open undecided; 6 already stored, "
             "skipped; 4 to train") in out
     assert "claims open still undecided (INCONCLUSIVE) after round 2 of 2 (5 seeds per arm at most)" in out

@@ -16,7 +16,9 @@ import pytest
 from studies.config import EarlyStoppingSpec, OptimizerSpec
 from studies.engines.fast import replica_bytes, shared_bytes
 from studies.splits import make_splits
-from tests.test_engine_fast import base_trial, run_fast, variant  # noqa: F401 (a fixture)
+from tests.helpers import assert_same_bits, run_fast, variant
+
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 
 EPOCHS = 60
 SMALL = {"train_first": 192, "test_first": 600}  # evaluated in two calls of engine.evaluation_rows (512)
@@ -34,16 +36,6 @@ def two_arms(base_trial):
     first = [arm(base_trial, "dropout_stopping", 0.15, 0.003, stopping, seed) for seed in range(2)]
     second = [arm(base_trial, "more_dropout", 0.3, 0.001, None, seed) for seed in range(2)]
     return first, second
-
-
-def assert_same_bits(results: dict, reference: dict) -> None:
-    assert results.keys() == reference.keys()
-    for key, result in results.items():
-        expected = reference[key]
-        assert result.status == expected.status == "ok", result.message
-        assert result.curves == expected.curves, key  # float == float: bit for bit
-        assert result.final == expected.final, key
-        assert (result.stop_epoch, result.best_epoch) == (expected.stop_epoch, expected.best_epoch), key
 
 
 def test_a_trial_trains_to_the_same_bits_alone_with_other_arms_and_split(two_arms, fashion_mnist, tmp_path):
@@ -70,7 +62,8 @@ def test_sparse_and_one_hot_cross_entropy_give_the_same_bits(base_trial, fashion
               for t in trials[:2]]
     results = run_fast(trials + slower, fashion_mnist, tmp_path)
     for seed in range(2):
-        sparse, one_hot = results[("sparse_categorical_crossentropy", seed)], results[("categorical_crossentropy", seed)]
+        sparse = results[("sparse_categorical_crossentropy", seed)]
+        one_hot = results[("categorical_crossentropy", seed)]
         assert sparse.curves == one_hot.curves and sparse.final == one_hot.final
 
 
@@ -85,7 +78,7 @@ def fit_basics_arm(base, name, learning_rate, seed):
 def test_a_trial_of_realistic_width_trains_to_the_same_bits_in_a_large_stack(base_trial, fashion_mnist, tmp_path):
     """fit_basics's two Adam arms in one stack of 16, as `make reproduce` stacks them (5 seeds each): from 7 replicas
     on TensorFlow (13 on JAX) XLA:CPU summed their softmax and bias gradients in YNNPACK
-    (studies.environment.YNN_FUSIONS). A stack of 32 passed too (TensorFlow): left out, for time."""
+    (studies.runtime.YNN_FUSIONS). A stack of 32 passed too (TensorFlow): left out, for time."""
     arms = [[fit_basics_arm(base_trial, name, rate, seed) for seed in range(8)]
             for name, rate in (("sparse_ce", 0.001), ("adam_lr_0005", 0.0005))]
     alone = run_fast([arm[0] for arm in arms], fashion_mnist, tmp_path, max_replicas=1)
@@ -101,8 +94,7 @@ tf.function(lambda x: x * 2, jit_compile=True)(tf.ones(3))  # XLA starts here an
 from studies.config import ConfigError
 from studies.data import load_fashion_mnist
 from studies.plan import plan_study
-from tests.conftest import compose_config  # sets XLA_FLAGS, too late now
-from tests.test_engine_fast import run_fast
+from tests.helpers import compose_config, run_fast  # engine=fast sets XLA_FLAGS when it starts: too late now
 trial = plan_study(compose_config("profile=smoke", "n_seeds=1")).trials[0]
 try:
     run_fast([trial], load_fashion_mnist(download=False), ".")

@@ -10,9 +10,9 @@ import pytest
 from studies.config import EarlyStoppingSpec
 from studies.engines.fast import IDLE_SHARE, MINIMUM_REPLICAS, FastEngine, StackRun
 from studies.splits import make_splits
-from tests.conftest import Quiet
-from tests.test_engine_fast import base_trial  # noqa: F401 (a fixture)
-from tests.test_stack_bits import EPOCHS, arm, assert_same_bits
+from tests.helpers import Quiet, assert_same_bits
+from tests.test_stack_bits import EPOCHS, arm
+
 
 @pytest.fixture(scope="module")
 def trials(base_trial):

@@ -8,7 +8,9 @@ import pytest
 from studies.config import OptimizerSpec
 from studies.engines import stack_backends
 from studies.engines.stack import Stack, program_key
-from tests.test_engine_fast import base_trial, run_fast, variant  # noqa: F401 (a fixture)
+from tests.helpers import run_fast, variant
+
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 
 SMALL = {"train_first": 192, "test_first": 600}
 

@@ -1,20 +1,10 @@
 import json
 
-import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from studies.data import Dataset
-from studies.engines import TrialResult
 from studies.store import TrialStore
-
-DATASET = Dataset("fashion_mnist", "test:fixture", "c" * 64, *(np.zeros((1, 1)),) * 4)
-
-
-def result_for(trial, epochs=3):
-    curves = {("train", "loss"): [2.0 / e for e in range(1, epochs + 1)],
-              ("test", "accuracy"): [0.5 + 0.1 * e for e in range(epochs)]}
-    return TrialResult(trial, curves, {"loss": 0.7, "accuracy": 0.8}, epochs, epochs, 12.5, "CPU: test")
+from tests.helpers import DATASET, result_for
 
 
 def test_round_trip_keeps_every_epoch_and_the_trial_record(tmp_path, trials):

@@ -13,8 +13,7 @@ from studies import store as store_module
 from studies.check import check_store
 from studies.engines import failed_result
 from studies.store import TRIAL_SCHEMA, TrialStore, move_aside
-from tests.test_store import DATASET, result_for
-from tests.test_sweeps import studybench
+from tests.helpers import DATASET, result_for, studybench
 
 STUDY = "optimizers"
 SMOKE = ("study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
@@ -169,6 +168,7 @@ def copy_of(smoke_store: Path, tmp_path: Path) -> tuple[Path, list]:
     return tmp_path, sorted((tmp_path / "results" / "trials" / "dropout").glob("*.parquet"))
 
 
+@pytest.mark.slow  # its store is a study trained by the CLI: left out of `make test-fast`
 def test_check_on_a_healthy_store_counts_the_trials_and_exits_0(smoke_store, tmp_path):
     folder, _ = copy_of(smoke_store, tmp_path)
     done = studybench("check", "results_dir=results", cwd=folder)
@@ -179,6 +179,7 @@ def test_check_on_a_healthy_store_counts_the_trials_and_exits_0(smoke_store, tmp
                                         "trial leases: 0", "healthy"]
 
 
+@pytest.mark.slow  # its store is a study trained by the CLI: left out of `make test-fast`
 def test_check_on_a_damaged_store_names_the_file_and_exits_1_until_the_quarantine_is_cleared(smoke_store, tmp_path):
     folder, (damaged, _) = copy_of(smoke_store, tmp_path)
     truncate(damaged)
@@ -198,6 +199,7 @@ def test_check_on_a_damaged_store_names_the_file_and_exits_1_until_the_quarantin
     assert studybench("check", "results_dir=results", cwd=folder).returncode == 0
 
 
+@pytest.mark.slow  # its store is a study trained by the CLI: left out of `make test-fast`
 def test_report_over_a_damaged_store_reports_the_good_trials(smoke_store, tmp_path):
     folder, (damaged, _) = copy_of(smoke_store, tmp_path)
     garbage(damaged)

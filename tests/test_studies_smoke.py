@@ -5,9 +5,9 @@ import pytest
 from studies.cli import available
 from studies.contract import for_variant
 from studies.harness import run_study
+from tests.helpers import compose_config
 
-
-from tests.conftest import compose_config
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 
 CASES = [(study, variant) for study in available("study")
          for variant in compose_config(f"study={study}")["study"]["variants"]

@@ -8,10 +8,12 @@ import pytest
 from studies.harness import run_study
 from studies.store import TrialStore
 
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def fit_basics(tmp_path_factory):
-    from tests.conftest import compose_config
+    from tests.helpers import compose_config
 
     root = tmp_path_factory.mktemp("fit_basics")
     cfg = compose_config("study=fit_basics", "profile=smoke", "n_seeds=1", f"results_dir={root / 'results'}",

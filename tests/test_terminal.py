@@ -10,8 +10,6 @@ import sys
 from functools import partial
 from pathlib import Path
 
-import pytest
-
 import studies.progress
 from studies.harness import run_study
 from studies.logs import Console

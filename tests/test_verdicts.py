@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from studies.contract import KINDS, Claim
-from studies.verdicts import holm, judge, sign_flip_interval, sign_flip_p, sign_patterns
+from studies.verdicts import RULES, VERDICTS, holm, judge, sign_flip_interval, sign_flip_p, sign_patterns
 
 WEAK = np.array([-0.1, -0.2, -0.01, -0.15, -0.05])  # one-sided sign-flip p = 2^-5 = 0.031, the least 5 seeds give
 
@@ -193,7 +193,8 @@ def test_a_seed_where_the_claimed_loser_diverged_counts_for_the_claim_and_is_nam
     epochs, trials = epochs[epochs["trial_id"] != "b-3"], trials[keep]
     verdict = one([claim("<", tolerance=0.01)], epochs, trials, diverged={("b", 3)})
     assert (verdict["verdict"], verdict["seeds"]) == ("PASS", "8 of 8")
-    assert verdict["measured"].endswith("seed 3: b diverged (counted as its worst value: it did not learn)") and "(n=7," in verdict["measured"]
+    assert verdict["measured"].endswith("seed 3: b diverged (counted as its worst value: it did not learn)")
+    assert "(n=7," in verdict["measured"]
     lost = one([claim(">", tolerance=0.01)], epochs, trials, diverged={("b", 3)})  # b claimed the lower loss
     assert lost["verdict"] == "FAIL" and lost["seeds"] == "0 of 8" and "seed 3: b diverged" in lost["measured"]
 
@@ -365,3 +366,8 @@ def test_a_run_that_diverged_did_not_learn_so_it_holds_a_runs_below_claim():
     assert (verdict["verdict"], verdict["seeds"]) == ("PASS", "10 of 10") and "below 0.2" in verdict["measured"]
     learned = one([stuck], *tables({"a": [0.9] * 10}, metric="accuracy"))
     assert (learned["verdict"], learned["seeds"]) == ("FAIL", "0 of 10")
+
+
+def test_every_kind_of_claim_has_one_rule_and_the_reports_print_each():
+    assert set(RULES) == set(KINDS.values())
+    assert all(rule in VERDICTS for rule in RULES.values())

@@ -87,7 +87,8 @@ CLAIMS = (
                                         "scales where plain SGD is ahead", source=FASTER, variants=BOOK),
     Family("book_no_batchnorm_needs_good_scale",
            "The book: without batch norm, learning does not progress at all unless the scale is good",
-           members=tuple(Claim(f"book_no_batchnorm_stuck_at_{scale}", f"without batch norm, no learning at scale {scale}",
+           members=tuple(Claim(f"book_no_batchnorm_stuck_at_{scale}",
+                               f"without batch norm, no learning at scale {scale}",
                                metric="accuracy", split="train_eval", point="final", relation="runs_below",
                                arms=(_arm(scale, False),), value=0.2, at_least=0.5, variants=BOOK,
                                why_tolerance="below 20%: within a few points of chance (10%) on a 0-1 axis")

@@ -10,7 +10,7 @@ article's run a plausible one of ours?), not as the mean of many.
 from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 STOPS = Source("article 001", "§5.3.2, the figures of accuracy with and without early stopping",
-               "図より、Early Stoppingを適用したときには、40エポックで学習が停止し、過学習している様子は読み取れません。",
+               "図より、Early Stoppingを適用したときには、40エポックで学習が停止し、過学習している様子は読み取れません。",  # noqa: E501 (a quotation, kept whole)
                "From the figures, with early stopping training stopped at epoch 40, and no overfitting can be seen.",
                "one run; the stop epoch read off the figure's x axis; 'no overfitting': its train and test "
                "accuracy curves have not parted")
@@ -54,7 +54,8 @@ CLAIMS = (
     Claim("no_overfitting_when_stopped", "With early stopping no overfitting is seen: train and test accuracy have "
           "not parted by the stop (most runs)", metric="accuracy", split="train-test", point="separated",
           relation="runs_near", arms=("early_stopping",), value=0, at_least=0.5, source=STOPS,
-          why_tolerance="parted: train accuracy above test accuracy, 5-epoch average, to the end (studies/features.py)"),
+          why_tolerance="parted: train accuracy above test accuracy, 5-epoch average, to the end "
+                        "(studies/features.py)"),
     Claim("stops_2_epochs_after_best", "EarlyStopping(patience=2) stops 2 epochs after the best test loss, in every "
           "run that stopped early", metric="loss", split="test", point="epochs_after_best", relation="every_run",
           arms=("early_stopping",), value=2, source=PATIENCE, why_tolerance="0: an API's behaviour, exact"),

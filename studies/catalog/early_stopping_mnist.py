@@ -10,7 +10,7 @@ from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 POST = "article 002"
 TURNS = Source(POST, "after its first listing, the figure of the 3,000-epoch run",
-               "검증셋의 손실값(val_loss)를 보면 처음에 감소하다가 200에포크 정도부터 계속 증가하는 것을 볼 수 있습니다. 이 때, 과적합이 발생한 것입니다.",
+               "검증셋의 손실값(val_loss)를 보면 처음에 감소하다가 200에포크 정도부터 계속 증가하는 것을 볼 수 있습니다. 이 때, 과적합이 발생한 것입니다.",  # noqa: E501 (a quotation, kept whole)
                "Looking at the validation loss (val_loss), it decreases at first and then keeps increasing from "
                "about epoch 200. That is when overfitting occurred.",
                "one run, read by eye off a 3,000-epoch axis; here the epoch of the minimum of val_loss smoothed "
@@ -26,20 +26,22 @@ STOP_50 = Source(POST, "the second listing (EarlyStopping())",
                  "3000번의 에포크를 설정했지만 50번째 에포크에서 학습이 종료되었습니다.",
                  "I set 3,000 epochs, but training ended at epoch 50.", "one run's training log: its last epoch")
 AT_ONCE = Source(POST, "after the second listing's figure",
-                 "위의 그래프를 보면 모델이 학습을 진행하다가 val_loss가 살짝 증가하는 순간 바로 학습을 종료시켰음을 알 수 있습니다.",
+                 "위의 그래프를 보면 모델이 학습을 진행하다가 val_loss가 살짝 증가하는 순간 바로 학습을 종료시켰음을 알 수 있습니다.",  # noqa: E501 (a quotation, kept whole)
                  "The graph shows that the model stopped training the moment val_loss rose slightly.",
                  "one run; here, in every run, the stop comes one epoch after the best val_loss (EarlyStopping's "
                  "patience 0 as Keras implements it)")
 LATER = Source(POST, "after the second listing's figure",
-               "하지만 모델은 학습하면서 loss 값이 증감을 여러 번 반복하기 때문에, 이후의 에포크에서는 loss가 향상되었을 수도 있습니다.",
-               "But since the loss goes up and down many times during training, it might have improved in later epochs.",
+               "하지만 모델은 학습하면서 loss 값이 증감을 여러 번 반복하기 때문에, 이후의 에포크에서는 loss가 향상되었을 수도 있습니다.",  # noqa: E501 (a quotation, kept whole)
+               "But since the loss goes up and down many times during training, it might have improved in later "
+               "epochs.",
                "not measured in the post; here the best val_loss of the unstopped run of the same seed (same "
                "weights and batches until patience 0 stops) against patience 0's best")
 STOP_145 = Source(POST, "the third listing (EarlyStopping(patience=30))",
-                  "patience 파라미터 설정을 바꾸니 앞선 모델보다 약 100번의 에포크를 더 학습하여 145번째에서 학습이 종료되었습니다.",
+                  "patience 파라미터 설정을 바꾸니 앞선 모델보다 약 100번의 에포크를 더 학습하여 145번째에서 학습이 종료되었습니다.",  # noqa: E501 (a quotation, kept whole)
                   "With patience changed, it trained about 100 epochs more than the previous model and stopped at "
                   "epoch 145.", "one run's training log: its last epoch")
-EVALUATE_30 = Source(POST, "the third listing's evaluate() output", "loss: 1.2959346857070924 accuracy: 0.5569999814033508",
+EVALUATE_30 = Source(POST, "the third listing's evaluate() output",
+                     "loss: 1.2959346857070924 accuracy: 0.5569999814033508",
                      "(evaluate() on the test images after stopping with patience 30: loss 1.2959, accuracy 0.5570)",
                      "one run's test loss and accuracy")
 BETTER = Source(POST, "after the third listing",
@@ -47,7 +49,7 @@ BETTER = Source(POST, "after the third listing",
                 "Both loss and accuracy improved over the model that was stopped right away.",
                 "one run each (patience 30 against patience 0); here test loss and accuracy from evaluate()")
 APPROPRIATE = Source(POST, "the closing paragraph",
-                     "이렇게 적절한 조기종료는 모델의 성능을 보다 향상시킬 수 있기 때문에 모델의 학습과정을 살펴보고 어느 시점에서 학습을 종료시킬지 판단해야 합니다.",
+                     "이렇게 적절한 조기종료는 모델의 성능을 보다 향상시킬 수 있기 때문에 모델의 학습과정을 살펴보고 어느 시점에서 학습을 종료시킬지 판단해야 합니다.",  # noqa: E501 (a quotation, kept whole)
                      "Since appropriate early stopping like this can improve the model's performance further, one "
                      "should look at the training process and judge when to stop it.",
                      "the post's two runs with and without early stopping; here test accuracy, patience 30 against "

@@ -11,7 +11,7 @@ run (one run that disagrees refutes them); what has nothing to measure is listed
 from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 WORK = "article 000"
-SAME = Source(WORK, "「損失関数の選び方」, categorical_crossentropy", "sparse 版と数学的には同じだが、ラベルの形式が異なる。",
+SAME = Source(WORK, "「損失関数の選び方」, categorical_crossentropy", "sparse 版と数学的には同じだが、ラベルの形式が異なる。",  # noqa: E501 (a quotation, kept whole)
               "Mathematically the same as the sparse version; only the label format differs.",
               "no run; here every epoch of every seed's train and validation loss, bit for bit")
 DEFAULT = Source(WORK, "「主要なオプティマイザ」 and the paragraph after the second compile()",
@@ -42,21 +42,23 @@ def _statement(place: str, quote: str, translation: str, why: str) -> NotJudged:
 
 
 NOT_JUDGED = (
-    _statement("「コールバックで訓練を制御する」", "restore_best_weights=True を指定しておけば、最良のエポック時点の重みに巻き戻してくれる。",
+    _statement("「コールバックで訓練を制御する」", "restore_best_weights=True を指定しておけば、最良のエポック時点の重みに巻き戻してくれる。",  # noqa: E501 (a quotation, kept whole)
                "With restore_best_weights=True, the weights are rolled back to those of the best epoch.",
                "the engines do not yet evaluate the restored weights on the validation set, so no stored number "
                "measures it (evaluate() runs on the test set)"),
-    _statement("「コールバックで訓練を制御する」", "ModelCheckpoint は val_loss が最も低いモデルをファイルに自動保存する。",
+    _statement("「コールバックで訓練を制御する」", "ModelCheckpoint は val_loss が最も低いモデルをファイルに自動保存する。",  # noqa: E501 (a quotation, kept whole)
                "ModelCheckpoint saves the model with the lowest val_loss to a file automatically.",
-               "the saved best_model.keras is kept but not yet evaluated by the engines, so no stored number measures it"),
+               "the saved best_model.keras is kept but not yet evaluated by the engines, so no stored number "
+               "measures it"),
     _statement("「validation_split と validation_data」", "訓練データの末尾から指定割合を自動で切り出す。",
                "It cuts the given fraction off the end of the training data automatically.",
                "studybench takes the last 20% itself (studies/splits.py, as Keras documents) and passes it as "
-               "validation data, so a run cannot test Keras's own slicing; its size is judged (validation_is_20_percent)"),
+               "validation data, so a run cannot test Keras's own slicing; its size is judged "
+               "(validation_is_20_percent)"),
     _statement("「エポックとバッチの関係」", "313 回の重み更新で 1 エポック完了",
                "One epoch is complete after 313 weight updates (10,000 samples in batches of 32).",
                "arithmetic: ceil(10,000 / 32) = 313; nothing to measure"),
-    _statement("「エポックとバッチの関係」", "バッチサイズを大きくすると 1 エポックの計算は速くなるが、メモリ消費が増え、学習が不安定になることもある。",
+    _statement("「エポックとバッチの関係」", "バッチサイズを大きくすると 1 エポックの計算は速くなるが、メモリ消費が増え、学習が不安定になることもある。",  # noqa: E501 (a quotation, kept whole)
                "A larger batch makes an epoch faster to compute, but uses more memory and can make learning unstable.",
                "the article runs no batch sizes against each other; no arm here varies the batch size"),
     _statement("「主要なオプティマイザ」", "迷ったらまず Adam を選んでおけばよい。",
@@ -64,7 +66,7 @@ NOT_JUDGED = (
     _statement("「損失関数の選び方」", "選択を間違えると訓練がまったく進まないこともあるため",
                "Choosing the wrong one can keep training from progressing at all.",
                "no wrong loss is run in the article; none here either"),
-    _statement("「history オブジェクトを使った学習曲線の確認」", "訓練損失が下がり続けているのに検証損失が上昇に転じていれば、過学習が起きている。",
+    _statement("「history オブジェクトを使った学習曲線の確認」", "訓練損失が下がり続けているのに検証損失が上昇に転じていれば、過学習が起きている。",  # noqa: E501 (a quotation, kept whole)
                "If the training loss keeps falling while the validation loss turns up, overfitting is happening.",
                "a definition of overfitting, not a finding; articles 001 and 002 are judged by it"),
 )

@@ -31,7 +31,7 @@ NOT_JUDGED = (
                      "Fashion-MNIST is a dataset made to replace MNIST, because among other things MNIST's "
                      "classification task is 'too easy'.", "nothing"),
               "the dataset's history, quoted from its authors; no experiment of the article compares the two"),
-    NotJudged(Source("article 001", "§1", "ニューラルネットワークに対して適用される最適化アルゴリズムはたくさん存在し、モデルに応じて使い分けることが、"
+    NotJudged(Source("article 001", "§1", "ニューラルネットワークに対して適用される最適化アルゴリズムはたくさん存在し、モデルに応じて使い分けることが、"  # noqa: E501 (a quotation, kept whole)
                      "その性能を引き出すために非常に重要となります。",
                      "Many optimization algorithms exist, and choosing among them for the model is very important to "
                      "bring out its performance.", "nothing"),

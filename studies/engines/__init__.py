@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
-from dataclasses import dataclass, field
-from typing import Callable, Iterator, Protocol
 
 from studies.config import ConfigError, TrialSpec
 from studies.splits import Splits

@@ -27,13 +27,14 @@ import numpy as np
 from studies.config import ConfigError, TrialSpec, check_keys, require_bool
 from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
-from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
+from studies.engines.labels import encode_targets, predicted_classes
+from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack, release
-from studies.engines.targets import encode_targets, predicted_classes
-from studies.environment import deterministic_ops, device
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
+from studies.provenance import device
+from studies.runtime import deterministic_ops
 from studies.seeding import seed_everything
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
@@ -117,7 +118,7 @@ class Pool:
         """Replica-relative rows (replicas, ...) -> pool rows."""
         return (rows + self.offsets.reshape((-1,) + (1,) * (rows.ndim - 1))).astype(np.int32)
 
-    def subset(self, slots: list) -> "Pool":
+    def subset(self, slots: list) -> Pool:
         """The same pool for a stack of the replicas `slots` (indices into this pool's replicas)."""
         pool = copy.copy(self)
         pool.offsets = self.offsets[slots]
@@ -137,7 +138,7 @@ class ReplicaEpochs:
     computed: int = 0
     used: int = 0
 
-    def __add__(self, other: "ReplicaEpochs") -> "ReplicaEpochs":
+    def __add__(self, other: ReplicaEpochs) -> ReplicaEpochs:
         return ReplicaEpochs(self.computed + other.computed, self.used + other.used)
 
     def __str__(self) -> str:
@@ -424,7 +425,8 @@ class StackRun:
         return self._logs(sums, pool.samples, prefix), np.concatenate(predictions, axis=1) if keep_predictions else None
 
     def _end_epoch(self, epoch: int, logs: list) -> None:
-        for replica, trial, callbacks, curves, log in zip(self.replicas, self.trials, self.callbacks, self.curves, logs):
+        every_replica = zip(self.replicas, self.trials, self.callbacks, self.curves, logs)
+        for replica, trial, callbacks, curves, log in every_replica:
             if replica.stopped:
                 continue
             for key, value in log.items():

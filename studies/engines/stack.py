@@ -8,11 +8,11 @@ moving-average update); losses, metrics, regularizers and the optimizer are Kera
 the sum of the replicas' losses, so each replica's gradient is its own.
 
 Every stacked weight is 3-D: a kernel as (replicas, out, in) (a Conv2D kernel (h, w, in, out) as
-(replicas, out, h * w * in)), a bias or batch-norm vector as (replicas, 1, n). Then a per-replica learning rate, shaped (replicas, 1, 1), broadcasts onto every
-variable in the Keras optimizer's own update (elementwise, so indifferent to the layout), which is how
-replicas with different learning rates share one optimizer. Kernels are kept transposed because XLA's
-CPU dot is up to 3x faster contracting the last axis of both operands when a layer is narrow (article
-002's Dense(2)), and no slower for article 001's 784-100 layers.
+(replicas, out, h * w * in)), a bias or batch-norm vector as (replicas, 1, n). Then a per-replica learning
+rate, shaped (replicas, 1, 1), broadcasts onto every variable in the Keras optimizer's own update (elementwise,
+so indifferent to the layout), which is how replicas with different learning rates share one optimizer.
+Kernels are kept transposed because XLA's CPU dot is up to 3x faster contracting the last axis of both operands
+when a layer is narrow (article 002's Dense(2)), and no slower for article 001's 784-100 layers.
 
 This class holds what both backends share: the stacked initial values, the layer plan and the forward
 pass, losses, metrics and penalties, written with `keras.ops` on explicit weight values. Keeping and

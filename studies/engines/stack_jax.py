@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from studies.engines.stack import Stack, to_stacked
-from studies.environment import YNN_FUSIONS
+from studies.runtime import YNN_FUSIONS
 
 # jax.jit takes one fusion type, which replaces XLA's list (dots and reductions among them): YNNPACK's dots only.
 CPU_OPTIONS = {YNN_FUSIONS: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
@@ -25,7 +25,8 @@ class JaxStack(Stack):
         self.optimizer_values = [v.value for v in self.optimizer.variables]
         self.optimizer_start = [np.array(value) for value in self.optimizer_values]  # copies: training donates these
         options = CPU_OPTIONS if jax.default_backend() == "cpu" else None
-        jit = functools.partial(jax.jit, compiler_options=options) if self.jit_compile else (lambda function, **_: function)
+        jit = (functools.partial(jax.jit, compiler_options=options) if self.jit_compile
+               else (lambda function, **_: function))
         self.compiled_steps = jit(self._train_steps, donate_argnums=(0, 1))  # seeds are an input: see restart
         self.compiled_evaluation = jit(self.evaluation)
 

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from studies.engines.stack import Stack, to_stacked
-from studies.environment import deterministic_ops, require_reductions_in_xla_loops
+from studies.runtime import deterministic_ops, require_reductions_in_xla_loops
 
 
 class TensorFlowStack(Stack):

@@ -43,11 +43,13 @@ def test_schedule_by_target_is_built_inside_its_optimizer():
     assert float(schedule(8)) == pytest.approx(0.1 * 0.5 ** 2)
 
 
+@pytest.mark.slow  # trains a study: left out of `make test-fast`
 def test_components_by_path_train_on_fast_or_fall_back_to_keras_before_data_loads(smoke_config, loads):
     logged, seen = loads
-    cfg = with_arms(smoke_config("n_seeds=1"), sgd={"optimizer": {"_target_": "keras.optimizers.SGD", "learning_rate": 0.1},
-                                         "model": {"kernel_initializer": {
-                                             "_target_": "tests.custom_components.ScaledGlorot", "scale": 0.5}}},
+    cfg = with_arms(smoke_config("n_seeds=1"),
+                    sgd={"optimizer": {"_target_": "keras.optimizers.SGD", "learning_rate": 0.1},
+                         "model": {"kernel_initializer": {
+                             "_target_": "tests.custom_components.ScaledGlorot", "scale": 0.5}}},
                     adam={"optimizer": {"_target_": "tests.custom_components.NormalizedSGD", "learning_rate": 0.01}},
                     rmsprop={"optimizer": {"name": "SGD", "learning_rate": SCHEDULE}},
                     adagrad={"optimizer": {"_target_": "tests.custom_components.SignSGD", "learning_rate": 0.01}})
@@ -69,6 +71,7 @@ def test_components_by_path_train_on_fast_or_fall_back_to_keras_before_data_load
     assert run_study(cfg).trained == 0
 
 
+@pytest.mark.slow  # trains a study: left out of `make test-fast`
 def test_model_builder_dataset_loader_and_callbacks_by_path(smoke_config, loads, tmp_path):
     logged, seen = loads
     log = tmp_path / "log.csv"
@@ -114,7 +117,8 @@ def test_fallback_false_stops_before_data_loads(smoke_config, loads):
     logged, seen = loads
     cfg = with_arms(smoke_config("engine.fallback=false"), adam={"optimizer": {
         "_target_": "tests.custom_components.NormalizedSGD", "learning_rate": 0.01}})
-    with pytest.raises(ConfigError, match=r"^engine fast cannot run 2 trials of arm adam \(optimizer NormalizedSGD's .*\), "
+    with pytest.raises(ConfigError, match=r"^engine fast cannot run 2 trials of arm adam "
+                                          r"\(optimizer NormalizedSGD's .*\), "
                                           "and engine.fallback=false keeps them off engine=keras") as error:
         run_study(cfg)
     assert "\n" not in str(error.value) and seen == []

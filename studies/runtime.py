@@ -1,19 +1,13 @@
-"""Where a trial ran: library versions and the device, recorded with every trial."""
+"""How a run runs: the same bits for a seed (TensorFlow's determinism, reductions in XLA's own loops) and a quiet
+start of Keras's backend. Set up before anything trains or compiles; what ran is recorded by studies/provenance.py."""
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import os
-import platform
-import subprocess
 import sys
-from pathlib import Path
 
 from studies.config import ConfigError
 
-# What a report's numbers depend on; reports/ is left out, since a reproduction rewrites it while it runs.
-SOURCE_PATHS = ("studies", "conf", "pyproject.toml", "Makefile")
-REPORT_LIBRARIES = ("pandas", "scipy", "matplotlib", "seaborn")
 # XLA:CPU hands a reduction (a sum, maximum or minimum over some axes: a bias's gradient over the batch, softmax's
 # sums over the classes) to YNNPACK once its tensor has enough elements (32768 in TensorFlow 2.21's XLA, 4096 in
 # jaxlib 0.10.2's), and YNNPACK adds in another order than XLA's own loops. A stack's tensors hold all its
@@ -22,69 +16,6 @@ REPORT_LIBRARIES = ("pandas", "scipy", "matplotlib", "seaborn")
 # the stacks' programs (studies.engines.stack_jax), leaving model.fit's as they were.
 YNN_FUSIONS = "xla_cpu_experimental_ynn_fusion_type"
 NO_YNN_REDUCTIONS = f"--{YNN_FUSIONS}=-reduce"
-
-
-BACKEND_LIBRARIES = {"tensorflow": ("tensorflow",), "jax": ("jax", "jaxlib")}
-
-
-@functools.lru_cache(maxsize=1)
-def versions() -> dict:
-    """Python, Keras and its running backend's libraries (tensorflow, or jax and jaxlib), NumPy."""
-    import keras
-    import numpy
-
-    backend = keras.backend.backend()
-    libraries = {name: importlib.metadata.version(name) for name in BACKEND_LIBRARIES.get(backend, ())}
-    return {"python": platform.python_version(), **libraries, "keras": keras.__version__, "keras_backend": backend,
-            "numpy": numpy.__version__}
-
-
-def report_versions() -> dict:
-    """The libraries that turn stored trials into statistics and figures (training's are stored per trial)."""
-    return {name: importlib.metadata.version(name) for name in REPORT_LIBRARIES}
-
-
-def _git(*arguments: str) -> str:
-    root = Path(__file__).resolve().parent.parent
-    return subprocess.run(["git", *arguments], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def commit() -> str:
-    """The project's short commit hash, "+dirty" when its sources have uncommitted changes; "unknown"
-    outside a git checkout or without git."""
-    try:
-        head, changes = _git("rev-parse", "--short", "HEAD"), _git("status", "--porcelain", "--", *SOURCE_PATHS)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + ("+dirty" if changes else "")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-@functools.lru_cache(maxsize=1)
-def device() -> str:
-    """The accelerator Keras's backend trains on ("GPU: name, ..."), else "CPU: model"."""
-    import keras
-
-    if keras.backend.backend() == "jax":
-        import jax
-
-        gpus = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
-    else:
-        import tensorflow as tf
-
-        gpus = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
-                for gpu in tf.config.list_physical_devices("GPU")]
-    return "GPU: " + ", ".join(gpus) if gpus else f"CPU: {cpu_model()}"
 
 
 def deterministic_ops() -> None:
@@ -144,10 +75,10 @@ def require_reductions_in_xla_loops() -> None:
         alone, stacked = total(tf.constant(values[:1])).numpy()[0], total(tf.constant(values)).numpy()[0]
     if not np.array_equal(alone, stacked):
         raise ConfigError(
-            f"XLA sums a replica's values differently in a stack than alone (XLA_FLAGS={os.environ.get('XLA_FLAGS')!r} "
-            f"came after XLA's first compilation in this process, or chose YNNPACK reductions), so a trial's bits would "
-            f"depend on its stack: start Python with XLA_FLAGS={NO_YNN_REDUCTIONS}, or run engine=fast before "
-            f"compiling anything else with XLA")
+            f"XLA sums a replica's values differently in a stack than alone "
+            f"(XLA_FLAGS={os.environ.get('XLA_FLAGS')!r} came after XLA's first compilation in this process, or chose "
+            f"YNNPACK reductions), so a trial's bits would depend on its stack: start Python with "
+            f"XLA_FLAGS={NO_YNN_REDUCTIONS}, or run engine=fast before compiling anything else with XLA")
 
 
 def import_backend_quietly() -> None:
