@@ -7,8 +7,8 @@ rate measured under load does not lower the floor's peak). Per stored trial:
   training   = training FLOPs per sample x samples trained (the epochs it actually ran, stop_epoch)
   evaluation = forward FLOPs per sample x (validation samples x epochs + test samples
                + training samples x epochs where train.evaluate_train evaluates them after every epoch)
-Trials that failed, and trials stored before sizes_json existed, are left out. The table compares each (study, variant, engine) group's stored trial wall
-times with its floor; `--wall-time` adds the whole `make reproduce`.
+Trials that failed, and trials stored before sizes_json existed, are left out. The table compares each (study,
+variant, engine) group's stored trial wall times with its floor; `--wall-time` adds the whole `make reproduce`.
 
     python -m bench.compute_floor --matmul-only     # prints the running backend's matmul GFLOP/s
     python -m bench.compute_floor --results results [--engine fast --wall-time SECONDS] \
@@ -156,7 +156,8 @@ def main(argv=None) -> None:
         parser.exit(2, f"compute_floor: error: no trial store at {args.results} (give --results the folder that "
                        "holds trials/)\n")
     rate, source = peak_rate(args)
-    text = report(floor_table(stored_trials(args.results, args.profile, args.engine), rate), rate, source, args.wall_time)
+    text = report(floor_table(stored_trials(args.results, args.profile, args.engine), rate), rate, source,
+                  args.wall_time)
     print(text, end="")
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -140,7 +140,8 @@ def check_only(cfg: DictConfig, overrides) -> None:
     results_dir/hydra)."""
     trials = Path(cfg.results_dir) / "trials"
     if not trials.is_dir():
-        fail(f"no trial store at results_dir={cfg.results_dir} (no folder {trials}); give the results_dir a run wrote to")
+        fail(f"no trial store at results_dir={cfg.results_dir} (no folder {trials}); give the results_dir a run "
+             "wrote to")
     from studies.check import check_store
 
     logging.getLogger().setLevel(logging.INFO)

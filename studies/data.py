@@ -261,7 +261,8 @@ def load_custom(path: str, arguments: dict) -> Dataset:
                         f"{arrays[0].shape}, y_train {arrays[1].shape}, x_test {arrays[2].shape}, "
                         f"y_test {arrays[3].shape}")
     if not all(np.issubdtype(y.dtype, np.integer) for y in arrays[1::2]):
-        raise DataError(f"dataset _target_ {path}: labels must be integers 0..k-1, got {arrays[1].dtype}, {arrays[3].dtype}")
+        raise DataError(f"dataset _target_ {path}: labels must be integers 0..k-1, got {arrays[1].dtype}, "
+                        f"{arrays[3].dtype}")
     check_values(path, *arrays)
     checksum = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).hexdigest()
     x_train, y_train, x_test, y_test = arrays

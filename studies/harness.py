@@ -81,8 +81,8 @@ def report_only(cfg: dict) -> RunOutcome:
     store = TrialStore(cfg["results_dir"])
     ids = with_swept(plan, store, stored_trial_ids(plan, store))
     if not ids:
-        raise ConfigError(f"no stored engine={plan.engine} trials for study {plan.study} variant {plan.variant} profile "
-                          f"{plan.profile} in {cfg['results_dir']}{other_engines(plan, store)}: run "
+        raise ConfigError(f"no stored engine={plan.engine} trials for study {plan.study} variant {plan.variant} "
+                          f"profile {plan.profile} in {cfg['results_dir']}{other_engines(plan, store)}: run "
                           f"`studybench study={plan.study} engine={plan.engine}` first")
     log.info(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} trials from the store "
              f"({len(plan.trials)} planned, plus any swept settings)")
@@ -95,7 +95,8 @@ def other_engines(plan: Plan, store: TrialStore) -> str:
     trials = store.trials(plan.study)
     mine = trials[(trials["variant"] == plan.variant) & (trials["profile"] == plan.profile)] if len(trials) else trials
     engines = sorted(set(mine["engine"]) - {plan.engine}) if len(mine) else []
-    return f", which holds engine={', engine='.join(engines)} trials of it (report those with that engine=)" if engines else ""
+    return (f", which holds engine={', engine='.join(engines)} trials of it (report those with that engine=)"
+            if engines else "")
 
 
 def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:

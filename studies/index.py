@@ -94,7 +94,8 @@ def top_claims(claims: list[dict]) -> list[tuple[dict, list[dict]]]:
     members = {}
     for claim in claims:
         members.setdefault(claim.get("family", ""), []).append(claim)
-    return [(claim, members.get(claim["claim"], []) if claim["kind"] == "family" else []) for claim in members.get("", [])]
+    return [(claim, members.get(claim["claim"], []) if claim["kind"] == "family" else [])
+            for claim in members.get("", [])]
 
 
 def claims_rows(run: dict, link: str, claims: list[dict]) -> list[tuple[str, tuple]]:
@@ -143,12 +144,14 @@ def claims_tables(runs) -> list:
 def not_judged_block(runs) -> list:
     """What the sources say that no claim judges, with the reason, from the study modules of the runs."""
     studies = dict.fromkeys(run["study"] for run, _, _ in runs)
-    rows = tuple((study, item["work"], item["place"], (f"「{item['quote']}」 " if item["quote"] else "") + item["translation"],
+    rows = tuple((study, item["work"], item["place"],
+                  (f"「{item['quote']}」 " if item["quote"] else "") + item["translation"],
                   item["why"])
                  for study in studies for item in not_judged_rows(study_module(study)))
     if not rows:
         return []
-    return [Heading("Not judged", 2, "not-judged"), Paragraph(("Statements of the sources that no claim judges, and why.",)),
+    return [Heading("Not judged", 2, "not-judged"),
+            Paragraph(("Statements of the sources that no claim judges, and why.",)),
             Table(("study", "source", "place", "the source says", "why not judged"), rows)]
 
 
@@ -213,22 +216,24 @@ def contents(grouped: dict, runs, reports_dir: Path) -> str:
     studies = " ".join(f'<a href="#{_anchor(link)}">{html.escape(run["study"])} / {html.escape(run["variant"])}</a>'
                        for run, link, _ in runs)
     judged = '<li><a href="#not-judged">Not judged</a></li>' if not_judged_block(runs) else ""
-    return (f'<nav id="contents"><h2>Contents</h2><ul>{"".join(items)}{judged}<li><a href="#studies">Studies: what ran, '
-            f'figures, tables, the command that reruns each</a>: <span class="studies">{studies}</span></li><li><a href="#how-to-read">How '
-            "the verdicts are reached</a></li></ul></nav>")
+    return (f'<nav id="contents"><h2>Contents</h2><ul>{"".join(items)}{judged}<li><a href="#studies">Studies: '
+            f'what ran, figures, tables, the command that reruns each</a>: <span class="studies">{studies}</span>'
+            '</li><li><a href="#how-to-read">How the verdicts are reached</a></li></ul></nav>')
 
 
 def claims_sections(grouped: dict, reports_dir: Path) -> list[str]:
     """Per article a section, per study in it the claims' cards."""
     sections, order = [], 0
     for article, studies in grouped.items():
-        parts = [f'<section class="claims-of-article" id="{_article_anchor(article)}"><h2>{html.escape(article or "Other claims")}</h2>']
+        parts = [f'<section class="claims-of-article" id="{_article_anchor(article)}">'
+                 f'<h2>{html.escape(article or "Other claims")}</h2>']
         for run, link, mine in studies:
             cards = claim_cards(mine, run, f"{link}/", reports_dir, order)
             order += len(cards)
-            parts.append(f'<section class="claims-of-study" id="claims-{_anchor(link)}"><h3>{html.escape(run["study"])} / '
-                         f'{html.escape(run["variant"])} <small><a href="#{_anchor(link)}">what ran, figures, tables</a>'
-                         f'</small></h3><div class="cards">{"".join(cards)}</div></section>')
+            parts.append(f'<section class="claims-of-study" id="claims-{_anchor(link)}"><h3>'
+                         f'{html.escape(run["study"])} / {html.escape(run["variant"])} '
+                         f'<small><a href="#{_anchor(link)}">what ran, figures, tables</a></small></h3>'
+                         f'<div class="cards">{"".join(cards)}</div></section>')
         sections.append("".join(parts) + "</section>")
     return sections
 
@@ -237,8 +242,8 @@ def html_index(runs, shrunk: list[str], reports_dir: Path) -> str:
     grouped = claims_by_article(runs)
     counts = verdict_counts(runs)
     note = f'<p class="smoke">{html.escape(shrunk_note(shrunk))}</p>' if shrunk else ""
-    top = [f"<h1>{html.escape(TITLE)}</h1>", note, counts_bar(counts, families(runs)), html_block(Paragraph((LEAD,)), reports_dir),
-           contents(grouped, runs, reports_dir)]
+    top = [f"<h1>{html.escape(TITLE)}</h1>", note, counts_bar(counts, families(runs)),
+           html_block(Paragraph((LEAD,)), reports_dir), contents(grouped, runs, reports_dir)]
     studies = ['<section id="studies"><h2>Studies</h2>'] + [
         study_section(run, f"{link}/", reports_dir, _anchor(link)) for run, link, _ in runs] + ["</section>"]
     closing = [html_block(block, reports_dir) for block in not_judged_block(runs) + provenance_blocks(runs)]

@@ -42,7 +42,7 @@ details > summary { cursor: pointer; color: #345 }
 code { background: #f3f3f3; padding: 0.1em 0.3em }
 """
 # Sort and filter the cards from the address's hash: "#verdict=FAIL", "#sort=verdict", or both joined by "&".
-SCRIPT = """<script>
+SCRIPT = ("""<script>
 function applyHash() {
   const wanted = new URLSearchParams(location.hash.slice(1));
   const verdict = wanted.get("verdict"), byVerdict = wanted.get("sort") === "verdict";
@@ -55,13 +55,15 @@ function applyHash() {
   for (const section of document.querySelectorAll(".claims-of-study, .claims-of-article"))
     section.hidden = !section.querySelector(".cards > .card:not([hidden])");
   for (const link of document.querySelectorAll(".counts a"))
-    link.classList.toggle("on", link.dataset.verdict === (verdict ?? "") || link.dataset.sort === "verdict" && byVerdict);
+    link.classList.toggle("on", link.dataset.verdict === (verdict ?? "") || """
+          """link.dataset.sort === "verdict" && byVerdict);
   const shown = cards.filter(card => !card.hidden).length;
-  document.getElementById("shown").textContent = `${shown} of ${cards.length} cards shown` + (verdict ? ` (${verdict})` : "");
+  document.getElementById("shown").textContent = `${shown} of ${cards.length} cards shown` """
+          """+ (verdict ? ` (${verdict})` : "");
 }
 addEventListener("hashchange", applyHash);
 applyHash();
-</script>"""
+</script>""")
 
 
 def _escape(text) -> str:
@@ -81,7 +83,8 @@ class Scale:
     """Values to pixels across the forest plot, over every finite number it draws, with a margin."""
 
     def __init__(self, effects: list[dict]):
-        numbers = [n for effect in effects for n in (effect["estimate"], effect["low"], effect["high"], *effect["window"])
+        numbers = [n for effect in effects
+                   for n in (effect["estimate"], effect["low"], effect["high"], *effect["window"])
                    if n is not None and math.isfinite(n)]
         low, high = min(numbers), max(numbers)
         margin = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
@@ -148,7 +151,8 @@ def effect_lines(evidence: dict) -> list[str]:
 def _figure(evidence: dict, prefix: str, folder, claim: str) -> str:
     if "figure" not in evidence:
         return ""
-    image = html_block(Image(prefix + evidence["figure"], f"{claim}: {evidence['improvement'] or 'per-seed values'}"), folder)
+    image = html_block(Image(prefix + evidence["figure"], f"{claim}: {evidence['improvement'] or 'per-seed values'}"),
+                       folder)
     return f"<details><summary>per-seed figure</summary>{image}</details>"
 
 
@@ -168,7 +172,8 @@ def _source(claim) -> str:
     quoted = (f'<blockquote lang="{_language(quote)}">「{_escape(quote)}」</blockquote>'
               if quote and not quote.startswith("(") else "")
     return (quoted + f'<p class="english">{_escape(claim["translation"])}</p>'
-            f'<p class="whose">{_escape(claim["source_says"])}, {_escape(claim["work"])}, {_escape(claim["place"])}</p>')
+            f'<p class="whose">{_escape(claim["source_says"])}, {_escape(claim["work"])}, '
+            f'{_escape(claim["place"])}</p>')
 
 
 def claim_body(claim, evidence: dict, prefix: str, folder) -> str:
@@ -202,7 +207,8 @@ def members_table(members, evidence: dict, prefix: str, folder) -> str:
         item = evidence.get(claim["claim"], {})
         forest = forest_svg(item["effects"]) if item.get("effects") else ""
         rows.append(f"<tr><td><code>{_escape(claim['claim'])}</code><br>{_escape(claim['says'])}</td>"
-                    f"<td>{_escape(claim['seeds'])}</td><td>{forest}{_measured(claim)}{_figure(item, prefix, folder, claim['claim'])}</td>"
+                    f"<td>{_escape(claim['seeds'])}</td><td>{forest}{_measured(claim)}"
+                    f"{_figure(item, prefix, folder, claim['claim'])}</td>"
                     f"<td>{html_cell(Verdict(claim['verdict']))}</td></tr>")
     return ('<table class="members"><thead><tr><th>setting</th><th>seeds</th><th>effect</th><th>verdict</th></tr>'
             "</thead><tbody>" + "".join(rows) + "</tbody></table>")

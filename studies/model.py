@@ -146,7 +146,8 @@ def check_builder_output(spec: ModelSpec, loss: str, classes: int, where: str) -
     try:
         outputs = _built(spec, STAND_IN_SHAPE, classes)(np.zeros((2, *STAND_IN_SHAPE), np.float32))
     except Exception as error:
-        raise ConfigError(f"{what} failed on a stand-in input of shape {STAND_IN_SHAPE}: {error}".splitlines()[0]) from None
+        raise ConfigError(f"{what} failed on a stand-in input of shape {STAND_IN_SHAPE}: "
+                          f"{error}".splitlines()[0]) from None
     try:
         keras.losses.get(loss)(encode_targets(np.zeros(2, np.int64), loss, classes), outputs)
     except Exception as error:

@@ -271,6 +271,7 @@ def plan_study(cfg: dict, components: bool = True) -> Plan:
                              profile["name"], dataset, model, optimizer, train, backend=_backend(components))
                    for seed in range(cfg["first_seed"], cfg["first_seed"] + looks[-1])]
     metrics = tuple(dict.fromkeys(metric for trial in trials for metric in ("loss", *trial.train.metrics)))
-    contract = load_contract(study["name"], named, cfg["variant"], study.get("contract"), metrics) if components else None
+    contract = (load_contract(study["name"], named, cfg["variant"], study.get("contract"), metrics)
+                if components else None)
     return Plan(study["name"], cfg["variant"], study.get("default_variant", "original"), profile["name"],
                 cfg["engine"]["name"], labels, tuple(trials), contract, looks, cfg["first_seed"])

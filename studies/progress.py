@@ -81,7 +81,8 @@ class LoggedProgress:
         if result.status == "failed":
             self.say(f"[done {self.done}/{self.total}] FAILED {t.arm} seed={t.seed}: {result.message}")
             return
-        final = " ".join(f"{split}_{metric}={values[-1]:.4f}" for (split, metric), values in sorted(result.curves.items()))
+        final = " ".join(f"{split}_{metric}={values[-1]:.4f}"
+                         for (split, metric), values in sorted(result.curves.items()))
         left = (time.monotonic() - self.started) / self.done * (self.total - self.done)
-        self.say(f"[done {self.done}/{self.total}] {result.status} {t.arm} seed={t.seed}: {result.stop_epoch} epochs in "
-                 f"{result.wall_time_s:.1f}s, {final}; about {left / 60:.0f} min left")
+        self.say(f"[done {self.done}/{self.total}] {result.status} {t.arm} seed={t.seed}: {result.stop_epoch} epochs "
+                 f"in {result.wall_time_s:.1f}s, {final}; about {left / 60:.0f} min left")

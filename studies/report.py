@@ -233,7 +233,8 @@ def provenance(trials: pd.DataFrame) -> dict:
             "training libraries": "; ".join(sorted(training)),
             "report libraries": ", ".join(f"{k} {v}" for k, v in report_versions().items()),
             "training wall time": f"{trials['wall_time_s'].sum():.1f} s over {len(trials)} trials",
-            "images per trial": "; ".join(sorted({", ".join(f"{split} {size:,}" for split, size in json.loads(text).items())
+            "images per trial": "; ".join(sorted({", ".join(f"{split} {size:,}"
+                                                            for split, size in json.loads(text).items())
                                                   for text in set(trials["sizes_json"])})),
             "epochs run": epochs_run(trials)}
 
@@ -251,7 +252,8 @@ def command(plan) -> str:
     seeds = (f"n_seeds=auto first_round={plan.looks[0]} round_size={plan.looks[1] - plan.looks[0]} "
              f"max_seeds={plan.looks[-1]}" if len(plan.looks) > 1 else f"n_seeds={plan.looks[0]}")
     settings = [f"study={plan.study}", f"variant={plan.variant}", f"engine={plan.engine}", seeds]
-    settings += [f"profile={plan.profile}"] * (plan.profile != "full") + [f"first_seed={plan.first_seed}"] * (plan.first_seed != 0)
+    settings += ([f"profile={plan.profile}"] * (plan.profile != "full")
+                 + [f"first_seed={plan.first_seed}"] * (plan.first_seed != 0))
     return " ".join(["studybench"] + settings)
 
 
@@ -314,7 +316,8 @@ def study_blocks(run: dict, prefix: str = "", evidence: bool = True) -> list:
             + [Image(prefix + name, title) for name, title in run["figures"].items()]
             + [Paragraph(("Each cell: mean ± half-width of the 95% confidence interval across seeds. " + INTERVALS,)),
                Table(tuple(run["summary"]["header"]), tuple(map(tuple, run["summary"]["rows"])))]
-            + (evidence_blocks(run, prefix) if evidence else []) + [Paragraph(("Provenance:",)), bullets(run["provenance"])])
+            + (evidence_blocks(run, prefix) if evidence else [])
+            + [Paragraph(("Provenance:",)), bullets(run["provenance"])])
 
 
 def summary_page(run: dict, verdicts: pd.DataFrame, excluded: list[str]) -> str:

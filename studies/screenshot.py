@@ -15,7 +15,8 @@ from pathlib import Path
 CHROMIUM = "chromium"
 # Headless, nothing fetched or synced, a throwaway profile; the page's scripts get time to run.
 QUIET = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--hide-scrollbars",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--virtual-time-budget=5000")
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--virtual-time-budget=5000")
 
 
 def chromium_command(url: str, profile: Path, *actions: str) -> list[str]:

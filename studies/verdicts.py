@@ -494,7 +494,8 @@ def _single_run_outcome(claim: Claim, single: OneArm, level: float, diverged) ->
     runs, finite, tests = single.runs, single.finite, single.tests
     lower, upper = _window(claim)
     seeds = f"{len(runs)} seeds"
-    within = f"{int(runs.between(lower, upper).sum())} of {len(runs)} of our runs within {claim.value:g} ± {claim.tolerance:g}"
+    within = (f"{int(runs.between(lower, upper).sum())} of {len(runs)} of our runs within {claim.value:g} "
+              f"± {claim.tolerance:g}")
     if single.problem:
         return Outcome("INCONCLUSIVE", seeds, "; ".join([single.problem, within] + _divergence_notes(claim, diverged)))
     mean, spread, n = finite.mean(), finite.std(ddof=1), len(finite)

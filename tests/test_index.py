@@ -20,12 +20,14 @@ def fake_run(folder, profile, verdict):
     (folder / "run.json").write_text(json.dumps({
         "study": "dropout", "variant": "original", "profile": profile, "context": "Fashion-MNIST · n = 5 seeds",
         "figures": {"loss.png": "Loss with and without dropout"}, "trials": 10, "excluded": 0, "planned": 10,
-        "wall_time_s": 12.0, "summary": {"header": ["arm", "n", "final loss"], "rows": [["Dropout", "5", "0.31 ± 0.02"]]},
+        "wall_time_s": 12.0,
+        "summary": {"header": ["arm", "n", "final loss"], "rows": [["Dropout", "5", "0.31 ± 0.02"]]},
         "provenance": {"commit": "abc1234", "device": "CPU: toy"},
         "evidence": {"narrower_gap": {"figure": "loss.png", "improvement": "P(dropout > no_dropout) = 0.00",
                                       "effects": [EFFECT], "confidence": 0.9}},
         "command": "studybench study=dropout variant=original engine=fast n_seeds=5"}))
-    common = {"kind": "ordering", "relation": "<", "seeds": "5 of 5", "point": "final", "metric": "accuracy", "split": "train-test", "article_value": "",
+    common = {"kind": "ordering", "relation": "<", "seeds": "5 of 5", "point": "final", "metric": "accuracy",
+              "split": "train-test", "article_value": "",
               "work": "article 001", "place": "§5.2.2", "quote": "過学習を抑えられている",
               "translation": "overfitting is kept down", "how_measured": "one run", "why_tolerance": "a point"}
     pd.DataFrame([

@@ -12,8 +12,9 @@ from studies.report import write_report
 from studies.screenshot import CHROMIUM, chromium_command, screenshot
 from tests.synthetic import CLAIMS, FIGURES, toy_plan, toy_tables
 
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="chromium not installed (Debian package "
-                                                                       "`chromium`; .ci/run installs it when run as root)")
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="chromium not installed (Debian package `chromium`; .ci/run installs it when "
+                                       "run as root)")
 # Once the page has loaded, mark each image: 1 when it decoded to a real picture.
 MARK_IMAGES = """<script>window.addEventListener("load", () => { for (const image of document.images)
   image.dataset.loaded = image.complete && image.naturalWidth > 0 ? "1" : "0"; });</script>"""

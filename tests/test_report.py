@@ -80,7 +80,8 @@ def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
     assert (provenance["engine"], provenance["seeds"]) == ("keras", "0, 1, 2")
     assert provenance["training wall time"] == "9.0 s over 6 trials"
     assert provenance["data"] == "synthetic (sha256 abababababababab)"
-    assert (provenance["images per trial"], provenance["epochs run"]) == ("train 1,000, test 500", "3 to 5 of at most 5")
+    assert (provenance["images per trial"], provenance["epochs run"]) == ("train 1,000, test 500",
+                                                                          "3 to 5 of at most 5")
     assert run["command"] == "studybench study=toy variant=original engine=keras n_seeds=3"
     summary = (tmp_path / "summary.md").read_text()
     assert ("Reproduce: `studybench study=toy variant=original engine=keras n_seeds=3`" in summary
@@ -118,7 +119,8 @@ def test_each_claim_s_effect_is_its_verdict_s_interval_against_the_claimed_windo
                                                                                       "b_stops_near_3"))
     assert (difference["label"], difference["window"], difference["claimed"]) == ("a - b", [0.0, 0.0], "above")
     assert difference["estimate"] == pytest.approx(0.32) and 0 < difference["low"] < 0.32 < difference["high"] < 0.45
-    assert (accurate["estimate"], accurate["window"], accurate["claimed"]) == (pytest.approx(0.835), pytest.approx([0.7, 0.9]), "inside")
+    assert (accurate["estimate"], accurate["window"], accurate["claimed"]) == (pytest.approx(0.835),
+                                                                               pytest.approx([0.7, 0.9]), "inside")
     assert stops["estimate"] == 4 and stops["window"] == [2, 4] and stops["high"] > 4  # the mean on the window's edge
     assert evidence["a_beats_b"]["confidence"] == 0.95
 

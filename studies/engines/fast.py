@@ -86,7 +86,8 @@ def stack_key(trial: TrialSpec, splits) -> str:
     # Early stopping too: trials that stop early and trials that train every epoch would share a stack for a
     # few epochs, then the stack would shrink, compiling each new size (`StackRun._compact`).
     shared = (model, optimizer, train.batch_size, train.steps_per_epoch, train.sampling, train.evaluate_train,
-              train.early_stopping, train.loss, train.metrics, splits.validation_name, splits.classes, tuple(sorted(splits.sizes.items())))
+              train.early_stopping, train.loss, train.metrics, splits.validation_name, splits.classes,
+              tuple(sorted(splits.sizes.items())))
     return json.dumps(shared, default=str, sort_keys=True)
 
 
@@ -278,9 +279,9 @@ class StackRun:
 
     def _compact(self) -> None:
         """Go on without the replicas that have stopped, once they are IDLE_SHARE of the stack: a stack of the
-        live ones (at least MINIMUM_REPLICAS, the first one again as the stand-in), holding their state. A replica's arithmetic does not depend on
-        its stack-mates, so its bits stay as they were; only the new stack size is compiled (once per
-        program and size: studies.engines.stack_backends keeps it)."""
+        live ones (at least MINIMUM_REPLICAS, the first one again as the stand-in), holding their state. A
+        replica's arithmetic does not depend on its stack-mates, so its bits stay as they were; only the new stack
+        size is compiled (once per program and size: studies.engines.stack_backends keeps it)."""
         live = [r for r, replica in enumerate(self.replicas) if not replica.stopped]
         slots = live + live[:1] * (MINIMUM_REPLICAS - len(live))
         if not live or len(self.slots) - len(slots) < max(1, IDLE_SHARE * len(self.slots)):
