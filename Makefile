@@ -80,7 +80,7 @@ agreement: data
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
 # is chosen when Keras is imported, so once per process). TEST_WORKERS pytest-xdist workers each (2: CI's
 # machines have 2 cores); tests marked xdist_group share one worker (a module fixture, one Ray cluster).
-JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test_backends.py tests/test_stack_bits.py tests/test_stack_reuse.py tests/test_jax_without_tensorflow.py
+JAX_TESTS := tests/test_engine_fast.py tests/test_engine_fast_conv.py tests/test_backends.py tests/test_stack_bits.py tests/test_stack_reuse.py tests/test_jax_without_tensorflow.py tests/test_stack_compaction.py tests/test_search.py
 TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
