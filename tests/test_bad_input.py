@@ -59,6 +59,7 @@ def test_a_bad_value_stops_before_the_backend_is_imported(tmp_path):
     assert "variant of study optimizers: unknown value 'nope'; valid: original, modern, book, cnn" in done.stderr
 
 
+@pytest.mark.slow  # trains: left out of `make test-fast`
 def test_an_int_learning_rate_is_a_float(tmp_path):
     """`learning_rate=1` is 1.0 (Keras refuses ints), in a single run and in each job of a sweep."""
     done = studybench("-m", "study=optimizers", *SGD_ALONE, f"{SGD}=1,0.1", *SMOKE, "report=false", cwd=tmp_path)
@@ -126,6 +127,7 @@ def test_a_builder_whose_output_does_not_suit_the_loaded_classes_stops_before_tr
     assert not (tmp_path / "results" / "trials").exists()
 
 
+@pytest.mark.slow  # trains: left out of `make test-fast`
 def test_a_run_in_which_no_trial_finished_exits_1_naming_them_and_keeps_them(tmp_path):
     """A learning rate of 1e300 (finite, so valid) makes the loss NaN: the trial is stored as diverged."""
     done = studybench(*blobs(), *SGD_ALONE, f"{SGD}=1e300", *SMOKE, cwd=tmp_path)
@@ -164,6 +166,7 @@ def store_engine_fast_trials(folder) -> None:
 RUN = ("study=dropout", *SMOKE, "report=false")
 
 
+@pytest.mark.slow  # trains: left out of `make test-fast`
 def test_ctrl_c_says_what_was_kept_and_that_a_rerun_resumes(tmp_path):
     status = interrupted("stored", 1, tmp_path / "paused", RUN, tmp_path, stop=signal.SIGINT)
     lines = (tmp_path / "interrupted.stderr").read_text().strip().splitlines()
@@ -173,6 +176,7 @@ def test_ctrl_c_says_what_was_kept_and_that_a_rerun_resumes(tmp_path):
     assert len(TrialStore(tmp_path / "results").trials("dropout")) == 1
 
 
+@pytest.mark.slow  # trains: left out of `make test-fast`
 def test_a_full_disk_is_one_line_and_keeps_what_was_stored(tmp_path):
     """The second trial's write finds the disk full (OSError ENOSPC, raised inside the run: tests/interrupt.py)."""
     marker = tmp_path / "full"

@@ -8,6 +8,8 @@ from bench.workloads import article001_mlp, article002_tiny
 from studies.engines import split_metric
 from studies.engines.fast import FastEngine
 
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+
 
 class QuietProgress:
     def epoch(self, *args):

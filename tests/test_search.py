@@ -12,6 +12,8 @@ from studies.sweeps import search_configs
 from tests.helpers import Quiet, assert_same_bits, compose_config
 from tests.test_stack_reuse import key, mlp, traces  # noqa: F401 (a fixture)
 
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+
 KEYS = ["study.optimizer.learning_rate", "study.model.kernel_regularizer.l2"]
 # The first three settings the book_random_search sweeper drew for the committed reports (Optuna's seeded
 # random sampler, one job per setting then).

@@ -13,6 +13,8 @@ from studies.splits import make_splits
 from tests.helpers import Quiet, assert_same_bits
 from tests.test_stack_bits import EPOCHS, arm
 
+pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def trials(base_trial):

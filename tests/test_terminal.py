@@ -10,6 +10,8 @@ import sys
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 import studies.progress
 from studies.harness import run_study
 from studies.logs import Console
@@ -37,6 +39,7 @@ def told(stdout: str) -> tuple[list, list]:
     return verdicts, [line for line in lines if line.startswith("report: ")]
 
 
+@pytest.mark.slow  # trains: left out of `make test-fast`
 def test_a_smoke_run_and_its_report_end_with_the_verdicts_and_one_report_path(tmp_path):
     out = studybench(cwd=tmp_path).stdout
     assert "\x1b[" not in out and "\r" not in out  # not a terminal: plain lines, no colours or bars
@@ -86,6 +89,7 @@ def test_verdicts_are_coloured_on_a_terminal_alone_and_a_multirun_job_prefixes_i
     assert console_line(Terminal(), monkeypatch) == "  FAIL         sgd_slower: ...\n"
 
 
+@pytest.mark.slow  # trains: left out of `make test-fast`
 def test_on_a_terminal_bars_show_the_trials_and_epochs_instead_of_start_and_epoch_lines(smoke_config, monkeypatch,
                                                                                         capsys, caplog):
     caplog.set_level(logging.INFO)
