@@ -129,6 +129,14 @@ def check_folders(cfg: DictConfig) -> None:
             fail(f"{key}={folder} cannot be written: {existing} is read-only to this user; valid: a writable folder")
 
 
+def check_sweep_folders(overrides: list[str]) -> None:
+    """A sweep's store and report folders, found unusable before Hydra launches a job (each job would fail alone,
+    with a traceback); only the overrides that name them are composed, which no sweep varies."""
+    named = [o for o in overrides if o.split("=", 1)[0] in ("results_dir", "reports_dir", "report") and "," not in o]
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        check_folders(compose("config", overrides=named))
+
+
 def check_backend() -> None:
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     if backend not in BACKENDS:
@@ -234,6 +242,7 @@ def main() -> None:
         check_extra_conf_dirs()
         if MULTIRUN & set(sys.argv[1:]):  # jobs may run elsewhere: absolute paths, and more (studies/cluster.py)
             sys.argv[1:] = dispatch_arguments(sys.argv[1:], os.getcwd(), os.environ)
+            check_sweep_folders(sys.argv[1:])
     except ConfigError as error:
         fail(str(error))
     if launcher(sys.argv[1:]) == "ray_local":  # read when Ray is imported: without it, Ray's local cluster

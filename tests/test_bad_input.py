@@ -71,16 +71,19 @@ def test_an_int_learning_rate_is_a_float(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (("results_dir=taken",), "results_dir=taken cannot be a folder: .*/taken is a file; valid: a folder"),
-    (("results_dir=taken/results",), "results_dir=taken/results cannot be a folder: .*/taken is a file"),
-    (("reports_dir=taken",), "reports_dir=taken cannot be a folder: .*/taken is a file"),
+    # (a sweep's paths are made absolute, for jobs that may run elsewhere: studies/cluster.py)
+    (("results_dir=taken",), "results_dir=(/.*/)?taken cannot be a folder: .*/taken is a file; valid: a folder"),
+    (("results_dir=taken/results",), "results_dir=(/.*/)?taken/results cannot be a folder: .*/taken is a file"),
+    (("reports_dir=taken",), "reports_dir=(/.*/)?taken cannot be a folder: .*/taken is a file"),
     # /proc/self: read-only even to root, who may write anywhere else
     (("results_dir=/proc/self/results",), "results_dir=/proc/self/results cannot be written: /proc/self is "
                                           "read-only to this user; valid: a writable folder"),
 ])
-def test_a_results_or_reports_folder_that_cannot_be_written_stops_before_training(tmp_path, arguments, message):
+@pytest.mark.parametrize("sweep", [(), ("-m", "study.optimizer.learning_rate=0.1,0.01")], ids=["single", "sweep"])
+def test_a_results_or_reports_folder_that_cannot_be_written_stops_before_training(tmp_path, arguments, message,
+                                                                                  sweep):
     (tmp_path / "taken").write_text("a file")
-    done = studybench(*STORE, *arguments, cwd=tmp_path)
+    done = studybench(*sweep, *STORE, *arguments, cwd=tmp_path)
     assert_one_line_error(done, message)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
