@@ -145,3 +145,26 @@ def test_a_model_without_convolutions_keeps_its_identity(base_trial):
     assert cnn.identity()["model"]["convolutions"] == [{"filters": 4, "kernel_size": (3, 3), "padding": "same",
                                                          "pool": "max"}, {"filters": 6, "kernel_size": (3, 3),
                                                                           "pool": "average"}]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the gradient is taken with TensorFlow's tape")
+@pytest.mark.parametrize("size, strides, padding, height", [
+    (2, 2, "valid", 8), (2, 2, "valid", 7), (2, 2, "same", 7), (3, 3, "same", 8), (3, 2, "same", 7), (3, 1, "valid", 6),
+])
+def test_max_pooling_value_and_gradient_are_max_poolings_with_ties(size, strides, padding, height):
+    """Tiling windows (a reshape) and overlapping ones (strided slices), on integers so windows tie: the value,
+    and the gradient sent to each window's first maximum alone, equal MaxPooling2D's, bit for bit."""
+    import tensorflow as tf
+
+    from studies.engines.stack import max_pool
+
+    x = tf.constant(np.random.default_rng(0).integers(0, 3, (2, 3, height, height + 1, 2)).astype(np.float32))
+    layer = keras.layers.MaxPooling2D(size, strides, padding)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        mine = max_pool(x, (size, size), (strides, strides), padding)
+        theirs = tf.reshape(layer(tf.reshape(x, (6, height, height + 1, 2))), mine.shape)
+        weights = tf.range(1.0, 1.0 + tf.size(mine, out_type=tf.float32))  # each output's gradient its own
+        mine_loss, their_loss = (tf.reduce_sum(tf.reshape(y, [-1]) * weights) for y in (mine, theirs))
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(tape.gradient(mine_loss, x).numpy(), tape.gradient(their_loss, x).numpy())
