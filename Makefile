@@ -2,9 +2,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Extras installed with the project: CI adds ray (`make test EXTRAS=test,ray`); the stamp names them, so
+# Extras installed with the project, by goal: running and reporting the studies needs only the random search's
+# sweeper (optuna; jax too on Keras's JAX backend), the tests, lint and benchmarks the test extras (pytest, ruff,
+# JAX, optax, TensorBoard, the launchers). CI adds ray (`make test EXTRAS=test,ray`); the stamp names them, so
 # changing EXTRAS (or pyproject.toml) reinstalls.
-EXTRAS ?= test
+comma := ,
+STUDY_GOALS := reproduce report agreement screenshot
+STUDY_EXTRAS := optuna$(if $(filter jax,$(KERAS_BACKEND)),$(comma)jax)
+EXTRAS ?= $(if $(filter-out $(STUDY_GOALS),$(MAKECMDGOALS)),test,$(STUDY_EXTRAS))
 INSTALLED := $(VENV)/.installed-$(EXTRAS)
 # Every study in its default variant (the original), then the book variants: study[:variant] each; then
 # `hyperparameters`, the book's random search (a sweep of 100 settings, one seed each). The optimizers
@@ -46,10 +51,13 @@ SEEDS := $(if $(filter n_seeds=%,$(ARGS)),,n_seeds=auto)
 # The random search: `hyperparameters` in RUNS runs it (a rerun draws the same settings and resumes).
 SEARCH := $(if $(filter hyperparameters,$(RUNS)),yes)
 
+# One process (studies/reproduce.py): the runs in order (the search among them: a sweep, one seed per setting), each
+# study's report once at the end, then the wall time's breakdown printed and written to reports/bench/reproduce-*
+# (install: from make's start, here, to that process).
+MAKE_STARTED := $(shell date +%s.%N)
 reproduce: data
-	@$(call each_run,$(VENV)/bin/studybench $(SEEDS))
-	$(if $(SEARCH),$(VENV)/bin/studybench -m study=hyperparameters hydra/sweeper=book_random_search n_seeds=1 report=false $(ARGS))
-	$(if $(SEARCH),$(VENV)/bin/studybench report study=hyperparameters n_seeds=1 $(ARGS))
+	$(PY) -m studies.reproduce --seeds "$(SEEDS)" --make-started $(MAKE_STARTED) --record $(BENCH_REPORTS) \
+	  $(RUNS) -- $(ARGS)
 
 # Rebuild every report (and reports/README.md) from the trial store alone, training nothing.
 report: $(INSTALLED)

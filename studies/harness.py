@@ -12,6 +12,7 @@ from studies.data import Dataset, load_custom, load_dataset
 from studies.engines import make_engine
 from studies.index import write_index
 from studies.lease import Leases
+from studies.phases import timed
 from studies.plan import AUTO, Plan, check_output, plan_study
 from studies.progress import LoggedProgress
 from studies.report import report_dir, write_report
@@ -104,6 +105,7 @@ def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
     return list(dict.fromkeys(ids + swept_trial_ids(plan, store.trials(plan.study))))
 
 
+@timed("report")
 def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
     trials, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)
     if not (trials["status"] == "ok").any():  # e.g. a sweep job whose value diverged: the sweep goes on
@@ -177,6 +179,7 @@ def data_key(spec: DatasetSpec) -> str:
     return json.dumps([spec.name, spec.arguments], sort_keys=True, default=str)
 
 
+@timed("data")
 def _load(spec: DatasetSpec, data: dict) -> Dataset:
     if is_import_path(spec.name):
         return load_custom(spec.name, spec.arguments)

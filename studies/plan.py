@@ -42,6 +42,7 @@ from studies.config import (
     with_convolutions,
 )
 from studies.contract import for_variant, judged_claims, load_contract
+from studies.phases import timed
 from studies.sequential import look_seeds
 
 STUDY_KEYS = ("name", "default_variant", "contract", "dataset", "model", "optimizer", "train", "arms", "grid",
@@ -236,6 +237,7 @@ def planned_classes(dataset: DatasetSpec) -> int | None:
     return None if is_import_path(dataset.name) else 10
 
 
+@timed("planning")
 def plan_study(cfg: dict, components: bool = True) -> Plan:
     """Every trial of the configured study run (with n_seeds=auto, up to max_seeds per arm), or a ConfigError
     before anything is trained; components=False: the settings alone, without Keras (see the module's doc)."""

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from studies.atomic import TEMPORARY_GLOB, atomic_file
 from studies.data import Dataset
 from studies.engines import TrialResult
+from studies.phases import timed
 from studies.provenance import versions
 
 KEYS = [("trial_id", pa.string()), ("study", pa.string()), ("variant", pa.string()), ("arm", pa.string()),
@@ -151,6 +152,7 @@ class TrialStore:
     def _path(self, table: str, study: str, trial_id: str) -> Path:
         return self.root / table / study / f"{trial_id}.parquet"
 
+    @timed("store")
     def write(self, result: TrialResult, dataset: Dataset, sweep: dict | None = None) -> None:
         """Store one trial; `sweep`: the settings in which it differs from its arm as declared ({}: none)."""
         t = result.trial
@@ -222,13 +224,16 @@ class TrialStore:
             log.warning(f"studybench: quarantined {damage} (moved to {self.root / 'quarantine'}/; a rerun trains "
                         "the trial again)")
 
+    @timed("store")
     def trials(self, study: str, trial_ids=None) -> pd.DataFrame:
         return _frame([trial for trial, _ in self._load(study, trial_ids)], TRIAL_SCHEMA)
 
+    @timed("store")
     def epochs(self, study: str, trial_ids=None) -> pd.DataFrame:
         """Epoch rows of stored trials only."""
         return _frame([epochs for _, epochs in self._load(study, trial_ids)], EPOCH_SCHEMA)
 
+    @timed("store")
     def completed(self, study: str, trial_ids=None) -> set[str]:
         """The stored trials of the study (or of `trial_ids`) that a rerun does not train again."""
         trials = self.trials(study, trial_ids)

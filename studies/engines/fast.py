@@ -33,6 +33,7 @@ from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack, release
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
+from studies.phases import first_call, timed
 from studies.provenance import device
 from studies.runtime import deterministic_ops
 from studies.seeding import seed_everything
@@ -392,10 +393,13 @@ class StackRun:
         samples, sums = 0, [0.0] * (1 + len(self.trials[0].train.metrics))  # loss, then each metric
         for rows in segments:  # (replicas, steps, batch) of one batch size each
             pool = self.pools["train"]
-            loss, metrics = self.stack.train_steps(pool.x, pool.y, pool.positions(rows), first_step)
+            positions = pool.positions(rows)
+            # the sums inside: they wait for the results (JAX dispatches asynchronously)
+            with timed(first_call(self.stack, ("train", pool.x.shape, positions.shape), "train")):
+                loss, metrics = self.stack.train_steps(pool.x, pool.y, positions, first_step)
+                sums = [total + per_replica_sums(values) for total, values in zip(sums, [loss, *metrics])]
             first_step += rows.shape[1]
             samples += rows.shape[1] * rows.shape[2]
-            sums = [total + per_replica_sums(values) for total, values in zip(sums, [loss, *metrics])]
         return self._logs(sums, samples, "")
 
     def _logs(self, sums: list, samples: int, prefix: str) -> list[dict]:
@@ -418,8 +422,9 @@ class StackRun:
         sums, predictions = [0.0] * (1 + len(self.trials[0].train.metrics)), []
         for start in range(0, pool.samples, chunk):
             positions = pool.evaluation_positions(start, min(start + chunk, pool.samples))
-            loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, positions)
-            sums = [total + per_replica_sums(values) for total, values in zip(sums, [loss, *metrics])]
+            with timed(first_call(self.stack, ("evaluate", pool.x.shape, positions.shape), "evaluate")):
+                loss, metrics, prediction = self.stack.evaluate_chunk(pool.x, pool.y, positions)
+                sums = [total + per_replica_sums(values) for total, values in zip(sums, [loss, *metrics])]
             if keep_predictions:
                 predictions.append(prediction)
         sums[0] = sums[0] + self.stack.current_penalties() * pool.samples

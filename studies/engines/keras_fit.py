@@ -21,6 +21,7 @@ from studies.config import TrialSpec, check_keys
 from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.labels import encode_targets, predicted_classes
 from studies.model import build_model, build_optimizer, make_callbacks
+from studies.phases import timed
 from studies.provenance import device
 from studies.runtime import deterministic_ops
 from studies.seeding import replacement_order, seed_everything, training_order
@@ -126,15 +127,17 @@ class KerasFitEngine:
             validation = (x_val, encode_targets(y_val, spec.loss, splits.classes))
         callbacks, artifacts = self._callbacks(trial, progress, splits.x_train, y_train)
         started = time.perf_counter()
-        history = model.fit(batches(splits.x_train, y_train, order, spec.batch_size), epochs=spec.epochs,
-                            steps_per_epoch=steps,
-                            validation_data=validation, validation_batch_size=self.evaluation_batch_size,
-                            callbacks=callbacks, shuffle=False, verbose=0)
-        final = model.evaluate(splits.x_test, encode_targets(splits.y_test, spec.loss, splits.classes),
-                               batch_size=self.evaluation_batch_size, return_dict=True, verbose=0)
-        if trial.dataset.target == "class":
-            predictions = model.predict(splits.x_test, batch_size=self.evaluation_batch_size, verbose=0)
-            final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions) == splits.y_test))
+        with timed("train"):  # with model.fit's compilation and validation: Keras times them as one
+            history = model.fit(batches(splits.x_train, y_train, order, spec.batch_size), epochs=spec.epochs,
+                                steps_per_epoch=steps,
+                                validation_data=validation, validation_batch_size=self.evaluation_batch_size,
+                                callbacks=callbacks, shuffle=False, verbose=0)
+        with timed("evaluate"):
+            final = model.evaluate(splits.x_test, encode_targets(splits.y_test, spec.loss, splits.classes),
+                                   batch_size=self.evaluation_batch_size, return_dict=True, verbose=0)
+            if trial.dataset.target == "class":
+                predictions = model.predict(splits.x_test, batch_size=self.evaluation_batch_size, verbose=0)
+                final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions) == splits.y_test))
         wall = time.perf_counter() - started
         curves = {split_metric(key, splits.validation_name): [float(v) for v in values]
                   for key, values in history.history.items()}
