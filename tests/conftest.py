@@ -16,8 +16,9 @@ import dataclasses  # noqa: E402
 import pytest  # noqa: E402
 
 from studies.data import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
+from studies.harness import run_study  # noqa: E402
 from studies.plan import plan_study  # noqa: E402
-from tests.helpers import compose_config  # noqa: E402
+from tests.helpers import DROPOUT_SMOKE, compose_config, studybench  # noqa: E402
 
 
 def pytest_configure(config):
@@ -61,3 +62,32 @@ def base_trial():
     """The optimizers study's first trial, shrunk (profile=smoke) to 3 epochs: helpers.variant makes others of it."""
     trial = plan_study(compose_config("study=optimizers", "profile=smoke", "n_seeds=1")).trials[0]
     return dataclasses.replace(trial, train=dataclasses.replace(trial.train, epochs=3))
+
+
+@pytest.fixture(scope="session")
+def dropout_store(tmp_path_factory):
+    """The dropout study's dropout arm, 2 seeds, profile=smoke, trained once by the CLI (engine=fast,
+    tensorboard=true, no report) for the tests that read its store, job log or event files: (folder, the CLI's
+    output). Built once per pytest-xdist worker: mark its tests xdist_group("dropout_store") to share it."""
+    folder = tmp_path_factory.mktemp("dropout_store")
+    done = studybench(*DROPOUT_SMOKE, "engine=fast", "report=false", "tensorboard=true", cwd=folder)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return folder, done
+
+
+@pytest.fixture(scope="session")
+def smoke_study(tmp_path_factory):
+    """A function: smoke_study(study, variant, seeds) -> (the run's outcome, its folder with results/ and reports/):
+    the study trained under profile=smoke and reported, once per pytest-xdist worker for every test that asks for
+    the same run (tests in other modules share it when an xdist_group mark puts them on one worker)."""
+    runs = {}
+
+    def run(study: str, variant: str, seeds: int):
+        if (study, variant, seeds) not in runs:
+            folder = tmp_path_factory.mktemp(f"{study}_{variant}")
+            cfg = compose_config("profile=smoke", f"study={study}", f"variant={variant}", f"n_seeds={seeds}",
+                                 f"results_dir={folder / 'results'}", f"reports_dir={folder / 'reports'}",
+                                 "data.download=false")
+            runs[study, variant, seeds] = run_study(cfg), folder
+        return runs[study, variant, seeds]
+    return run

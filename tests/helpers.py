@@ -104,6 +104,10 @@ def tail(file) -> str:
     return file.read()[-2000:]
 
 
+# The dropout study's `dropout` arm alone (profile=smoke, 2 seeds): a run of two trials (conftest's dropout_store).
+DROPOUT_SMOKE = ("study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
+                 "results_dir=results", "reports_dir=reports")
+
 # The dropout study's `dropout` arm alone (profile=smoke, 2 seeds) swept over two dropout rates: four trials.
 RATES = (0.05, 0.3)
 SWEEP = ("-m", "study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",

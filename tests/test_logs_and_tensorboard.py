@@ -11,17 +11,20 @@ from tensorboard.backend.event_processing.event_accumulator import TENSORS, Even
 
 from studies.store import TrialStore
 from studies.tensorboard import trial_folder
-from tests.helpers import studybench
+from tests.helpers import DROPOUT_SMOKE, studybench
 
-pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+# slow: trains end to end, left out of `make test-fast`; engine=fast's run is conftest's dropout_store, which
+# tests/test_store_damage.py reads too: one worker trains it for both.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dropout_store")]
 
-SMOKE = ("study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
-         "results_dir=results", "reports_dir=reports", "report=false", "tensorboard=true")
+SMOKE = (*DROPOUT_SMOKE, "report=false", "tensorboard=true")
 
 
 @pytest.fixture(scope="module", params=["fast", "keras"])
 def smoke_run(request, tmp_path_factory):
     """The dropout arm, 2 seeds, with tensorboard=true: (engine, folder, the CLI's output), per engine."""
+    if request.param == "fast":
+        return "fast", *request.getfixturevalue("dropout_store")
     folder = tmp_path_factory.mktemp(request.param)
     done = studybench(*SMOKE, f"engine={request.param}", cwd=folder)
     assert done.returncode == 0, done.stderr[-2000:]

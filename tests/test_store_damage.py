@@ -13,11 +13,9 @@ from studies import store as store_module
 from studies.check import check_store
 from studies.engines import failed_result
 from studies.store import TRIAL_SCHEMA, TrialStore, move_aside
-from tests.helpers import DATASET, result_for, studybench
+from tests.helpers import DATASET, DROPOUT_SMOKE, result_for, studybench
 
 STUDY = "optimizers"
-SMOKE = ("study=dropout", "study.arms.no_dropout=drop", "profile=smoke", "n_seeds=2", "data.download=false",
-         "results_dir=results", "reports_dir=reports")
 
 
 def rewrite(path: Path, edit) -> None:
@@ -155,20 +153,21 @@ def test_check_counts_a_failed_trial_as_wrong_and_lists_leftover_temporary_files
 
 
 @pytest.fixture(scope="module")
-def smoke_store(tmp_path_factory) -> Path:
-    """A real store: the dropout study's dropout arm, 2 seeds, profile=smoke (copy it before damaging it)."""
-    folder = tmp_path_factory.mktemp("smoke")
-    done = studybench(*SMOKE, "report=false", cwd=folder)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return folder
+def smoke_store(dropout_store) -> Path:
+    """A real store (conftest's dropout_store, shared with tests/test_logs_and_tensorboard.py): copy it before
+    damaging it."""
+    return dropout_store[0]
 
 
 def copy_of(smoke_store: Path, tmp_path: Path) -> tuple[Path, list]:
-    shutil.copytree(smoke_store / "results", tmp_path / "results", ignore=shutil.ignore_patterns("hydra"))
+    """The store alone: not its job logs, nor the event files its run also wrote."""
+    shutil.copytree(smoke_store / "results", tmp_path / "results",
+                    ignore=shutil.ignore_patterns("hydra", "tensorboard"))
     return tmp_path, sorted((tmp_path / "results" / "trials" / "dropout").glob("*.parquet"))
 
 
 @pytest.mark.slow  # its store is a study trained by the CLI: left out of `make test-fast`
+@pytest.mark.xdist_group("dropout_store")  # the worker that trains conftest's dropout_store for the tensorboard tests
 def test_check_on_a_healthy_store_counts_the_trials_and_exits_0(smoke_store, tmp_path):
     folder, _ = copy_of(smoke_store, tmp_path)
     done = studybench("check", "results_dir=results", cwd=folder)
@@ -180,6 +179,7 @@ def test_check_on_a_healthy_store_counts_the_trials_and_exits_0(smoke_store, tmp
 
 
 @pytest.mark.slow  # its store is a study trained by the CLI: left out of `make test-fast`
+@pytest.mark.xdist_group("dropout_store")  # the worker that trains conftest's dropout_store for the tensorboard tests
 def test_check_on_a_damaged_store_names_the_file_and_exits_1_until_the_quarantine_is_cleared(smoke_store, tmp_path):
     folder, (damaged, _) = copy_of(smoke_store, tmp_path)
     truncate(damaged)
@@ -200,10 +200,11 @@ def test_check_on_a_damaged_store_names_the_file_and_exits_1_until_the_quarantin
 
 
 @pytest.mark.slow  # its store is a study trained by the CLI: left out of `make test-fast`
+@pytest.mark.xdist_group("dropout_store")  # the worker that trains conftest's dropout_store for the tensorboard tests
 def test_report_over_a_damaged_store_reports_the_good_trials(smoke_store, tmp_path):
     folder, (damaged, _) = copy_of(smoke_store, tmp_path)
     garbage(damaged)
-    done = studybench("report", *SMOKE, cwd=folder)
+    done = studybench("report", *DROPOUT_SMOKE, cwd=folder)
     assert done.returncode == 0, done.stderr[-2000:]
     said = [line for line in done.stderr.splitlines() if line.startswith("studybench:")]
     assert len(said) == 1 and said[0].startswith(f"studybench: quarantined {damaged.relative_to(folder)}: unreadable")
