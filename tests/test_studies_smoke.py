@@ -9,18 +9,20 @@ from tests.helpers import compose_config
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 
-CASES = [(study, variant) for study in available("study")
+# tests/test_study_fit_basics.py reads fit_basics's run: on the same worker, it is trained once for both
+SHARED = {("fit_basics", "original"): pytest.mark.xdist_group("fit_basics_smoke")}
+CASES = [pytest.param(study, variant, marks=SHARED.get((study, variant), ())) for study in available("study")
          for variant in compose_config(f"study={study}")["study"]["variants"]
          if (study, variant) != ("optimizers", "original")]  # that one has its own test
 
 
 @pytest.mark.parametrize("study, variant", CASES)
-def test_study_runs_end_to_end(study, variant, smoke_config, tmp_path):
+def test_study_runs_end_to_end(study, variant, smoke_study):
     seeds = 1 if (study, variant) == ("batchnorm", "book") else 2  # 32 arms: one seed is enough here
-    outcome = run_study(smoke_config(f"study={study}", f"variant={variant}", f"n_seeds={seeds}"))
+    outcome, root = smoke_study(study, variant, seeds)
     plan = outcome.plan
     assert outcome.trained == len(plan.arms) * seeds
-    folder = tmp_path / "reports" / study / ("" if variant == plan.default_variant else variant) / "smoke"
+    folder = root / "reports" / study / ("" if variant == plan.default_variant else variant) / "smoke"
     for figure in for_variant(plan.contract.FIGURES, plan.variant):
         assert (folder / f"{figure.name}.png").stat().st_size > 10_000
     summary = pd.read_csv(folder / "summary.csv")

@@ -5,22 +5,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.harness import run_study
 from studies.store import TrialStore
 
-pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+# slow: trains end to end, left out of `make test-fast`; the run is tests/test_studies_smoke.py's, on one worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fit_basics_smoke")]
 
 
 @pytest.fixture(scope="module")
-def fit_basics(tmp_path_factory):
-    from tests.helpers import compose_config
-
-    root = tmp_path_factory.mktemp("fit_basics")
-    cfg = compose_config("study=fit_basics", "profile=smoke", "n_seeds=1", f"results_dir={root / 'results'}",
-                         f"reports_dir={root / 'reports'}", "data.download=false")
-    run_study(cfg)
+def fit_basics(smoke_study):
+    """Seed 0's trials of the study's smoke run (conftest's smoke_study, 2 seeds) by arm, and their epochs."""
+    _, root = smoke_study("fit_basics", "original", 2)
     store = TrialStore(root / "results")
-    return store.trials("fit_basics").set_index("arm"), store.epochs("fit_basics")
+    trials = store.trials("fit_basics")
+    first = trials[trials["seed"] == 0]
+    return first.set_index("arm"), store.epochs("fit_basics", list(first["trial_id"]))
 
 
 def curve(epochs, arm, split):

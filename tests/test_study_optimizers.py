@@ -1,12 +1,26 @@
-"""The optimizer study end to end under profile=smoke: trials stored, report written, rerun skips."""
+"""The optimizer study end to end under profile=smoke: trials stored, report written, rerun skips. (Its modern
+variant's report folder: tests/test_studies_smoke.py.)"""
 import logging
+import shutil
 
 import pandas as pd
 import pytest
 
+from studies.config import ConfigError
 from studies.harness import run_study
+from tests.helpers import compose_config
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
+
+
+@pytest.fixture(scope="module")
+def seed_zero(tmp_path_factory):
+    """The study's seed 0 (6 trials) trained once, for the tests that go on from a store holding it: they copy
+    its results folder."""
+    folder = tmp_path_factory.mktemp("seed_zero")
+    run_study(compose_config("profile=smoke", "n_seeds=1", f"results_dir={folder / 'results'}",
+                             f"reports_dir={folder / 'reports'}", "data.download=false", "report=false"))
+    return folder / "results"
 
 
 def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_path, caplog):
@@ -32,9 +46,9 @@ def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_pa
     assert "12 to train" in caplog.text
 
 
-def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, caplog):
+def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, caplog, seed_zero):
     caplog.set_level(logging.INFO)
-    run_study(smoke_config("n_seeds=1"))
+    shutil.copytree(seed_zero, tmp_path / "results")
     outcome = run_study(smoke_config("n_seeds=2"))  # seed 0 stored already: only seed 1 trains
     assert (outcome.trained, outcome.skipped) == (6, 6)
     again = run_study(smoke_config("n_seeds=2"))
@@ -43,23 +57,12 @@ def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, caplog):
     assert len(pd.read_parquet(tmp_path / "results" / "trials" / "optimizers")) == 12
 
 
-def test_modern_variant_reports_to_its_own_folder(smoke_config, tmp_path):
-    run_study(smoke_config("variant=modern", "n_seeds=1"))
-    assert (tmp_path / "reports" / "optimizers" / "modern" / "smoke" / "loss.png").is_file()
-
-
-def test_report_mode_rebuilds_from_the_store_without_training(smoke_config, tmp_path):
-    import shutil
-
-    import pytest
-
-    from studies.config import ConfigError
-
+def test_report_mode_rebuilds_from_the_store_without_training(smoke_config, tmp_path, seed_zero):
     with pytest.raises(ConfigError, match="no stored engine=fast trials for study optimizers"):
         run_study(smoke_config("n_seeds=1", "mode=report"))
-    run_study(smoke_config("n_seeds=1"))
+    shutil.copytree(seed_zero, tmp_path / "results")  # trained without a report
     folder = tmp_path / "reports" / "optimizers" / "smoke"
-    shutil.rmtree(folder)
+    assert not folder.exists()
     outcome = run_study(smoke_config("n_seeds=1", "mode=report"))
     assert (outcome.trained, outcome.skipped) == (0, 6)
     assert {"loss.png", "accuracy.png", "summary.md", "claims.csv", "run.json"} <= {p.name for p in folder.iterdir()}
