@@ -50,12 +50,15 @@ def run_commands(runs: list[str], seeds: list[str], settings: list[str]) -> tupl
 def studybench(arguments: list[str]) -> int:
     """`studybench ARGUMENTS` in this process (studies/cli.py's main); its exit status."""
     from studies.cli import main
+    from studies.logs import Console
 
     sys.argv[1:] = arguments
     try:
         main()
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    finally:
+        Console.prefix = ""  # a sweep's jobs start their lines with their number (studies/logs.py): not the runs after
     return 0
 
 
