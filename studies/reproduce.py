@@ -102,7 +102,8 @@ def record(times: dict, folder: Path, name: str) -> list[Path]:
             Paragraph((f"At {machine['commit']} on {machine['cpu']} ({machine['cores']} cores), Keras backend "
                        f"{machine['keras_backend']}; runs: {', '.join(times['runs'])}. Each part is timed apart "
                        "from the others (studies/phases.py); compile is each compiled program's first call on new "
-                       "shapes, its run included; other is what no part claims (Hydra, checks, logging).",)),
+                       "shapes, its run included; other is what no part claims (Hydra's composition and checks, "
+                       "building models and stacks, judging each round's claims, logging).",)),
             breakdown_table(times)]
     paths = [folder / f"{name}.json", folder / f"{name}.md"]
     paths[0].write_text(json.dumps({**times, **machine}, indent=2) + "\n")
