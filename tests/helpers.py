@@ -22,12 +22,12 @@ from omegaconf import OmegaConf
 
 from studies.config import OptimizerSpec
 from studies.data import Dataset
-from studies.engines import TrialResult
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
 from studies.paths import CONF_DIR
 from studies.splits import make_splits
 from studies.store import TrialStore
+from studies.trial_result import TrialResult
 
 ROOT = Path(__file__).resolve().parent.parent
 

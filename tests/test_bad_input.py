@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from studies.engine_agreement import main as engine_agreement
-from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
+from studies.trial_result import TrialResult
 from tests.helpers import DATASET, ENV, assert_one_line_error, compose_config, interrupted, studybench
 
 STORE = ("results_dir=results", "reports_dir=reports")

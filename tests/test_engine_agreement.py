@@ -21,9 +21,9 @@ from studies.engine_agreement import (
     study_claims,
     verdict_flips,
 )
-from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
+from studies.trial_result import TrialResult
 from tests.helpers import DATASET, compose_config
 from tests.synthetic import CLAIMS, toy_tables
 

@@ -25,7 +25,6 @@ import keras
 import numpy as np
 
 from studies.config import ConfigError, TrialSpec, check_keys, require_bool
-from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
 from studies.engines.labels import encode_targets, predicted_classes
@@ -36,6 +35,7 @@ from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_cal
 from studies.provenance import device
 from studies.runtime import deterministic_ops
 from studies.seeding import seed_everything
+from studies.trial_result import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare

@@ -18,13 +18,13 @@ import keras
 import numpy as np
 
 from studies.config import TrialSpec, check_keys
-from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.labels import encode_targets, predicted_classes
 from studies.model import build_model, build_optimizer, make_callbacks
 from studies.provenance import device
 from studies.runtime import deterministic_ops
 from studies.seeding import replacement_order, seed_everything, training_order
 from studies.splits import Splits
+from studies.trial_result import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
 
