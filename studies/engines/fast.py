@@ -27,15 +27,16 @@ import numpy as np
 from studies.config import ConfigError, TrialSpec, check_keys, require_bool
 from studies.engines.batches import epoch_batches
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
-from studies.engines.labels import encode_targets, predicted_classes
+from studies.engines.labels import encode_targets
 from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
+from studies.engines.shared import finished_result, prediction_scores, trial_callbacks
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack, release
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.provenance import device
 from studies.runtime import deterministic_ops
 from studies.seeding import seed_everything
-from studies.trial_result import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
+from studies.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
@@ -317,16 +318,9 @@ class StackRun:
         return state
 
     def _callbacks(self, trial: TrialSpec, replica: ReplicaModel) -> list:
-        callbacks, stopping = [], trial.train.early_stopping
-        if stopping is not None:
-            callbacks.append(keras.callbacks.EarlyStopping(**dataclasses.asdict(stopping)))
-        if trial.train.checkpoint_best:
-            path = self.engine.artifacts_dir / trial.trial_id / "best_model.keras"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            monitor = stopping.monitor if stopping else "val_loss"
-            callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
-            replica.artifacts.append(str(path))
-        callbacks += make_callbacks(trial.train.callbacks, trial)  # REPLICA_CALLBACKS only: others ran on engine=keras
+        # train.callbacks holds REPLICA_CALLBACKS only: trials with others ran on engine=keras
+        callbacks, artifacts = trial_callbacks(trial, self.engine.artifacts_dir)
+        replica.artifacts += artifacts
         for callback in callbacks:
             callback.set_model(replica)
             callback.on_train_begin()
@@ -442,14 +436,6 @@ class StackRun:
         self.progress.epoch(self.trials[active], epoch + 1, self.trials[active].train.epochs, logs[active])
 
     def _result(self, r: int, trial: TrialSpec, final: dict, predictions, wall: float) -> TrialResult:
-        splits = self.splits[r]
-        if trial.dataset.target == "class":
-            final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions[r]) == splits.y_test))
-        curves = self.curves[r]
-        stopping = trial.train.early_stopping
-        monitor = stopping.monitor if stopping else ("val_loss" if splits.validation is not None else "loss")
-        monitored = curves.get(split_metric(monitor, splits.validation_name))
-        return TrialResult(trial, curves, final, self.replicas[r].stop_epoch, best_epoch(monitored, monitor), wall,
-                           device(), status=outcome_status(curves), artifacts=self.replicas[r].artifacts,
-                           sizes=splits.sizes)
-
+        final.update(prediction_scores(trial, self.splits[r], lambda: predictions[r]))
+        return finished_result(trial, self.splits[r], self.curves[r], final, self.replicas[r].stop_epoch, wall,
+                               self.replicas[r].artifacts)

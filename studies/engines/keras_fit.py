@@ -9,7 +9,6 @@ training data after each epoch (a callback), logged as train_eval_<metric>.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -18,13 +17,14 @@ import keras
 import numpy as np
 
 from studies.config import TrialSpec, check_keys
-from studies.engines.labels import encode_targets, predicted_classes
-from studies.model import build_model, build_optimizer, make_callbacks
+from studies.engines.labels import encode_targets
+from studies.engines.shared import finished_result, prediction_scores, trial_callbacks
+from studies.model import build_model, build_optimizer
 from studies.provenance import device
 from studies.runtime import deterministic_ops
 from studies.seeding import replacement_order, seed_everything, training_order
 from studies.splits import Splits
-from studies.trial_result import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
+from studies.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
 
@@ -97,19 +97,11 @@ class KerasFitEngine:
 
     def _callbacks(self, trial: TrialSpec, progress, x_train, y_train) -> tuple[list, list]:
         """Train evaluation first, so that the progress report, EarlyStopping and ModelCheckpoint see it."""
-        callbacks, artifacts = [_EpochReport(trial, progress), keras.callbacks.TerminateOnNaN()], []
+        callbacks, artifacts = trial_callbacks(trial, self.artifacts_dir)
+        callbacks = [_EpochReport(trial, progress), keras.callbacks.TerminateOnNaN(), *callbacks]
         if trial.train.evaluate_train:
             callbacks.insert(0, _TrainEvaluation(x_train, y_train, self.evaluation_batch_size))
-        stopping = trial.train.early_stopping
-        if stopping is not None:
-            callbacks.append(keras.callbacks.EarlyStopping(**dataclasses.asdict(stopping)))
-        if trial.train.checkpoint_best:
-            path = self.artifacts_dir / trial.trial_id / "best_model.keras"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            monitor = stopping.monitor if stopping else "val_loss"
-            callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
-            artifacts.append(str(path))
-        return callbacks + make_callbacks(trial.train.callbacks, trial), artifacts
+        return callbacks, artifacts
 
     def train(self, trial: TrialSpec, splits: Splits, progress) -> TrialResult:
         spec = trial.train
@@ -132,15 +124,10 @@ class KerasFitEngine:
                             callbacks=callbacks, shuffle=False, verbose=0)
         final = model.evaluate(splits.x_test, encode_targets(splits.y_test, spec.loss, splits.classes),
                                batch_size=self.evaluation_batch_size, return_dict=True, verbose=0)
-        if trial.dataset.target == "class":
-            predictions = model.predict(splits.x_test, batch_size=self.evaluation_batch_size, verbose=0)
-            final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions) == splits.y_test))
+        final.update(prediction_scores(
+            trial, splits, lambda: model.predict(splits.x_test, batch_size=self.evaluation_batch_size, verbose=0)))
         wall = time.perf_counter() - started
         curves = {split_metric(key, splits.validation_name): [float(v) for v in values]
                   for key, values in history.history.items()}
-        monitor = spec.early_stopping.monitor if spec.early_stopping else (
-            "val_loss" if validation is not None else "loss")
-        return TrialResult(trial, curves, {k: float(v) for k, v in final.items()}, len(history.epoch),
-                           best_epoch(history.history.get(monitor), monitor), wall, device(),
-                           status=outcome_status(curves), artifacts=artifacts, sizes=splits.sizes)
-
+        return finished_result(trial, splits, curves, {k: float(v) for k, v in final.items()}, len(history.epoch),
+                               wall, artifacts)
