@@ -32,6 +32,7 @@ from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.shared import finished_result, prediction_scores, trial_callbacks
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack, release
+from studies.keras_internals import require_checked_version
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.provenance import device
 from studies.runtime import deterministic_ops
@@ -172,6 +173,7 @@ class FastEngine:
         self.checkpoint_dir = Path(results_dir) / "checkpoints"
         self.problems = {}  # unsupported()'s answers by setting: every seed of an arm shares its arm's
         self.replica_epochs = ReplicaEpochs()  # summed over the stacks this engine ran
+        require_checked_version()  # its stacks use Keras internals (studies/keras_internals.py)
         deterministic_ops()
 
     def unsupported(self, trial: TrialSpec) -> str | None:

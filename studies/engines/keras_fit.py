@@ -19,6 +19,7 @@ import numpy as np
 from studies.config import TrialSpec, check_keys
 from studies.engines.labels import encode_targets
 from studies.engines.shared import finished_result, prediction_scores, trial_callbacks
+from studies.keras_internals import require_checked_version
 from studies.model import build_model, build_optimizer
 from studies.provenance import device
 from studies.runtime import deterministic_ops
@@ -81,6 +82,7 @@ class KerasFitEngine:
         self.evaluation_batch_size = settings.get("evaluation_batch_size", 1024)
         self.jit_compile = settings.get("jit_compile", "auto")
         self.artifacts_dir = Path(results_dir) / "artifacts"
+        require_checked_version()  # on JAX, runtime.keep_tensorflow_out uses a Keras internal
         deterministic_ops()
 
     def unsupported(self, trial: TrialSpec) -> str | None:
