@@ -7,6 +7,7 @@ import types
 import keras
 import numpy as np
 import pytest
+from packaging.requirements import Requirement
 
 from studies import keras_internals
 from studies.config import ConfigError
@@ -141,3 +142,13 @@ def test_declare_tensorflow_absent_leaves_an_imported_tensorflow_alone():
     from keras.src.utils.module_utils import tensorflow
 
     assert tensorflow.available
+
+
+def test_the_pyproject_admits_the_checked_keras_versions_and_no_newer_one():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    requirements = [Requirement(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+                    ["dependencies"]]
+    admitted = next(r.specifier for r in requirements if r.name == "keras")
+    major, newest = max(tuple(map(int, version.split("."))) for version in CHECKED)
+    assert all(f"{version}.0" in admitted for version in CHECKED), (admitted, CHECKED)
+    assert f"{major}.{newest + 1}.0" not in admitted, f"pip would install a Keras a run refuses: {admitted}"
