@@ -23,7 +23,15 @@ from studies.engine_agreement import (
 from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
-from tests.helpers import DATASET, assert_one_line_error, compose_config, studybench
+from tests.helpers import (
+    DATASET,
+    STUDY_MODULE,
+    STUDY_YAML,
+    assert_one_line_error,
+    compose_config,
+    studybench,
+    user_study,
+)
 from tests.synthetic import CLAIMS, toy_tables
 
 
@@ -286,3 +294,15 @@ def test_the_agreement_command_reports_agreement_and_flips_from_a_real_store(tmp
 def test_a_bad_n_seeds_is_a_one_line_error(value, tmp_path):
     done = studybench("agreement", f"n_seeds={value}", cwd=tmp_path)
     assert_one_line_error(done, "n_seeds=.* or auto")
+
+
+def test_studies_are_found_as_a_run_finds_them_beside_their_yaml_on_the_path_or_by_contract(tmp_path, monkeypatch):
+    """A study of the user's own on STUDYBENCH_PATH (its module beside its YAML), and one whose YAML names its
+    module with `contract:`: both compared on their own claims; a study without a module has none."""
+    conf = user_study(tmp_path, STUDY_MODULE)
+    (conf / "study" / "named.yaml").write_text(STUDY_YAML.replace("name: steps", "name: named")
+                                               + "contract: studies.catalog.optimizers\n")
+    monkeypatch.setenv("STUDYBENCH_PATH", str(conf))
+    assert [claim.id for claim in engine_agreement.stored_study_module("steps").CLAIMS] == ["large_learns_faster"]
+    assert engine_agreement.stored_study_module("named").__name__ == "studies.catalog.optimizers"
+    assert engine_agreement.stored_study_module("no_such_study") is None
