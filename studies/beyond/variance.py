@@ -15,13 +15,14 @@ per cell, each source and each interaction of sources a random effect, the highe
 Their variances are estimated by expected mean squares (Searle, Casella & McCulloch, "Variance Components", 1992,
 ch. 4; Montgomery, "Design and Analysis of Experiments", ch. 13), a negative estimate set to 0, shares of their
 sum. Intervals come from a parametric bootstrap (as lme4's bootMer): BOOTSTRAP designs drawn from normal
-effects with the estimated variances, each estimated the same way. A variance's interval is the basic bootstrap
-interval on the log scale, its lower end 0 where a parametric bootstrap test keeps a zero variance; a share's, the
-simulated shares' percentiles. Measured on 200 synthetic 3x3x3 designs (variances 4, 1, 0 and residual 0.25,
-tests/test_variance.py): the variances' 95% intervals held the truth 92-98% of the time, the shares' 83-100%
-(the largest share's least). Per claim, each of its arms is decomposed, and for an ordering each (arm, versus)
-pair's per-cell difference, what the claim's test reads. With 3 levels a source's variance rests on 2 degrees of
-freedom: the intervals are wide, and say so.
+effects with the estimated variances, each estimated the same way. A variance's interval inverts the bootstrap
+test (Carpenter, 1999): every variance of the effect at which its estimate lies within the central 95% of the
+simulated ones, so that it reaches 0, or inf, where the design cannot bound it; a share's interval is the
+simulated shares' percentiles. Measured on 200 synthetic 3x3x3 designs (variances 4, 1 and 0 from three sources,
+residual 0.25; tests/test_variance.py runs 60): the variances' 95% intervals held the truth 91.5-98% of the time,
+the shares' 89.5-100% (simple percentile intervals of the variances: 71-100%). Per claim, each of its arms is
+decomposed, and for an ordering each (arm, versus) pair's per-cell difference, what the claim's test reads. With 3
+levels a source's variance rests on 2 degrees of freedom: the intervals are wide, and say so.
 
 Verdicts. Each claim is judged (studies/verdicts.py, as the study judges it, at 5%) on every cell, and on the
 cells where all sources but one are held at level 0: does the verdict depend on which randomness varies?
@@ -45,6 +46,7 @@ from studies.seeding import SOURCES, source_seed
 from studies.stats import point_values
 
 BOOTSTRAP = 2000  # parametric bootstrap designs per decomposition
+INVERSION_GRID = 400  # variances tried per test-inversion interval, log-spaced (6% apart) over 10 decades
 BOOTSTRAP_SEED = 29  # the same tables from the same store: the bootstrap's draws are fixed (issue #29)
 CONFIDENCE = 0.95
 ALL = "all"  # the verdict's row judged on every cell
@@ -102,32 +104,46 @@ def _subsets(items: tuple) -> list[tuple]:
     return [subset for size in range(len(items) + 1) for subset in itertools.combinations(items, size)]
 
 
+def _margins(cubes: np.ndarray) -> dict:
+    """Per subset of the factor axes (0-based), the means over the other factors, kept as axes of length 1."""
+    axes = tuple(range(cubes.ndim - 1))
+    return {subset: cubes.mean(axis=tuple(1 + a for a in axes if a not in subset), keepdims=True)
+            for subset in _subsets(axes)}
+
+
+def _deviations(margins: dict, effect: tuple, shape: tuple) -> np.ndarray:
+    """An effect's deviations in every cell, (designs, cells): the inclusion-exclusion of its margins' means."""
+    deviation = sum((-1) ** (len(effect) - len(part)) * margins[part] for part in _subsets(effect))
+    return np.broadcast_to(deviation, shape).reshape(shape[0], -1)
+
+
 def mean_squares(cubes: np.ndarray) -> dict:
     """Per effect (a tuple of factor axes, 0-based, not the empty one): its mean square in each design of `cubes`
-    (designs, *levels), one run per cell. An effect's deviations are the inclusion-exclusion of its margins' means."""
-    axes = tuple(range(cubes.ndim - 1))
-    margins = {subset: cubes.mean(axis=tuple(1 + a for a in axes if a not in subset), keepdims=True)
-               for subset in _subsets(axes)}
-    squares = {}
-    for effect in _subsets(axes)[1:]:
-        deviation = sum((-1) ** (len(effect) - len(part)) * margins[part] for part in _subsets(effect))
-        freedom = math.prod(cubes.shape[1 + a] - 1 for a in effect)
-        summed = np.broadcast_to(deviation, cubes.shape).reshape(len(cubes), -1)
-        squares[effect] = (summed ** 2).sum(axis=1) / freedom
-    return squares
+    (designs, *levels), one run per cell."""
+    margins = _margins(cubes)
+    return {effect: (_deviations(margins, effect, cubes.shape) ** 2).sum(axis=1) / _freedom(effect, cubes.shape[1:])
+            for effect in list(margins)[1:]}
+
+
+def _freedom(effect: tuple, levels: tuple) -> int:
+    return math.prod(levels[a] - 1 for a in effect)
+
+
+def _outside(effect: tuple, levels: tuple) -> int:
+    """The runs per level combination of the effect: its expected mean square's factor on its own variance."""
+    return math.prod(n for a, n in enumerate(levels) if a not in effect)
+
+
+def _combined(squares: dict, effect: tuple):
+    """The mean squares' combination whose expectation is `effect`'s variance times `_outside`."""
+    return sum((-1) ** (len(other) - len(effect)) * squares[other] for other in squares if set(effect) <= set(other))
 
 
 def components(cubes: np.ndarray) -> dict:
     """Per effect, its variance estimated from the mean squares by expected mean squares, at least 0: with one run
     per cell E[MS_S] = sum over T containing S of (levels outside T) var_T, inverted by inclusion-exclusion."""
-    squares = mean_squares(cubes)
-    levels = cubes.shape[1:]
-    estimates = {}
-    for effect in squares:
-        above = [other for other in squares if set(effect) <= set(other)]
-        combined = sum((-1) ** (len(other) - len(effect)) * squares[other] for other in above)
-        estimates[effect] = np.maximum(combined / math.prod(n for a, n in enumerate(levels) if a not in effect), 0.0)
-    return estimates
+    squares, levels = mean_squares(cubes), cubes.shape[1:]
+    return {effect: np.maximum(_combined(squares, effect) / _outside(effect, levels), 0.0) for effect in squares}
 
 
 def simulated_cubes(variances: dict, levels: tuple, designs: int, rng: np.random.Generator) -> np.ndarray:
@@ -145,30 +161,34 @@ def _shares(estimates: dict) -> dict:
         return {effect: np.where(total > 0, value / total, np.nan) for effect, value in estimates.items()}
 
 
-def basic_log_interval(estimate: float, simulated: np.ndarray, zero_kept: bool, confidence: float) -> tuple:
-    """The basic bootstrap interval on the log scale (Davison & Hinkley, "Bootstrap Methods", 1997, §5.2):
-    estimate^2 / the simulated estimates' upper and lower percentiles (exact where the estimate is a scaled
-    chi-square), a lower end of 0 where `zero_kept`, an upper end of inf where the simulated estimates reach 0 at
-    their lower percentile: the design cannot bound the variance from above."""
-    simulated = simulated[np.isfinite(simulated)]
-    if estimate <= 0 or not len(simulated):
-        return 0.0, float(np.percentile(simulated, 100 * (1 + confidence) / 2)) if len(simulated) else math.nan
-    low_quantile, high_quantile = np.percentile(simulated, [100 * (1 - confidence) / 2, 100 * (1 + confidence) / 2])
-    low = 0.0 if zero_kept else estimate ** 2 / high_quantile
-    return low, estimate ** 2 / low_quantile if low_quantile > 0 else math.inf
-
-
-def zero_kept(cube: np.ndarray, estimates: dict, effect: tuple, rng, confidence: float) -> tuple:
-    """Whether a zero variance of `effect` is kept: its estimate at most the (1 + confidence) / 2 percentile of its
-    estimates in designs drawn with it at 0 (a parametric bootstrap test), and those simulated estimates."""
-    null = components(simulated_cubes({**estimates, effect: 0.0}, cube.shape, BOOTSTRAP, rng))[effect]
-    return estimates[effect] <= np.percentile(null, 100 * (1 + confidence) / 2), null
+def inverted_interval(cube: np.ndarray, estimates: dict, effect: tuple, rng, confidence: float) -> tuple:
+    """The test-inversion bootstrap interval (Carpenter, "Test inversion bootstrap confidence intervals", JRSS B
+    61, 1999) of `effect`'s variance: every variance at which the estimate is within the central `confidence` of
+    the estimates of designs drawn with it (the other effects at their estimates); 0 and inf where the design
+    cannot bound it. One set of draws serves every variance tried: an effect's variance moves only its own mean
+    square, a quadratic in its standard deviation."""
+    levels, tail = cube.shape, (1 - confidence) / 2
+    others = simulated_cubes({**estimates, effect: 0.0}, levels, BOOTSTRAP, rng)
+    unit = simulated_cubes({effect: 1.0}, levels, BOOTSTRAP, rng)
+    fixed = _deviations(_margins(others), effect, others.shape)
+    moving = _deviations(_margins(unit), effect, unit.shape)
+    start, cross, own = _combined(mean_squares(others), effect), (fixed * moving).sum(axis=1), (moving ** 2).sum(axis=1)
+    scale = max(sum(estimates.values()), np.finfo(float).tiny)
+    variances = np.concatenate([[0.0], np.geomspace(1e-6 * scale, 1e4 * scale, INVERSION_GRID)])
+    deviation = np.sqrt(variances)[:, None]
+    simulated = np.maximum((start + (2 * deviation * cross + deviation ** 2 * own) / _freedom(effect, levels))
+                           / _outside(effect, levels), 0.0)
+    observed = estimates[effect]
+    kept = ((simulated >= observed).mean(axis=1) > tail) & ((simulated <= observed).mean(axis=1) > tail)
+    if not kept.any():
+        return math.nan, math.nan
+    return float(variances[kept].min()), math.inf if kept[-1] else float(variances[kept].max())
 
 
 def decompose(cube: np.ndarray, names: tuple[str, ...], confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Variance components of one design (a value per cell, an axis per source named in `names`): per effect its
     variance and share of the total, each with an interval from designs drawn with the estimated variances: a
-    variance's `basic_log_interval` (a lower end of 0 where `zero_kept`), a share's percentiles."""
+    variance's by test inversion (`inverted_interval`), a share's the simulated shares' percentiles."""
     rng = np.random.default_rng(BOOTSTRAP_SEED)
     estimates = {effect: float(value[0]) for effect, value in components(cube[None]).items()}
     simulated = components(simulated_cubes(estimates, cube.shape, BOOTSTRAP, rng))
@@ -177,8 +197,7 @@ def decompose(cube: np.ndarray, names: tuple[str, ...], confidence: float = CONF
     everything = tuple(range(cube.ndim))
     rows = []
     for effect, variance in estimates.items():
-        kept, null = zero_kept(cube, estimates, effect, rng, confidence)
-        low, high = basic_log_interval(variance, simulated[effect] if variance > 0 else null, kept, confidence)
+        low, high = inverted_interval(cube, estimates, effect, rng, confidence)
         share_low, share_high = (np.nanpercentile(simulated_shares[effect], tails) if np.isfinite(shares[effect])
                                  else (math.nan, math.nan))
         rows.append({"component": " x ".join(names[a] for a in effect) + " (residual)" * (effect == everything),
