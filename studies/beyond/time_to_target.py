@@ -10,13 +10,15 @@ as R's survfit reports it) runs from the first epoch where the lower curve of th
 is at most one half to the first where the upper curve is, "never" where it stays above.
 
 Each study's target is declared as data in TARGETS (a study module may declare its own, TIME_TO_TARGET).
-`python -m studies.beyond.time_to_target study=X [KEY=VALUE ...]` prints the table of a study's stored trials.
+`python -m studies.beyond.time_to_target study=X [target=METRIC:SPLIT:VALUE] [KEY=VALUE ...]` prints the table of
+a study's stored trials.
 """
 from __future__ import annotations
 
 import json
 import math
 import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,8 +87,9 @@ def median_time(times, budget: float, confidence: float = CONFIDENCE) -> dict:
     if not len(reached):
         return {"median": NEVER, "low": NEVER, "high": NEVER}
     survival = stats.ecdf(stats.CensoredData(uncensored=reached, right=np.full(len(times) - len(reached), budget))).sf
-    band = survival.confidence_interval(confidence, method="log-log")
-    # Where every run has reached it the band is undefined (NaN): the share there is 0, at most one half.
+    with warnings.catch_warnings():  # undefined where every run has reached it (NaN): the share there is 0
+        warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
+        band = survival.confidence_interval(confidence, method="log-log")
     low, high = (np.nan_to_num(curve.probabilities, nan=0.0) for curve in (band.low, band.high))
     return {"median": _first_at_most_half(survival.quantiles, survival.probabilities),
             "low": _first_at_most_half(survival.quantiles, low), "high": _first_at_most_half(survival.quantiles, high)}
@@ -126,10 +129,26 @@ def time_to_target(cfg: dict, target: Target | None = None) -> pd.DataFrame:
                                 target or study_target(plan.study, plan.contract), plan.arms)
 
 
+def parsed_target(text: str) -> Target:
+    """`METRIC:SPLIT:VALUE` (accuracy:test:0.85) as a Target; a ConfigError saying so otherwise."""
+    from studies.config import ConfigError
+
+    try:
+        metric, split, value = text.split(":")
+        return Target(metric, split, float(value))
+    except ValueError:  # not three parts, or not a number
+        raise ConfigError(f"target={text} is not METRIC:SPLIT:VALUE; valid: e.g. target=accuracy:test:0.85") from None
+
+
 def main(arguments: list[str]) -> None:
+    """`target=METRIC:SPLIT:VALUE` is this command's (default: the study's); every other argument is a studybench
+    setting."""
     from studies.beyond.variance import composed, printed_or_failed
 
-    printed_or_failed(lambda: {"time to target": time_to_target(composed(arguments))})
+    mine = [a.split("=", 1)[1] for a in arguments if a.startswith("target=")]
+    settings = [a for a in arguments if not a.startswith("target=")]
+    printed_or_failed(lambda: {"time to target": time_to_target(composed(settings),
+                                                                parsed_target(mine[-1]) if mine else None)})
 
 
 if __name__ == "__main__":

@@ -174,11 +174,11 @@ def inverted_interval(cube: np.ndarray, estimates: dict, effect: tuple, rng, con
     moving = _deviations(_margins(unit), effect, unit.shape)
     start, cross, own = _combined(mean_squares(others), effect), (fixed * moving).sum(axis=1), (moving ** 2).sum(axis=1)
     scale = max(sum(estimates.values()), np.finfo(float).tiny)
-    variances = np.concatenate([[0.0], np.geomspace(1e-6 * scale, 1e4 * scale, INVERSION_GRID)])
+    observed = estimates[effect]  # tried too: a tiny estimate would fall between 0 and the grid's first variance
+    variances = np.unique(np.concatenate([[0.0, observed], np.geomspace(1e-6 * scale, 1e4 * scale, INVERSION_GRID)]))
     deviation = np.sqrt(variances)[:, None]
     simulated = np.maximum((start + (2 * deviation * cross + deviation ** 2 * own) / _freedom(effect, levels))
                            / _outside(effect, levels), 0.0)
-    observed = estimates[effect]
     kept = ((simulated >= observed).mean(axis=1) > tail) & ((simulated <= observed).mean(axis=1) > tail)
     if not kept.any():
         return math.nan, math.nan
