@@ -1,8 +1,10 @@
 """The variance design (studies/beyond/variance.py): its factorial plan, and a decomposition that recovers known
 components of synthetic designs, each under its own source's name."""
 import dataclasses
+import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from studies.beyond.variance import (
@@ -17,6 +19,7 @@ from studies.beyond.variance import (
 from studies.config import ConfigError
 from studies.plan import plan_study
 from studies.seeding import SOURCES, source_seed
+from tests.helpers import ENV, ROOT, assert_one_line_error, command
 
 NAMES = ("weights", "order", "dropout")
 TRUTH = {(0,): 4.0, (1,): 1.0, (2,): 0.0, (0, 1): 0.0, (0, 2): 0.0, (1, 2): 0.0, (0, 1, 2): 0.25}
@@ -106,3 +109,34 @@ def test_varying_dropout_apart_from_weights_on_engine_keras_is_refused(dropout_p
     with pytest.raises(ConfigError, match="engine=keras cannot"):
         refuse_keras_dropout(on_keras, ("weights", "dropout"))
     refuse_keras_dropout(on_keras, ("weights", "order"))  # without dropout among the sources: nothing to refuse
+
+
+@pytest.mark.slow
+def test_the_dropout_study_s_design_trains_once_and_finds_no_dropout_variance_without_dropout(smoke_config):
+    """2 levels of weights, order and dropout masks, 2 epochs: the arm without dropout owes nothing to its masks
+    while its weights matter; a rerun trains nothing and gives the same tables."""
+    from studies.beyond.variance import variance_study
+    from studies.store import TrialStore
+
+    cfg = smoke_config("study=dropout")
+    tables = variance_study(cfg, 2)
+    assert len(tables["design"]) == 16
+    rows = tables["components"].set_index(["claim", "quantity", "component"])["variance"]
+    assert rows["lower_test_loss", "no_dropout", "dropout"] == 0.0
+    assert rows["lower_test_loss", "no_dropout", "weights"] > 0.0
+    assert rows["lower_test_loss", "dropout", "dropout"] > 0.0
+    verdicts = tables["verdicts"]
+    assert set(verdicts["varied"]) == {"all", "weights", "order", "dropout"}
+    assert set(verdicts.loc[verdicts["varied"] == "all", "runs_per_arm"]) == {8}
+    finished = TrialStore(cfg["results_dir"]).trials("dropout")["finished_at"].tolist()
+    again = variance_study(cfg, 2)
+    assert TrialStore(cfg["results_dir"]).trials("dropout")["finished_at"].tolist() == finished
+    pd.testing.assert_frame_equal(again["components"], tables["components"])
+
+
+def test_a_design_of_one_level_stops_with_one_line(tmp_path):
+    done = subprocess.run(command("study=dropout", "profile=smoke", "levels=1", f"results_dir={tmp_path}",
+                                  program=("-m", "studies.beyond.variance")),
+                          cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert_one_line_error(done, "levels=1 is out of range: must be an integer >= 2")
+    assert not any(tmp_path.iterdir())  # nothing stored
