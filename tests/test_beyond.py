@@ -18,7 +18,7 @@ from studies.plan import plan_study
 from studies.sequential import judge_looks
 from studies.sweeps import flat_settings, search_configs
 from studies.verdicts import judge
-from tests.helpers import compose_config, studybench
+from tests.helpers import assert_one_line_error, compose_config, studybench
 
 LEARNING_RATE = Tuning("optimizer.learning_rate", article={"sgd": 0.1}, metric="loss", point="final")
 
@@ -161,3 +161,31 @@ def test_an_unknown_beyond_is_one_line_listing_the_valid_ones(tmp_path):
     done = studybench("study=optimizers", "beyond=nope", cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.strip() == \
         "studybench: error: unknown beyond 'nope'; valid: heldout, none, tuning"
+
+
+def test_an_unknown_beyond_setting_lists_the_parts_own_settings(tmp_path):
+    done = studybench("study=optimizers", "beyond=tuning", "beyond.point=3", cwd=tmp_path)
+    assert_one_line_error(done, r"unknown key 'beyond.point'; did you mean 'beyond.points'\? valid keys under beyond: "
+                                r"fresh_first_seed, grid_first_seed, grid_seeds, name, points, span, validation_split")
+
+
+@pytest.mark.slow
+def test_a_bad_tuning_setting_stops_before_anything_is_stored(tmp_path):
+    done = studybench("study=optimizers", "beyond=tuning", "beyond.span=0.5", f"results_dir={tmp_path / 'r'}",
+                      cwd=tmp_path)
+    assert_one_line_error(done, r"beyond.span=0.5 is out of range: must be a number > 1")
+    assert not (tmp_path / "r" / "trials").exists()
+
+
+@pytest.mark.slow
+def test_beyond_heldout_judges_the_claims_on_each_held_out_setting(tmp_path):
+    arguments = ("study=dropout", "beyond=heldout", "profile=smoke", "n_seeds=2", f"results_dir={tmp_path / 'r'}",
+                 f"reports_dir={tmp_path / 'p'}", "data.download=false")
+    done = studybench(*arguments, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = pd.read_csv(tmp_path / "p" / "beyond" / "dropout" / "smoke" / "heldout.csv").set_index("claim")
+    assert list(table.index) == ["narrower_gap", "lower_test_loss"]
+    for setting in (ARTICLE, "variant=modern", "dataset=mnist"):
+        assert table[setting].str.match(r"(PASS|FAIL|INCONCLUSIVE) \(\d+ of 2; 2 seeds per arm\)").all(), setting
+    again = studybench(*arguments, cwd=tmp_path)
+    assert again.returncode == 0 and " 0 to train" in again.stdout and "[1/" not in again.stdout
