@@ -80,13 +80,11 @@ screenshot: $(INSTALLED)
 # judged on its own trials, stored beside engine=fast's (hours: model.fit one trial at a time); then both
 # engines compared seed by seed, and every claim judged on each, into reports/bench/engine_agreement.md.
 # The comparison judges each engine's claims as its runs were made: the same seeds setting, first seed and store.
-AGREEMENT_ARGS = $(patsubst n_seeds=%,--n-seeds %,$(filter n_seeds=%,$(ARGS) $(SEEDS))) \
-	$(patsubst first_seed=%,--first-seed %,$(filter first_seed=%,$(ARGS))) \
-	$(patsubst results_dir=%,--results %,$(filter results_dir=%,$(ARGS)))
 agreement: RUNS = $(DEFAULT_RUNS)
 agreement: data
 	@$(call each_run,$(VENV)/bin/studybench engine=keras report=false $(SEEDS))
-	$(PY) -m studies.engine_agreement --out $(BENCH_REPORTS)/engine_agreement.md $(AGREEMENT_ARGS)
+	$(VENV)/bin/studybench agreement $(filter n_seeds=% first_seed=% first_round=% round_size=% max_seeds=% \
+	  results_dir=%,$(ARGS) $(SEEDS))
 
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
 # is chosen when Keras is imported, so once per process). TEST_WORKERS pytest-xdist workers each (2: CI's

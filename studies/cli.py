@@ -1,7 +1,9 @@
 """`studybench`: the Hydra app over conf/ and the folders on STUDYBENCH_PATH (studies/studypath.py).
 `studybench --help` lists the studies;
 `studybench report study=NAME [variant=...]` rebuilds a study's report from the trial store alone;
-`studybench check [study=NAME]` prints the store's health (studies/check.py).
+`studybench check [study=NAME]` prints the store's health (studies/check.py);
+`studybench agreement [study=NAME]` compares engine=fast's and engine=keras's stored trials and verdicts
+(studies/engine_agreement.py) into <reports_dir>/bench/engine_agreement.md.
 
 Bad input stops before any training with one line on stderr and exit status 2. A single run is checked
 up front by composing the config the way Hydra will (so Hydra's multi-line composition errors become one
@@ -42,7 +44,7 @@ from studies.studypath import available, check_extra_conf_dirs
 # Hydra finds plugins by scanning hydra_plugins/, which an editable install (as make does) hides from it.
 Plugins.instance().register(StackedOptunaSweeper)
 
-COMMANDS = ("report", "check")
+COMMANDS = ("report", "check", "agreement")
 MODES = ("run", *COMMANDS)
 GROUPS = ("study", "engine", "profile", "beyond")  # conf/'s config groups: a choice decides which keys exist
 BACKENDS = ("tensorflow", "jax")  # Keras's backends engine=fast stacks on
@@ -161,6 +163,38 @@ def check_only(cfg: DictConfig, overrides) -> None:
     sys.exit(check_store(cfg.results_dir, cfg.study.name if named else None))  # every study unless named
 
 
+def agreement_only(cfg: DictConfig, overrides) -> None:
+    """`studybench agreement`: both engines' stored trials compared, every study unless study= is given, judged
+    with the seeds settings the runs had (n_seeds, first_seed and auto's rounds as given here); as a single run,
+    outside Hydra's job."""
+    from studies.atomic import write_text_atomic
+    from studies.engine_agreement import agreement_report
+    from studies.plan import seed_looks
+
+    named = any(override.split("=", 1)[0] == "study" for override in overrides)
+    try:
+        looks = seed_looks(OmegaConf.to_container(cfg, resolve=False))
+        text = agreement_report(cfg.results_dir, looks, cfg.first_seed, cfg.study.name if named else None)
+    except ConfigError as error:
+        fail(str(error))
+    out = Path(cfg.reports_dir) / "bench" / "engine_agreement.md"
+    try:
+        write_text_atomic(out, text + "\n")
+    except OSError as error:
+        fail(f"cannot write {out} ({error}); give a reports_dir this process can write")
+    print(text)
+    print(f"written: {out}")
+    sys.exit(0)
+
+
+def store_only(cfg: DictConfig, overrides) -> None:
+    """The commands that read the store alone, nothing planned or trained (`report` plans: it is a run)."""
+    if cfg.mode == "check":
+        check_only(cfg, overrides)
+    if cfg.mode == "agreement":
+        agreement_only(cfg, overrides)
+
+
 def preflight(overrides: list[str]) -> None:
     """Compose and validate a single run's config; exits with one line on any bad input. The settings are
     checked before the backend's import (seconds), the components it needs after it."""
@@ -171,11 +205,10 @@ def preflight(overrides: list[str]) -> None:
             cfg = compose("config", overrides=kept, return_hydra_config=True)
         require_choice(cfg.mode, "mode", MODES)
         require_choice(cfg.beyond.name, "beyond.name", tuple(BEYOND))
-        if cfg.beyond.name != "none" and cfg.mode != "run":
-            fail(f"mode={cfg.mode} with beyond={cfg.beyond.name}: a beyond part reports as it runs; valid: "
+        store_only(cfg, kept)  # check and agreement read the store only: nothing to plan
+        if cfg.beyond.name != "none" and cfg.mode == "report":
+            fail(f"mode=report with beyond={cfg.beyond.name}: a beyond part reports as it runs; valid: "
                  f"studybench study={cfg.study.name} beyond={cfg.beyond.name} (trains only what the store lacks)")
-        if cfg.mode == "check":  # reads the store only: nothing to plan
-            check_only(cfg, kept)
         check_profile_name(cfg.profile.name, cfg.hydra.runtime.choices.get("profile"))
         check_folders(cfg)
         from studies.plan import plan_study
@@ -210,8 +243,7 @@ def run(cfg: DictConfig) -> float | list | None:
     `search`, one per setting)."""
     if HydraConfig.get().mode == RunMode.MULTIRUN:  # jobs may share a terminal (joblib): each line says whose
         prefix_job_lines(HydraConfig.get().job.num)
-    if cfg.mode == "check":  # with Hydra's flags (a single run's check goes through preflight)
-        check_only(cfg, HydraConfig.get().overrides.task)
+    store_only(cfg, HydraConfig.get().overrides.task)  # with Hydra's flags (else through preflight)
     import_backend_quietly()
     from studies.harness import unfinished
     from studies.store import TrialStore
