@@ -189,3 +189,9 @@ def test_beyond_heldout_judges_the_claims_on_each_held_out_setting(tmp_path):
         assert table[setting].str.match(r"(PASS|FAIL|INCONCLUSIVE) \(\d+ of 2; 2 seeds per arm\)").all(), setting
     again = studybench(*arguments, cwd=tmp_path)
     assert again.returncode == 0 and " 0 to train" in again.stdout and "[1/" not in again.stdout
+
+
+def test_a_beyond_part_has_no_report_mode(tmp_path):
+    done = studybench("report", "study=optimizers", "beyond=heldout", cwd=tmp_path)
+    assert_one_line_error(done, r"mode=report with beyond=heldout: a beyond part reports as it runs; valid: "
+                                r"studybench study=optimizers beyond=heldout")
