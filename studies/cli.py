@@ -29,6 +29,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.plugins import Plugins
 from hydra.errors import HydraException
 from hydra.types import RunMode
+from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from hydra_plugins.studybench_search.studybench_search import StackedOptunaSweeper
@@ -45,8 +46,11 @@ Plugins.instance().register(StackedOptunaSweeper)
 
 COMMANDS = ("report", "check", "agreement")
 MODES = ("run", *COMMANDS)
-GROUPS = ("study", "engine", "profile")  # conf/'s config groups: a choice decides which keys exist
+GROUPS = ("study", "engine", "profile", "beyond")  # conf/'s config groups: a choice decides which keys exist
 BACKENDS = ("tensorflow", "jax")  # Keras's backends engine=fast stacks on
+# beyond=NAME: what a run does, as the function (import path) that does it; None for a study with nothing to do
+BEYOND = {"none": "studies.harness.run_study", "tuning": "studies.beyond.tuning.run_tuning",
+          "heldout": "studies.beyond.heldout.run_heldout"}
 MULTIRUN = {"-m", "--multirun"}  # `studybench report ...` stands for `studybench mode=report ...`
 log = logging.getLogger(__name__)
 
@@ -200,7 +204,11 @@ def preflight(overrides: list[str]) -> None:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
             cfg = compose("config", overrides=kept, return_hydra_config=True)
         require_choice(cfg.mode, "mode", MODES)
+        require_choice(cfg.beyond.name, "beyond.name", tuple(BEYOND))
         store_only(cfg, kept)  # check and agreement read the store only: nothing to plan
+        if cfg.beyond.name != "none" and cfg.mode == "report":
+            fail(f"mode=report with beyond={cfg.beyond.name}: a beyond part reports as it runs; valid: "
+                 f"studybench study={cfg.study.name} beyond={cfg.beyond.name} (trains only what the store lacks)")
         check_profile_name(cfg.profile.name, cfg.hydra.runtime.choices.get("profile"))
         check_folders(cfg)
         from studies.plan import plan_study
@@ -237,7 +245,7 @@ def run(cfg: DictConfig) -> float | list | None:
         prefix_job_lines(HydraConfig.get().job.num)
     store_only(cfg, HydraConfig.get().overrides.task)  # with Hydra's flags (else through preflight)
     import_backend_quietly()
-    from studies.harness import run_study, unfinished
+    from studies.harness import unfinished
     from studies.store import TrialStore
     from studies.sweeps import objective
 
@@ -246,13 +254,15 @@ def run(cfg: DictConfig) -> float | list | None:
     try:
         if multirun:
             refuse_unprepared_job(HydraConfig.get().runtime.choices.get("hydra/launcher"), cfg.data.strict)
-        outcome = run_study(OmegaConf.to_container(cfg, resolve=True))
+        outcome = get_method(BEYOND[cfg.beyond.name])(OmegaConf.to_container(cfg, resolve=True))
     except (ConfigError, DataError) as error:
         fail(str(error))
     except KeyboardInterrupt:
         fail(stop_line(cfg, "interrupted"), 130)
     except OSError as error:  # a full disk, a folder made read-only during the run
         fail(stop_line(cfg, f"cannot write ({error})"), 1)
+    if outcome is None:  # a beyond part the study has nothing for: skipped, with its line
+        return None
     store = TrialStore(cfg.results_dir)
     failure = unfinished(outcome.plan, store, outcome.trial_ids)
     if failure and not multirun:
