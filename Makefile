@@ -59,7 +59,7 @@ report: $(INSTALLED)
 # Beyond reproduction (issue #29): each part of BEYOND for every default study, one `studybench ... beyond=PART`
 # each (a study with nothing to tune or hold out says why and is skipped), its page under reports/beyond/<study>/;
 # trials go to the same store, so a rerun resumes. PROFILE=smoke: a quick one, at the default 5 seeds.
-BEYOND ?= tuning heldout
+BEYOND ?= tuning heldout variance time_to_target
 PROFILE ?= full
 BEYOND_SEEDS := $(if $(filter n_seeds=%,$(ARGS)),,$(if $(filter full,$(PROFILE)),n_seeds=auto))
 beyond: data

@@ -50,7 +50,8 @@ GROUPS = ("study", "engine", "profile", "beyond")  # conf/'s config groups: a ch
 BACKENDS = ("tensorflow", "jax")  # Keras's backends engine=fast stacks on
 # beyond=NAME: what a run does, as the function (import path) that does it; None for a study with nothing to do
 BEYOND = {"none": "studies.harness.run_study", "tuning": "studies.beyond.tuning.run_tuning",
-          "heldout": "studies.beyond.heldout.run_heldout"}
+          "heldout": "studies.beyond.heldout.run_heldout", "variance": "studies.beyond.variance.run_variance",
+          "time_to_target": "studies.beyond.time_to_target.run_time_to_target"}
 MULTIRUN = {"-m", "--multirun"}  # `studybench report ...` stands for `studybench mode=report ...`
 log = logging.getLogger(__name__)
 

@@ -153,13 +153,13 @@ def load_datasets(cfg: dict, plan: Plan) -> dict:
     return datasets
 
 
-def train_plan(cfg: dict, plan: Plan, line: str) -> list:
+def train_plan(cfg: dict, plan: Plan, line: str) -> tuple[list, int]:
     """Train the plan's trials not stored yet, all in one round after `line` (a design of trials beyond a study's
-    seeds, studies/beyond/); returns the trials, with their data's checksums in their ids."""
+    seeds, studies/beyond/); returns the trials, with their data's checksums in their ids, and how many this
+    job trained."""
     datasets = load_datasets(cfg, plan)
     trials = _checksummed(plan.trials, datasets)
-    _train_missing(cfg, plan, trials, datasets, TrialStore(cfg["results_dir"]), line)
-    return trials
+    return trials, _train_missing(cfg, plan, trials, datasets, TrialStore(cfg["results_dir"]), line)
 
 
 def _checksummed(trials, datasets: dict) -> list:

@@ -61,7 +61,7 @@ def test_the_data_draw_follows_its_own_seed_through_the_harness(smoke_config):
     first = plan.trials[0]
     trials = {"plain": first, "moved": dataclasses.replace(first, seeds={"data": 1}),
               "held": dataclasses.replace(first, seed=1, seeds={s: 0 for s in SOURCES if s != "data"})}
-    stored = dict(zip(trials, train_plan(cfg, dataclasses.replace(plan, trials=tuple(trials.values())), "")))
+    stored = dict(zip(trials, train_plan(cfg, dataclasses.replace(plan, trials=tuple(trials.values())), "")[0]))
     epochs = TrialStore(cfg["results_dir"]).epochs("early_stopping_mnist")
     curves = {name: epochs[epochs["trial_id"] == trial.trial_id].sort_values(["split", "metric", "epoch"])["value"]
               .tolist() for name, trial in stored.items()}

@@ -19,7 +19,7 @@ from studies.beyond.variance import (
 from studies.config import ConfigError
 from studies.plan import plan_study
 from studies.seeding import SOURCES, source_seed
-from tests.helpers import ENV, ROOT, assert_one_line_error, command
+from tests.helpers import ENV, ROOT, assert_one_line_error, command, studybench
 
 NAMES = ("weights", "order", "dropout")
 TRUTH = {(0,): 4.0, (1,): 1.0, (2,): 0.0, (0, 1): 0.0, (0, 2): 0.0, (1, 2): 0.0, (0, 1, 2): 0.25}
@@ -140,3 +140,23 @@ def test_a_design_of_one_level_stops_with_one_line(tmp_path):
                           cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert_one_line_error(done, "levels=1 is out of range: must be an integer >= 2")
     assert not any(tmp_path.iterdir())  # nothing stored
+
+
+@pytest.mark.slow
+def test_beyond_variance_and_time_to_target_are_studybench_commands_writing_their_pages(tmp_path):
+    """`studybench study=X beyond=variance|time_to_target`: each trains what the store lacks and writes its page
+    and tables under reports/beyond/<study>/<profile>/; a rerun of the design trains nothing."""
+    arguments = ("study=initializers", "profile=smoke", "results_dir=results", "reports_dir=reports")
+    variance = studybench(*arguments, "beyond=variance", "beyond.levels=2", cwd=tmp_path)
+    assert variance.returncode == 0, variance.stderr[-2000:]
+    folder = tmp_path / "reports" / "beyond" / "initializers" / "smoke"
+    components = pd.read_csv(folder / "variance_variance_components.csv")
+    assert set(components["component"]) == {"weights", "order", "weights x order (residual)"}
+    assert "## verdicts by the randomness varied" in (folder / "variance.md").read_text()
+    again = studybench(*arguments, "beyond=variance", "beyond.levels=2", cwd=tmp_path)
+    assert "12 already stored, skipped; 0 to train" in again.stdout, again.stdout[-2000:]
+    timed = studybench(*arguments, "n_seeds=2", "beyond=time_to_target", "beyond.target=loss:train:100", cwd=tmp_path)
+    assert timed.returncode == 0, timed.stderr[-2000:]
+    table = pd.read_csv(folder / "time_to_target_time_to_target.csv")
+    assert sorted(table["arm"]) == ["glorot_uniform", "he_uniform", "normal_0_01"]
+    assert (table["reached"] == table["runs"]).all() and (table["median"] == 1).all()  # any loss is below 100

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from studies.atomic import write_text_atomic
+from studies.document import Heading, Paragraph, Table, markdown
 from studies.harness import RunOutcome, run_study
 from studies.plan import Plan, resolve_variant
 from studies.report import report_dir
@@ -63,3 +65,24 @@ def combined(plan: Plan, outcomes: list[RunOutcome]) -> RunOutcome:
     ids = list(dict.fromkeys(i for outcome in outcomes for i in outcome.trial_ids))
     trained = sum(outcome.trained for outcome in outcomes)
     return RunOutcome(plan, ids, trained, len(ids) - trained, [])
+
+
+def frame_table(frame: pd.DataFrame) -> Table:
+    """A DataFrame as a page's table: numbers to 4 significant digits, everything else as text."""
+    def cell(value) -> str:
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    rows = frame.itertuples(index=False)
+    return Table(tuple(frame.columns), tuple(tuple(cell(value) for value in row) for row in rows))
+
+
+def write_tables_page(cfg: dict, plan: Plan, part: str, title: str, text: str, tables: dict) -> Path:
+    """reports/beyond/<study>/.../<part>.md: a heading, `text`, and each table (title -> DataFrame) under its
+    title, each also as <part>_<table>.csv; returns the page's path."""
+    folder = page_folder(cfg, plan)
+    blocks = [Heading(f"{plan.study} ({plan.variant}, {plan.profile}): {title}", 1), Paragraph((text,))]
+    for name, frame in tables.items():
+        write_text_atomic(folder / f"{part}_{name.replace(' ', '_')}.csv", frame.to_csv(index=False))
+        blocks += [Heading(name, 2), frame_table(frame)]
+    write_text_atomic(folder / f"{part}.md", markdown(blocks))
+    return folder / f"{part}.md"

@@ -16,6 +16,7 @@ a study's stored trials.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 import warnings
@@ -26,6 +27,8 @@ import pandas as pd
 from scipy import stats
 
 from studies.stats import curve_of, lower_is_better
+
+log = logging.getLogger(__name__)
 
 CONFIDENCE = 0.95
 HALF = 0.5
@@ -127,6 +130,26 @@ def time_to_target(cfg: dict, target: Target | None = None) -> pd.DataFrame:
                           f"engine={plan.engine} in {cfg['results_dir']}: run `studybench study={plan.study}` first")
     return time_to_target_table(store.epochs(plan.study, ids), store.trials(plan.study, ids),
                                 target or study_target(plan.study, plan.contract), plan.arms)
+
+
+def run_time_to_target(cfg: dict):
+    """`studybench study=X beyond=time_to_target [beyond.target=METRIC:SPLIT:VALUE]`: the study's trials trained
+    where the store lacks them (no study report), the table written as reports/beyond/<study>/.../time_to_target.md
+    and CSV."""
+    from studies.beyond.runs import write_tables_page
+    from studies.config import check_keys
+    from studies.harness import run_study
+
+    check_keys(cfg["beyond"], ("name", "target"), "beyond=time_to_target")
+    target = parsed_target(cfg["beyond"]["target"]) if cfg["beyond"]["target"] else None
+    outcome = run_study({**cfg, "report": False})
+    table = time_to_target(cfg, target)
+    text = ("Per arm, the epochs its runs take to first reach the target, from the stored curves: a run that never "
+            "reaches it is censored at the epoch budget, not dropped; the median is Kaplan-Meier's (inf: fewer than "
+            "half reach it), with its 95% log-log interval (studies/beyond/time_to_target.py).")
+    path = write_tables_page(cfg, outcome.plan, "time_to_target", "time to a target", text, {"time to target": table})
+    log.info(f"beyond=time_to_target: {path}")
+    return outcome
 
 
 def parsed_target(text: str) -> Target:

@@ -272,8 +272,8 @@ def verdicts_table(claims, epochs: pd.DataFrame, trials: pd.DataFrame, design: p
 
 def variance_study(cfg: dict, levels: int) -> dict:
     """Train the factorial design of the study `cfg` configures (what is not stored yet) and return its tables:
-    `design` (a row per trial), `components` and `verdicts` (see the module's doc). A ConfigError before training
-    on bad settings."""
+    `design` (a row per trial), `components` and `verdicts` (see the module's doc), with the design's `plan`, its
+    `sources` and the number of trials `trained` now. A ConfigError before training on bad settings."""
     from studies.harness import route, train_plan
     from studies.plan import plan_study
     from studies.store import TrialStore
@@ -284,12 +284,36 @@ def variance_study(cfg: dict, levels: int) -> dict:
     refuse_keras_dropout(plan, sources)
     line = (f"{plan.study}/{plan.variant} [{plan.profile}]: variance design over {' x '.join(sources)} at {levels} "
             f"levels: {len(plan.trials)} trials ({len(plan.arms)} arms x {plan.looks[0]} cells); ")
-    trials = train_plan(cfg, plan, line)
+    trials, trained = train_plan(cfg, plan, line)
     design = design_table(trials, sources, plan.first_seed)
     store, ids = TrialStore(cfg["results_dir"]), list(design["trial_id"])
     stored, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)
     return {"design": design, "components": components_table(plan.claims, epochs, stored, design, sources, levels),
-            "verdicts": verdicts_table(plan.claims, epochs, stored, design, sources)}
+            "verdicts": verdicts_table(plan.claims, epochs, stored, design, sources), "plan": plan,
+            "sources": sources, "trained": trained}
+
+
+def run_variance(cfg: dict):
+    """`studybench study=X beyond=variance [beyond.levels=N]`: the design trained (what the store lacks), its
+    tables written as reports/beyond/<study>/.../variance.md and CSV files."""
+    from studies.beyond.runs import write_tables_page
+    from studies.config import check_keys
+    from studies.harness import RunOutcome
+
+    check_keys(cfg["beyond"], ("name", "levels"), "beyond=variance")
+    found = variance_study(cfg, cfg["beyond"]["levels"])
+    design, plan = found["design"], found["plan"]
+    text = (f"A factorial design over the randomness sources {', '.join(found['sources'])} at "
+            f"{cfg['beyond']['levels']} levels each: {len(design)} trials. Each claim metric's variance split "
+            "between the sources and their interactions (expected mean squares of a balanced random-effects design, "
+            "95% intervals by inverting a parametric bootstrap test; studies/beyond/variance.py), and each claim "
+            "judged on every cell and with one source varying at a time.")
+    path = write_tables_page(cfg, plan, "variance", "where the variance comes from", text,
+                             {"variance components": found["components"],
+                              "verdicts by the randomness varied": found["verdicts"]})
+    log.info(f"beyond=variance: {path}")
+    ids = list(design["trial_id"])
+    return RunOutcome(plan, ids, found["trained"], len(ids) - found["trained"], [])
 
 
 def composed(arguments: list[str]) -> dict:
