@@ -36,7 +36,7 @@ from studies.keras_internals import require_checked_version
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.provenance import device
 from studies.runtime import deterministic_ops
-from studies.seeding import seed_everything
+from studies.seeding import seed_everything, source_seed
 from studies.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
@@ -236,7 +236,8 @@ class StackRun:
         self.engine, self.progress = engine, progress
         self.trials = [trial for trial, _ in members]  # the trials reported, then any stand-in copy
         members = members + members[:1] * (MINIMUM_REPLICAS - len(members))
-        self.seeds = [trial.seed for trial, _ in members]
+        self.seeds = [source_seed(trial, "dropout") for trial, _ in members]  # each replica's dropout stream
+        self.order_seeds = [source_seed(trial, "order") for trial, _ in members]
         self.splits = [splits for _, splits in members]
         first, spec = self.splits[0], self.trials[0].train
         # Sparse targets train as one-hot ones: the same loss by the same ops, so the two arms of fit_basics
@@ -250,7 +251,7 @@ class StackRun:
             "test": Pool([s.x_test for s in self.splits], [encode(s.y_test) for s in self.splits])}
         self.models = []
         for trial, splits in members:
-            seed_everything(trial.seed)  # the same initial weights engine=keras starts this trial from
+            seed_everything(source_seed(trial, "weights"))  # the initial weights engine=keras starts this trial from
             self.models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
         optimizers = [build_optimizer(t.optimizer) for t, _ in members]  # equal but for the learning rate
         self.learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
@@ -335,7 +336,7 @@ class StackRun:
         steps = spec.steps_per_epoch or math.ceil(samples / spec.batch_size)
         epoch = self._resume()
         while not all(r.stopped for r in self.replicas):
-            seeds = [self.seeds[member] for member in self.slots]
+            seeds = [self.order_seeds[member] for member in self.slots]
             logs = self._train_epoch(epoch_batches(seeds, epoch, samples, spec.batch_size, steps, spec.sampling),
                                      epoch * steps)
             if "validation" in self.pools:

@@ -23,7 +23,7 @@ from studies.keras_internals import require_checked_version
 from studies.model import build_model, build_optimizer
 from studies.provenance import device
 from studies.runtime import deterministic_ops
-from studies.seeding import replacement_order, seed_everything, training_order
+from studies.seeding import replacement_order, seed_everything, source_seed, training_order
 from studies.splits import Splits
 from studies.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
@@ -46,10 +46,10 @@ def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int):
 def batch_order(trial: TrialSpec, steps: int, samples: int) -> np.ndarray:
     """Rows of every step of the trial, as `batches` reads them: (passes, samples) epoch orders, or the
     draws with replacement end to end."""
-    spec = trial.train
+    spec, seed = trial.train, source_seed(trial, "order")
     if spec.sampling == "with_replacement":
-        return replacement_order(trial.seed, spec.epochs * steps, samples, spec.batch_size)
-    return training_order(trial.seed, math.ceil(spec.epochs * steps / math.ceil(samples / spec.batch_size)), samples)
+        return replacement_order(seed, spec.epochs * steps, samples, spec.batch_size)
+    return training_order(seed, math.ceil(spec.epochs * steps / math.ceil(samples / spec.batch_size)), samples)
 
 
 class _TrainEvaluation(keras.callbacks.Callback):
@@ -107,7 +107,7 @@ class KerasFitEngine:
 
     def train(self, trial: TrialSpec, splits: Splits, progress) -> TrialResult:
         spec = trial.train
-        seed_everything(trial.seed)
+        seed_everything(source_seed(trial, "weights"))  # and the dropout masks: see studies/seeding.py
         model = build_model(trial.model, splits.x_train.shape[1], splits.classes)
         model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
                       jit_compile=self.jit_compile)
