@@ -94,6 +94,7 @@ TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
 JAX_TESTS += tests/test_bench_vmap_loop.py  # the vmap loop against engine=fast on JAX too
+JAX_TESTS += tests/test_keras_internals.py  # stateless_apply exists on JAX alone
 
 test: lint data
 	$(PY) -m pytest $(XDIST) $(ARGS)
