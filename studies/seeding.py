@@ -10,10 +10,23 @@ epoch orders (NumPy, entropy [seed, epoch]), drawn splits (spawn key 1), per-ste
 (spawn key 2), dropout masks under engine=fast (the backend's stateless generator keyed by the replica's seed
 and `dropout_stream`), and Keras's global seed (initial weights; dropout under engine=keras). mnist5k's
 fixed order is the one stream that depends on no seed.
+
+A trial may give some of these sources seeds of their own (`TrialSpec.seeds`, as studies/beyond/variance.py's
+factorial design does): `source_seed` names the seed each source draws with, the trial's seed unless
+overridden. Under engine=keras one global seed draws both the initial weights and the dropout masks (a Dropout
+layer's seed generator is seeded from it when the model is built), so there dropout follows the weights' seed.
 """
 from __future__ import annotations
 
 import numpy as np
+
+SOURCES = ("weights", "order", "dropout", "data")  # initial weights, batch order, dropout masks, drawn splits
+
+
+def source_seed(trial, source: str) -> int:
+    """The seed randomness source `source` (one of SOURCES) of `trial` draws with: its own where the trial's
+    `seeds` give one, else the trial's seed."""
+    return (trial.seeds or {}).get(source, trial.seed)
 
 
 def epoch_order(seed: int, epoch: int, samples: int) -> np.ndarray:

@@ -31,9 +31,9 @@ import pyarrow.parquet as pq
 
 from studies.atomic import TEMPORARY_GLOB, atomic_file
 from studies.data import Dataset
-from studies.engines import TrialResult
 from studies.phases import timed
 from studies.provenance import versions
+from studies.trial_result import TrialResult
 
 KEYS = [("trial_id", pa.string()), ("study", pa.string()), ("variant", pa.string()), ("arm", pa.string()),
         ("seed", pa.int64()), ("engine", pa.string()), ("profile", pa.string())]

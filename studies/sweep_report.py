@@ -2,6 +2,7 @@
 best_runs.png where the study declares BEST_RUNS. Which settings a trial sweeps is studies/sweeps.py's."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -38,23 +39,35 @@ def sweep_figure(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values:
                              squeeze=False)
     for key, axes in zip(keys, grid):
         for column, axis in zip(columns, axes):
-            data = rows[(rows["column"] == column) & rows[key].notna()].astype({key: float})
-            if data.groupby(["line", key]).size().max() > 1:
-                sns.lineplot(data=data, x=key, y="value", hue="line", marker="o", err_style="bars",
-                             errorbar=t_interval, ax=axis)
-            else:
-                sns.scatterplot(data=data, x=key, y="value", hue="line", ax=axis)
-            positive = data[key][data[key] > 0]
-            if len(positive) == len(data) and positive.max() >= 100 * positive.min():
-                axis.set_xscale("log")
+            data = rows[(rows["column"] == column) & rows[key].notna()]
+            if pd.to_numeric(data[key], errors="coerce").notna().all():
+                _numeric_panel(data.astype({key: float}), key, axis)
+            else:  # text (an optimizer's or a loader's name): each value a category
+                sns.pointplot(data=data, x=key, y="value", hue="line", errorbar=t_interval, linestyle="none",
+                              dodge=data["line"].nunique() > 1, ax=axis)  # seaborn divides by lines - 1
             axis.set(xlabel=key, ylabel=column, title=f"{column} vs {_short(key)}")
             if axis.get_legend_handles_labels()[0]:  # a panel with no finite value has no lines
                 axis.legend(title=None, fontsize=8)
-    fig.suptitle(f"{plan.study}: swept settings\n{context_line(plan, trials[trials['status'] == 'ok'])} "
-                 "(mean, 95% CI across seeds)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    context = f"{context_line(plan, trials[trials['status'] == 'ok'])} (mean, 95% CI across seeds)"
+    # Wrapped to the figure's width (about 15 characters an inch at this size): one panel is narrower than it.
+    fig.suptitle("\n".join([f"{plan.study}: swept settings", *textwrap.wrap(context, int(15 * fig.get_figwidth()))]),
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95 - 0.03 * (len(context) > 15 * fig.get_figwidth())))
     save_figure_atomic(fig, path, dpi=120)
     plt.close(fig)
+
+
+def _numeric_panel(data: pd.DataFrame, key: str, axis) -> None:
+    """Values against a numeric setting: lines with intervals where a setting ran more than once, else points;
+    a log axis where the positive values span two decades."""
+    if data.groupby(["line", key]).size().max() > 1:
+        sns.lineplot(data=data, x=key, y="value", hue="line", marker="o", err_style="bars", errorbar=t_interval,
+                     ax=axis)
+    else:
+        sns.scatterplot(data=data, x=key, y="value", hue="line", ax=axis)
+    positive = data[key][data[key] > 0]
+    if len(positive) == len(data) and positive.max() >= 100 * positive.min():
+        axis.set_xscale("log")
 
 
 def sweep_table(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from studies.config import TrialSpec
-from studies.engines import TrialResult
+from studies.trial_result import TrialResult
 
 
 def trial_folder(results_dir, trial: TrialSpec) -> Path:

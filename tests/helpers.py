@@ -22,12 +22,12 @@ from omegaconf import OmegaConf
 
 from studies.config import OptimizerSpec
 from studies.data import Dataset
-from studies.engines import TrialResult
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
 from studies.paths import CONF_DIR
 from studies.splits import make_splits
 from studies.store import TrialStore
+from studies.trial_result import TrialResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -187,3 +187,32 @@ def assert_same_bits(results: dict, reference: dict) -> None:
         assert result.curves == expected.curves, key  # float == float: bit for bit
         assert result.final == expected.final, key
         assert (result.stop_epoch, result.best_epoch) == (expected.stop_epoch, expected.best_epoch), key
+
+
+# A study of the user's own: two SGD step sizes on article 001's settings, and its claim.
+STUDY_YAML = """\
+defaults:
+  - /base/article001@_here_
+  - _self_
+name: steps
+arms:
+  small: {optimizer: {name: SGD, learning_rate: 0.001}}
+  large: {optimizer: {name: SGD, learning_rate: 0.1}}
+"""
+STUDY_MODULE = """\
+from studies.contract import Claim, Column, Figure
+
+FIGURES = (Figure("loss", metric="loss", splits=("train",), ylabel="train loss"),)
+SUMMARY = (Column("final train loss", metric="loss", split="train", point="final"),)
+CLAIMS = (Claim("large_learns_faster", "SGD 0.1 ends below SGD 0.001", metric="loss", split="train",
+                point="final", relation="<", arms=("large",), versus=("small",), tolerance=0.01),)
+"""
+
+
+def user_study(folder: Path, module: str | None) -> Path:
+    """folder/conf/study/steps.yaml, and steps.py beside it unless module is None; returns folder/conf."""
+    (folder / "conf" / "study").mkdir(parents=True)
+    (folder / "conf" / "study" / "steps.yaml").write_text(STUDY_YAML)
+    if module is not None:
+        (folder / "conf" / "study" / "steps.py").write_text(module)
+    return folder / "conf"

@@ -8,10 +8,9 @@ import sys
 
 import pytest
 
-from studies.engine_agreement import main as engine_agreement
-from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
+from studies.trial_result import TrialResult
 from tests.helpers import DATASET, ENV, assert_one_line_error, compose_config, interrupted, studybench
 
 STORE = ("results_dir=results", "reports_dir=reports")
@@ -37,8 +36,8 @@ def blobs(arguments: str = "") -> tuple:
     (("study.train.epoch=3",), "unknown key 'study.train.epoch'; did you mean 'study.train.epochs'\\? valid keys under "
                                "study.train: batch_size, early_stopping, epochs, loss, metrics$"),
     (("study.trian.epochs=3",), "unknown key 'study.trian'; did you mean 'study.train'\\? valid keys under study: "),
-    (("chekc",), "unknown command 'chekc'; did you mean 'check'\\? valid: report, check"),
-    (("mode=chekc",), "mode: unknown value 'chekc'; valid: run, report, check"),
+    (("chekc",), "unknown command 'chekc'; did you mean 'check'\\? valid: report, check, agreement"),
+    (("mode=chekc",), "mode: unknown value 'chekc'; valid: run, report, check, agreement"),
     (("+study.arms.sgd.model={_target_:tests.custom_components.small_mlp,outputs:3}",),
      r"arm sgd model _target_ tests.custom_components.small_mlp: its output of shape \(2, 3\) on a batch of 2 does "
      r"not suit loss categorical_crossentropy for 10 classes .*; give it one unit per class"),
@@ -148,14 +147,12 @@ def test_report_with_no_trials_of_its_engine_names_the_engines_stored(tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
-def test_engine_agreement_with_nothing_to_compare_is_an_error_and_writes_nothing(tmp_path, capsys):
-    store_engine_fast_trials(tmp_path)
-    assert engine_agreement(["--results", str(tmp_path), "--out", str(tmp_path / "agreement.md")]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == "" and captured.err.count("\n") == 1
-    assert captured.err.startswith(f"engine_agreement: error: nothing to compare in {tmp_path}: no arm has the same "
-                                   "seeds stored under both engine=fast and engine=keras")
-    assert not (tmp_path / "agreement.md").exists()
+def test_engine_agreement_with_nothing_to_compare_is_an_error_and_writes_nothing(tmp_path):
+    store_engine_fast_trials(tmp_path / "results")
+    done = studybench("agreement", cwd=tmp_path)
+    assert_one_line_error(done, "^studybench: error: nothing to compare in results: no arm has the same seeds "
+                                "stored under both engine=fast and engine=keras")
+    assert done.stdout == "" and not (tmp_path / "reports").exists()
 
 
 def store_engine_fast_trials(folder) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from studies.cli import available
-from tests.helpers import assert_one_line_error, studybench
+from tests.helpers import STUDY_MODULE, STUDY_YAML, assert_one_line_error, studybench, user_study
 
 
 def test_help_lists_the_studies(tmp_path):
@@ -50,35 +50,6 @@ def test_a_module_in_the_working_directory_names_an_optimizer_and_fallback_false
                                                    "(optimizer NormalizedSGD's update of one replica depends"), lines
     assert [p.name for p in (tmp_path / "results").iterdir()] == ["hydra"]  # Hydra's job folder; no trial stored
     assert not (tmp_path / "reports").exists()
-
-
-# A study of the user's own: two SGD step sizes on article 001's settings, and its claim.
-STUDY_YAML = """\
-defaults:
-  - /base/article001@_here_
-  - _self_
-name: steps
-arms:
-  small: {optimizer: {name: SGD, learning_rate: 0.001}}
-  large: {optimizer: {name: SGD, learning_rate: 0.1}}
-"""
-STUDY_MODULE = """\
-from studies.contract import Claim, Column, Figure
-
-FIGURES = (Figure("loss", metric="loss", splits=("train",), ylabel="train loss"),)
-SUMMARY = (Column("final train loss", metric="loss", split="train", point="final"),)
-CLAIMS = (Claim("large_learns_faster", "SGD 0.1 ends below SGD 0.001", metric="loss", split="train",
-                point="final", relation="<", arms=("large",), versus=("small",), tolerance=0.01),)
-"""
-
-
-def user_study(folder: Path, module: str | None) -> Path:
-    """folder/conf/study/steps.yaml, and steps.py beside it unless module is None; returns folder/conf."""
-    (folder / "conf" / "study").mkdir(parents=True)
-    (folder / "conf" / "study" / "steps.yaml").write_text(STUDY_YAML)
-    if module is not None:
-        (folder / "conf" / "study" / "steps.py").write_text(module)
-    return folder / "conf"
 
 
 @pytest.mark.slow  # trains a study: left out of `make test-fast`

@@ -27,3 +27,10 @@ def test_a_study_runs_its_default_variant_unless_one_is_named():
     assert compose_config("study=hyperparameters")["variant"] == "book"  # its only variant
     assert compose_config("study=optimizers")["variant"] == "original"
     assert compose_config("study=optimizers", "variant=modern")["variant"] == "modern"
+
+
+@pytest.mark.parametrize("beyond", available("beyond"))
+def test_every_beyond_composes_and_plans_with_every_study(beyond):
+    for study in available("study"):
+        cfg = compose_config(f"study={study}", f"beyond={beyond}")
+        assert cfg["beyond"]["name"] == beyond and plan_study(cfg, components=False).trials, study

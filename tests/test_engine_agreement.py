@@ -16,15 +16,22 @@ from studies.engine_agreement import (
     compare,
     decide,
     equivalence,
-    main,
     markdown,
     study_claims,
     verdict_flips,
 )
-from studies.engines import TrialResult
 from studies.plan import plan_study
 from studies.store import TrialStore
-from tests.helpers import DATASET, compose_config
+from studies.trial_result import TrialResult
+from tests.helpers import (
+    DATASET,
+    STUDY_MODULE,
+    STUDY_YAML,
+    assert_one_line_error,
+    compose_config,
+    studybench,
+    user_study,
+)
 from tests.synthetic import CLAIMS, toy_tables
 
 
@@ -244,7 +251,7 @@ def test_an_identity_claim_that_holds_under_one_engine_only_is_explained_by_its_
 
 
 def test_study_claims_and_the_report_list_every_claim_per_study_run(monkeypatch):
-    monkeypatch.setattr(engine_agreement.importlib, "import_module", lambda name: type("toy", (), {"CLAIMS": CLAIMS}))
+    monkeypatch.setattr(engine_agreement, "stored_study_module", lambda name: type("toy", (), {"CLAIMS": CLAIMS}))
     trials, epochs = both_engines(b_shift=0.3)
     runs = study_claims("toy", trials, epochs, *ONE_LOOK)
     assert list(runs) == [("original", "full", "tensorflow")] and len(runs[("original", "full", "tensorflow")]) == 3
@@ -255,16 +262,17 @@ def test_study_claims_and_the_report_list_every_claim_per_study_run(monkeypatch)
     assert "- a_beats_b (fast): " in text and "a - b: mean 0.02," in text
 
 
-def test_missing_store_is_a_one_line_error(tmp_path, capsys):
-    assert main(["--results", str(tmp_path / "nowhere")]) == 2
-    assert "no trial store at" in capsys.readouterr().err
+def test_a_missing_store_is_a_one_line_error(tmp_path):
+    done = studybench("agreement", "results_dir=nowhere", cwd=tmp_path)
+    assert_one_line_error(done, "no trial store at results_dir=nowhere")
+    assert not (tmp_path / "reports").exists()
 
 
-def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path):
+def test_the_agreement_command_reports_agreement_and_flips_from_a_real_store(tmp_path):
     """The optimizers study (smoke, eight seeds: a sign-flip test at 5% decides nothing below five, and Holm
     shares it among the claims) in a trial store under both engines; under engine=fast SGD's train loss ends far
-    lower, so `sgd_slower` flips from PASS to FAIL."""
-    store = TrialStore(tmp_path)
+    lower, so `sgd_slower` flips from PASS to FAIL. The seeds setting is the command's, as the runs had it."""
+    store = TrialStore(tmp_path / "results")
     for trial in plan_study(compose_config("profile=smoke", "n_seeds=8")).trials:
         for engine in ENGINES:
             spec = dataclasses.replace(trial, engine=engine)
@@ -272,8 +280,10 @@ def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path):
             curves = {("train", "loss"): [2.5, end + 0.01 * trial.seed * (1 + len(trial.arm) % 3)]}  # seeds vary
             result = TrialResult(spec, curves, {"loss": end, "accuracy": 0.8}, 2, 2, 1.0, "CPU: test")
             store.write(result, DATASET)
-    assert main(["--results", str(tmp_path), "--n-seeds", "8", "--out", str(tmp_path / "agreement.md")]) == 0
-    text = (tmp_path / "agreement.md").read_text()
+    done = studybench("agreement", "study=optimizers", "n_seeds=8", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = (tmp_path / "reports" / "bench" / "engine_agreement.md").read_text()
+    assert text.strip() in done.stdout and done.stdout.endswith("written: reports/bench/engine_agreement.md\n")
     assert "| original, smoke | adam | loss | 8 | 0.5 | 0.5 |" in text and "identical" in text
     assert "| original, smoke | sgd | loss | 8 | 2 | 0.1 | -1.9 [-1.9, -1.9] | ±0.02 (1%) | -1.9 | — | DIFFERENT | " \
            "by inspection: every seed differs by -1.9, outside ±0.02" in text
@@ -281,7 +291,18 @@ def test_main_reports_agreement_and_flips_from_a_real_store(tmp_path):
 
 
 @pytest.mark.parametrize("value", ["0", "five", "-3"])
-def test_a_bad_n_seeds_is_a_one_line_error(value, capsys):
-    with pytest.raises(SystemExit) as stopped:
-        main(["--n-seeds", value])
-    assert stopped.value.code == 2 and "a number of seeds (1 or more) or auto" in capsys.readouterr().err
+def test_a_bad_n_seeds_is_a_one_line_error(value, tmp_path):
+    done = studybench("agreement", f"n_seeds={value}", cwd=tmp_path)
+    assert_one_line_error(done, "n_seeds=.* or auto")
+
+
+def test_studies_are_found_as_a_run_finds_them_beside_their_yaml_on_the_path_or_by_contract(tmp_path, monkeypatch):
+    """A study of the user's own on STUDYBENCH_PATH (its module beside its YAML), and one whose YAML names its
+    module with `contract:`: both compared on their own claims; a study without a module has none."""
+    conf = user_study(tmp_path, STUDY_MODULE)
+    (conf / "study" / "named.yaml").write_text(STUDY_YAML.replace("name: steps", "name: named")
+                                               + "contract: studies.catalog.optimizers\n")
+    monkeypatch.setenv("STUDYBENCH_PATH", str(conf))
+    assert [claim.id for claim in engine_agreement.stored_study_module("steps").CLAIMS] == ["large_learns_faster"]
+    assert engine_agreement.stored_study_module("named").__name__ == "studies.catalog.optimizers"
+    assert engine_agreement.stored_study_module("no_such_study") is None

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from studies.config import EarlyStoppingSpec
-from studies.engines import best_epoch
 from studies.engines.batches import epoch_batches
 from studies.engines.keras_fit import KerasFitEngine, batch_order, batches
 from studies.plan import plan_study
 from studies.seeding import replacement_batch, replacement_order, training_order
 from studies.splits import make_splits
+from studies.trial_result import best_epoch
 from tests.helpers import Quiet, compose_config
 
 

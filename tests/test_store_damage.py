@@ -11,8 +11,8 @@ import pytest
 
 from studies import store as store_module
 from studies.check import check_store
-from studies.engines import failed_result
 from studies.store import TRIAL_SCHEMA, TrialStore, move_aside
+from studies.trial_result import failed_result
 from tests.helpers import DATASET, DROPOUT_SMOKE, result_for, studybench
 
 STUDY = "optimizers"

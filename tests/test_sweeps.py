@@ -162,3 +162,21 @@ def test_a_report_never_pools_one_arm_s_trials_of_different_data(smoke_config):
                                           r"never pools; .*data.strict=true$"):
         report_only(cfg)
     assert not Path(cfg["reports_dir"]).exists()
+
+
+@pytest.mark.parametrize("names", [("SGD", "SGD"), ("SGD", "Adam")], ids=["one_shared_text_value", "text_values_swept"])
+def test_a_sweep_over_text_values_is_drawn_with_them_as_categories(smoke_config, names):
+    """An optimizer's name is no number: the sweep's table and figure take it as a category, whether it is the
+    only override (each job's) or varies between jobs."""
+    cfg = smoke_config("study=dropout")
+    store, empty = TrialStore(cfg["results_dir"]), np.zeros((1, 1))
+    dataset = Dataset("mnist", "keras:cache", "a" * 64, *(empty,) * 4)
+    for trial in plan_study(cfg).trials:
+        if trial.arm == "dropout":
+            name = names[trial.seed]
+            trial = replace(trial, data_checksum=dataset.checksum, optimizer=replace(trial.optimizer, name=name))
+            store.write(result_for(trial), dataset, {"optimizer.name": name})
+    report_only(cfg)
+    folder = Path(cfg["reports_dir"]) / "dropout" / "smoke"
+    assert (folder / "sweep.png").is_file()
+    assert sorted(pd.read_csv(folder / "sweep.csv")["optimizer.name"]) == sorted(set(names))

@@ -72,13 +72,21 @@ class Terminal(io.StringIO):
         return True
 
 
-def console_line(stream, monkeypatch, prefix="") -> str:
+def console_line(stream, monkeypatch, prefix="", **extra) -> str:
     monkeypatch.setattr(Console, "prefix", prefix)
     handler = Console(stream)
     record = logging.LogRecord("studies", logging.INFO, __file__, 1, "  FAIL         sgd_slower: ...", None, None)
-    record.verdict = "FAIL"
+    record.__dict__.update({"verdict": "FAIL", **extra})
     handler.emit(record)
     return stream.getvalue()
+
+
+def test_the_console_leaves_what_the_bars_draw_to_the_log_file(monkeypatch, tmp_path):
+    assert console_line(Terminal(), monkeypatch, drawn_as_bars=True) == ""
+    file = logging.FileHandler(tmp_path / "job.log")
+    file.emit(logging.makeLogRecord({"msg": "    epoch 1/2", "drawn_as_bars": True}))
+    file.close()
+    assert (tmp_path / "job.log").read_text() == "    epoch 1/2\n"
 
 
 def test_verdicts_are_coloured_on_a_terminal_alone_and_a_multirun_job_prefixes_its_lines(monkeypatch):
@@ -96,9 +104,16 @@ def test_on_a_terminal_bars_show_the_trials_and_epochs_instead_of_start_and_epoc
     monkeypatch.setattr(studies.progress, "on_terminal", lambda: True)
     # every update drawn: tqdm skips redraws within 0.1 s of the last, which fast smoke epochs race
     monkeypatch.setattr(studies.progress, "tqdm", partial(studies.progress.tqdm, mininterval=0))
-    run_study(smoke_config("study=dropout", "n_seeds=1", "report=false"))
+    console = Terminal()
+    logging.getLogger().addHandler(handler := Console(console))
+    try:
+        run_study(smoke_config("study=dropout", "n_seeds=1", "report=false"))
+    finally:
+        logging.getLogger().removeHandler(handler)
     bars = capsys.readouterr().err  # tqdm's, on stderr
     assert re.search(r"trials: 100%\S* 2/2", bars)  # closing draws the final count
     assert re.search(r"dropout/original arm=(no_)?dropout seed=0: +\d+%\S* [12]/2", bars)
-    said = caplog.text
-    assert "[done 2/2] ok" in said and "[1/2]" not in said and " epoch " not in said
+    drawn = [record.getMessage() for record in caplog.records if getattr(record, "drawn_as_bars", False)]
+    assert any(line.startswith("[1/2]") for line in drawn) and any(" epoch 1/" in line for line in drawn)
+    printed = console.getvalue()  # the console: results, not what the bars draw
+    assert "[done 2/2] ok" in printed and "[1/2]" not in printed and " epoch " not in printed

@@ -10,6 +10,7 @@ the whole 1,000 images evaluated in inference mode after every 10 steps (split t
 sentences over the grid are families of 16 member claims, each with the exceptions its words allow; a run
 that diverged did not learn (its accuracy counts as the worst).
 """
+from studies.beyond.declare import NotTuned
 from studies.contract import Claim, Column, Family, Figure, NotJudged, Source
 
 BOOK_SCALES = (1.0, 0.54117, 0.292864, 0.158489, 0.0857696, 0.0464159, 0.0251189, 0.0135936, 0.00735642,
@@ -96,3 +97,5 @@ CLAIMS = (
            exceptions=4, why_exceptions="'unless the scale is good': a few good scales, read as at most a quarter of "
                                         "the 16", source=GOOD_SCALE, variants=BOOK),
 )
+
+TUNING = NotTuned("its arms are with and without batch norm, a switch with no hyperparameter both arms share")

@@ -5,6 +5,7 @@ hidden activation or without. SGD(0.01), batch 128, 300 epochs. The article read
 figures of train and test accuracy: dropout keeps overfitting down. variant=book: the book's 300 images,
 6 x Dense(100), He init, dropout ratio 0.2, 301 epochs: the gap narrows and training accuracy stays below 100%.
 """
+from studies.beyond.declare import Tuning
 from studies.contract import Claim, Column, Figure, Source
 
 ALL = ("original", "modern", "book")
@@ -60,3 +61,7 @@ CLAIMS = (
           at_least=0.5, variants=("book",), source=BOOK,
           why_tolerance="below 1: any run short of every training image right"),
 )
+
+# beyond=tuning: the dropout rate of the dropout arm (a rate: its grid is spaced on the odds, staying in [0, 1);
+# the other arm has none to tune), chosen on the final validation accuracy.
+TUNING = Tuning("model.dropout_rate", article={"dropout": 0.15}, metric="accuracy", point="final", rate=True)

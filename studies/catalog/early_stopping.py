@@ -7,6 +7,7 @@ be seen; without it, overfitting shows from about epoch 60 (train accuracy pulli
 `separation_epoch`, studies/features.py). Both numbers are one run's: each is judged as a single run (is the
 article's run a plausible one of ours?), not as the mean of many.
 """
+from studies.beyond.declare import NotTuned
 from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 STOPS = Source("article 001", "§5.3.2, the figures of accuracy with and without early stopping",
@@ -64,3 +65,5 @@ CLAIMS = (
           arms=("no_early_stopping",), value=60, tolerance=10, article_value="~60",
           article_marks=(("no_early_stopping", 60),), source=OVERFITS, why_tolerance=AXIS_WHY),
 )
+
+TUNING = NotTuned("its claims are about one early-stopping setting's stop epoch; the arm without has nothing to tune")

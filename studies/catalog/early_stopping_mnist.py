@@ -6,6 +6,7 @@ MNIST's 10,000; early stopping on val_loss with patience 0, 30 (the post) or 20 
 number the post prints comes from one run (its training log or evaluate()): each is judged as a single run
 (is the post's run a plausible one of ours?), read to the digits printed. Its comparisons are orderings.
 """
+from studies.beyond.declare import NotTuned
 from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 POST = "article 002"
@@ -145,3 +146,5 @@ CLAIMS = (
     _single("book_patience_20_test_accuracy", "The book: with patience 20 test accuracy is 0.5344", "accuracy", "test",
             "evaluate", "patience_20", 0.5344, 0.00005, BOOK, PRINTED),
 )
+
+TUNING = NotTuned("its arms are patience settings compared as the article chose them, not a tuned ordering")

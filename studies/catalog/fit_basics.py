@@ -8,6 +8,7 @@ than 0.5). All use EarlyStopping(patience=3, restore_best_weights=True) and Mode
 writing best_model.keras. The article runs nothing itself: its statements about the API are judged on every
 run (one run that disagrees refutes them); what has nothing to measure is listed in NOT_JUDGED.
 """
+from studies.beyond.declare import NotTuned
 from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 WORK = "article 000"
@@ -109,3 +110,5 @@ CLAIMS = (
           arms=("sparse_ce",), value=0, tolerance=1e-6, source=ARGMAX,
           why_tolerance="1e-6: evaluate() reports accuracy in float32, which rounds k/10,000 by up to 3e-8"),
 )
+
+TUNING = NotTuned("its claims are about Keras's API behaving alike, not an ordering a tuning budget could change")

@@ -6,6 +6,7 @@ The draws are a sweep (`hydra/sweeper=book_random_search`, Optuna's seeded rando
 declares what a run is judged on (OBJECTIVE) and how many runs the best-runs figure shows (BEST_RUNS).
 The book states no claim to test beyond its figure.
 """
+from studies.beyond.declare import NotTuned
 from studies.contract import Column, Figure, NotJudged, Source
 
 BOOK = ("book",)
@@ -31,3 +32,5 @@ NOT_JUDGED = (
 
 OBJECTIVE = SUMMARY[0]  # what the search maximises, and the best-runs figure ranks by
 BEST_RUNS = 20
+
+TUNING = NotTuned("it is itself the book's random search over the learning rate and L2 strength")

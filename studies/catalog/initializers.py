@@ -5,6 +5,7 @@ start from Xavier (glorot_uniform, Keras's default), He (he_uniform) or N(0, 0.0
 figure of one run's train-loss curves: He suits ReLU best; §4.1 adds that N(0, 0.01) does not learn at all.
 variant=book: the book's Gaussians N(0, 0.01^2), N(0, 1/n) and N(0, 2/n) over 2,000 iterations.
 """
+from studies.beyond.declare import NotTuned
 from studies.contract import Claim, Column, Figure, NotJudged, Source
 
 ALL = ("original", "modern", "book")
@@ -70,3 +71,5 @@ CLAIMS = (
           at_least=0.5, variants=("book",), source=BOOK_STUCK,
           why_tolerance="0.05 nats: the book's smoothed per-iteration loss wobbles by that much at ln 10"),
 )
+
+TUNING = NotTuned("its arms are initialisations, which have no strength of their own to tune alike")

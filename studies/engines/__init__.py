@@ -2,66 +2,23 @@
 
 An engine gets all pending trials of a study at once (so a later engine may train them together) and
 yields one `TrialResult` per trial as soon as it is finished. Study modules never see which engine ran.
+
+Engines are found by name in a registry: the built-in ones, declared here so that they work whether or not this
+package's entry points are installed, and any that an installed package registers under the entry-points group
+`studybench.engines` (`name = "package.module:EngineClass"`, a class taking `(settings, results_dir)`).
 """
 from __future__ import annotations
 
-import importlib
-import math
+import importlib.metadata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Protocol
-
-import numpy as np
 
 from studies.config import ConfigError, TrialSpec
 from studies.splits import Splits
+from studies.trial_result import TrialResult
 
-ENGINES = {"keras": "studies.engines.keras_fit:KerasFitEngine", "fast": "studies.engines.fast:FastEngine"}
-TRAIN_EVALUATION = "train_eval"  # the split of train.evaluate_train: training data evaluated in inference mode
-
-
-@dataclass
-class TrialResult:
-    trial: TrialSpec
-    curves: dict  # (split, metric) -> one value per epoch run
-    final: dict  # metric -> value from evaluate() on the test set after training (+ predict_argmax_accuracy)
-    stop_epoch: int  # epochs actually run (1-based number of the last one)
-    best_epoch: int | None  # 1-based epoch of the best monitored value
-    wall_time_s: float
-    device: str
-    status: str = "ok"  # ok | diverged (a non-finite loss: curves kept up to there) | failed (an exception)
-    message: str = ""
-    artifacts: list = field(default_factory=list)  # files the engine wrote (e.g. best_model.keras)
-    sizes: dict = field(default_factory=dict)  # samples actually used: train, val, test
-
-
-def failed_result(trial: TrialSpec, error: Exception, device: str) -> TrialResult:
-    """A trial that raised: stored as failed with its message, so the study goes on and a rerun retries it."""
-    return TrialResult(trial, {}, {}, 0, None, 0.0, device, status="failed",
-                       message=f"{type(error).__name__}: {error}".splitlines()[0][:500])
-
-
-def outcome_status(curves: dict) -> str:
-    """diverged when any training loss is NaN or infinite, ok otherwise."""
-    losses = curves.get(("train", "loss"), [])
-    return "diverged" if any(not math.isfinite(value) for value in losses) else "ok"
-
-
-def split_metric(log_key: str, validation_name: str) -> tuple[str, str]:
-    """A Keras log key (loss, val_accuracy, train_eval_accuracy...) -> the (split, metric) its curve is
-    stored under."""
-    for prefix, split in (("val_", validation_name), (f"{TRAIN_EVALUATION}_", TRAIN_EVALUATION)):
-        if log_key.startswith(prefix):
-            return split, log_key[len(prefix):]
-    return "train", log_key
-
-
-def best_epoch(values, monitor: str) -> int | None:
-    """1-based epoch of the best value of `monitor`, by EarlyStopping's own rule for mode="auto"."""
-    if not values:
-        return None
-    pick = np.argmax if "acc" in monitor else np.argmin
-    return int(pick(values)) + 1
+ENTRY_POINTS_GROUP = "studybench.engines"
+BUILT_IN = {"keras": "studies.engines.keras_fit:KerasFitEngine", "fast": "studies.engines.fast:FastEngine"}
 
 
 class Progress(Protocol):
@@ -82,10 +39,21 @@ class Engine(Protocol):
             progress: Progress) -> Iterator[TrialResult]: ...
 
 
+def registered_engines() -> dict[str, importlib.metadata.EntryPoint]:
+    """Engine name -> where its class is: the built-in engines and the installed entry points of
+    `studybench.engines` (this package's own register the built-ins again, to the same classes)."""
+    engines = {name: importlib.metadata.EntryPoint(name, value, ENTRY_POINTS_GROUP) for name, value in BUILT_IN.items()}
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINTS_GROUP):
+        if entry.name in engines and engines[entry.name].value != entry.value:
+            raise ConfigError(f"engine {entry.name!r} is registered twice, as {engines[entry.name].value} and as "
+                              f"{entry.value} (entry points group {ENTRY_POINTS_GROUP}); give one another name")
+        engines[entry.name] = entry
+    return engines
+
+
 def make_engine(settings: dict, results_dir) -> Engine:
     """The engine `settings` name; it keeps its files (artifacts, checkpoints) under `results_dir`."""
-    name = settings.get("name")
-    if name not in ENGINES:
-        raise ConfigError(f"unknown engine {name!r}; valid: {', '.join(ENGINES)}")
-    module, cls = ENGINES[name].split(":")
-    return getattr(importlib.import_module(module), cls)(settings, results_dir)
+    name, engines = settings.get("name"), registered_engines()
+    if name not in engines:
+        raise ConfigError(f"unknown engine {name!r}; valid: {', '.join(sorted(engines))}")
+    return engines[name].load()(settings, results_dir)

@@ -1,7 +1,7 @@
 """Checkpoints of a running stack (engine=fast): all it needs to go on, bit for bit, after a kill.
 
-One file per stack, named by its trials in stack order, written atomically (a temporary file, fsync,
-rename) at an epoch's end once `engine.checkpoint_seconds` have passed since the last one, and deleted
+One file per stack, named by its trials in stack order, written atomically (`studies.atomic`: a temporary file,
+fsync, rename) at an epoch's end once `engine.checkpoint_seconds` have passed since the last one, and deleted
 when the harness has stored the stack's trials. It holds the stacked weights with the optimizer's state
 and batch-norm statistics, the epoch reached (batch orders and dropout masks are functions of seed and
 step, so that is their position), the curves so far, and each replica's and callback's state. A file
@@ -10,13 +10,13 @@ that cannot be used is named in one line and set aside as `*.unusable`; the stac
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from studies.atomic import atomic_file
 
 FORMAT = 1
 PLAIN = (bool, int, float, str, type(None), np.ndarray, np.generic)
@@ -50,18 +50,8 @@ class Checkpoints:
         return self.every_seconds is not None and time.monotonic() - self.last >= self.every_seconds
 
     def save(self, trial_ids: list, state: dict) -> None:
-        path = self.path(trial_ids)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as sink:
-                pickle.dump({"format": FORMAT, "trial_ids": trial_ids, **state}, sink, pickle.HIGHEST_PROTOCOL)
-                sink.flush()
-                os.fsync(sink.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_file(self.path(trial_ids)) as sink:
+            pickle.dump({"format": FORMAT, "trial_ids": trial_ids, **state}, sink, pickle.HIGHEST_PROTOCOL)
         self.last = time.monotonic()
 
     def load(self, trial_ids: list, check) -> dict | None:

@@ -25,18 +25,20 @@ import keras
 import numpy as np
 
 from studies.config import ConfigError, TrialSpec, check_keys, require_bool
-from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
 from studies.engines.batches import epoch_batches
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
-from studies.engines.labels import encode_targets, predicted_classes
+from studies.engines.labels import encode_targets
 from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
+from studies.engines.shared import finished_result, prediction_scores, trial_callbacks
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack, release
+from studies.keras_internals import require_checked_version
 from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.phases import first_call, timed
 from studies.provenance import device
 from studies.runtime import deterministic_ops
-from studies.seeding import seed_everything
+from studies.seeding import seed_everything, source_seed
+from studies.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
@@ -172,6 +174,7 @@ class FastEngine:
         self.checkpoint_dir = Path(results_dir) / "checkpoints"
         self.problems = {}  # unsupported()'s answers by setting: every seed of an arm shares its arm's
         self.replica_epochs = ReplicaEpochs()  # summed over the stacks this engine ran
+        require_checked_version()  # its stacks use Keras internals (studies/keras_internals.py)
         deterministic_ops()
 
     def unsupported(self, trial: TrialSpec) -> str | None:
@@ -234,7 +237,8 @@ class StackRun:
         self.engine, self.progress = engine, progress
         self.trials = [trial for trial, _ in members]  # the trials reported, then any stand-in copy
         members = members + members[:1] * (MINIMUM_REPLICAS - len(members))
-        self.seeds = [trial.seed for trial, _ in members]
+        self.seeds = [source_seed(trial, "dropout") for trial, _ in members]  # each replica's dropout stream
+        self.order_seeds = [source_seed(trial, "order") for trial, _ in members]
         self.splits = [splits for _, splits in members]
         first, spec = self.splits[0], self.trials[0].train
         # Sparse targets train as one-hot ones: the same loss by the same ops, so the two arms of fit_basics
@@ -248,7 +252,7 @@ class StackRun:
             "test": Pool([s.x_test for s in self.splits], [encode(s.y_test) for s in self.splits])}
         self.models = []
         for trial, splits in members:
-            seed_everything(trial.seed)  # the same initial weights engine=keras starts this trial from
+            seed_everything(source_seed(trial, "weights"))  # the initial weights engine=keras starts this trial from
             self.models.append(build_model(trial.model, splits.x_train.shape[1], splits.classes))
         optimizers = [build_optimizer(t.optimizer) for t, _ in members]  # equal but for the learning rate
         self.learning_rates = [float(keras.ops.convert_to_numpy(o.learning_rate)) for o in optimizers]
@@ -318,16 +322,9 @@ class StackRun:
         return state
 
     def _callbacks(self, trial: TrialSpec, replica: ReplicaModel) -> list:
-        callbacks, stopping = [], trial.train.early_stopping
-        if stopping is not None:
-            callbacks.append(keras.callbacks.EarlyStopping(**dataclasses.asdict(stopping)))
-        if trial.train.checkpoint_best:
-            path = self.engine.artifacts_dir / trial.trial_id / "best_model.keras"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            monitor = stopping.monitor if stopping else "val_loss"
-            callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
-            replica.artifacts.append(str(path))
-        callbacks += make_callbacks(trial.train.callbacks, trial)  # REPLICA_CALLBACKS only: others ran on engine=keras
+        # train.callbacks holds REPLICA_CALLBACKS only: trials with others ran on engine=keras
+        callbacks, artifacts = trial_callbacks(trial, self.engine.artifacts_dir)
+        replica.artifacts += artifacts
         for callback in callbacks:
             callback.set_model(replica)
             callback.on_train_begin()
@@ -340,7 +337,7 @@ class StackRun:
         steps = spec.steps_per_epoch or math.ceil(samples / spec.batch_size)
         epoch = self._resume()
         while not all(r.stopped for r in self.replicas):
-            seeds = [self.seeds[member] for member in self.slots]
+            seeds = [self.order_seeds[member] for member in self.slots]
             logs = self._train_epoch(epoch_batches(seeds, epoch, samples, spec.batch_size, steps, spec.sampling),
                                      epoch * steps)
             if "validation" in self.pools:
@@ -447,14 +444,6 @@ class StackRun:
         self.progress.epoch(self.trials[active], epoch + 1, self.trials[active].train.epochs, logs[active])
 
     def _result(self, r: int, trial: TrialSpec, final: dict, predictions, wall: float) -> TrialResult:
-        splits = self.splits[r]
-        if trial.dataset.target == "class":
-            final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions[r]) == splits.y_test))
-        curves = self.curves[r]
-        stopping = trial.train.early_stopping
-        monitor = stopping.monitor if stopping else ("val_loss" if splits.validation is not None else "loss")
-        monitored = curves.get(split_metric(monitor, splits.validation_name))
-        return TrialResult(trial, curves, final, self.replicas[r].stop_epoch, best_epoch(monitored, monitor), wall,
-                           device(), status=outcome_status(curves), artifacts=self.replicas[r].artifacts,
-                           sizes=splits.sizes)
-
+        final.update(prediction_scores(trial, self.splits[r], lambda: predictions[r]))
+        return finished_result(trial, self.splits[r], self.curves[r], final, self.replicas[r].stop_epoch, wall,
+                               self.replicas[r].artifacts)

@@ -9,7 +9,6 @@ training data after each epoch (a callback), logged as train_eval_<metric>.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -18,14 +17,16 @@ import keras
 import numpy as np
 
 from studies.config import TrialSpec, check_keys
-from studies.engines import TRAIN_EVALUATION, TrialResult, best_epoch, failed_result, outcome_status, split_metric
-from studies.engines.labels import encode_targets, predicted_classes
-from studies.model import build_model, build_optimizer, make_callbacks
+from studies.engines.labels import encode_targets
+from studies.engines.shared import finished_result, prediction_scores, trial_callbacks
+from studies.keras_internals import require_checked_version
+from studies.model import build_model, build_optimizer
 from studies.phases import timed
 from studies.provenance import device
 from studies.runtime import deterministic_ops
-from studies.seeding import replacement_order, seed_everything, training_order
+from studies.seeding import replacement_order, seed_everything, source_seed, training_order
 from studies.splits import Splits
+from studies.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
 
@@ -46,10 +47,10 @@ def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int):
 def batch_order(trial: TrialSpec, steps: int, samples: int) -> np.ndarray:
     """Rows of every step of the trial, as `batches` reads them: (passes, samples) epoch orders, or the
     draws with replacement end to end."""
-    spec = trial.train
+    spec, seed = trial.train, source_seed(trial, "order")
     if spec.sampling == "with_replacement":
-        return replacement_order(trial.seed, spec.epochs * steps, samples, spec.batch_size)
-    return training_order(trial.seed, math.ceil(spec.epochs * steps / math.ceil(samples / spec.batch_size)), samples)
+        return replacement_order(seed, spec.epochs * steps, samples, spec.batch_size)
+    return training_order(seed, math.ceil(spec.epochs * steps / math.ceil(samples / spec.batch_size)), samples)
 
 
 class _TrainEvaluation(keras.callbacks.Callback):
@@ -82,6 +83,7 @@ class KerasFitEngine:
         self.evaluation_batch_size = settings.get("evaluation_batch_size", 1024)
         self.jit_compile = settings.get("jit_compile", "auto")
         self.artifacts_dir = Path(results_dir) / "artifacts"
+        require_checked_version()  # on JAX, runtime.keep_tensorflow_out uses a Keras internal
         deterministic_ops()
 
     def unsupported(self, trial: TrialSpec) -> str | None:
@@ -98,23 +100,15 @@ class KerasFitEngine:
 
     def _callbacks(self, trial: TrialSpec, progress, x_train, y_train) -> tuple[list, list]:
         """Train evaluation first, so that the progress report, EarlyStopping and ModelCheckpoint see it."""
-        callbacks, artifacts = [_EpochReport(trial, progress), keras.callbacks.TerminateOnNaN()], []
+        callbacks, artifacts = trial_callbacks(trial, self.artifacts_dir)
+        callbacks = [_EpochReport(trial, progress), keras.callbacks.TerminateOnNaN(), *callbacks]
         if trial.train.evaluate_train:
             callbacks.insert(0, _TrainEvaluation(x_train, y_train, self.evaluation_batch_size))
-        stopping = trial.train.early_stopping
-        if stopping is not None:
-            callbacks.append(keras.callbacks.EarlyStopping(**dataclasses.asdict(stopping)))
-        if trial.train.checkpoint_best:
-            path = self.artifacts_dir / trial.trial_id / "best_model.keras"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            monitor = stopping.monitor if stopping else "val_loss"
-            callbacks.append(keras.callbacks.ModelCheckpoint(str(path), monitor=monitor, save_best_only=True))
-            artifacts.append(str(path))
-        return callbacks + make_callbacks(trial.train.callbacks, trial), artifacts
+        return callbacks, artifacts
 
     def train(self, trial: TrialSpec, splits: Splits, progress) -> TrialResult:
         spec = trial.train
-        seed_everything(trial.seed)
+        seed_everything(source_seed(trial, "weights"))  # and the dropout masks: see studies/seeding.py
         model = build_model(trial.model, splits.x_train.shape[1], splits.classes)
         model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
                       jit_compile=self.jit_compile)
@@ -135,15 +129,10 @@ class KerasFitEngine:
         with timed("evaluate"):
             final = model.evaluate(splits.x_test, encode_targets(splits.y_test, spec.loss, splits.classes),
                                    batch_size=self.evaluation_batch_size, return_dict=True, verbose=0)
-            if trial.dataset.target == "class":
-                predictions = model.predict(splits.x_test, batch_size=self.evaluation_batch_size, verbose=0)
-                final["predict_argmax_accuracy"] = float(np.mean(predicted_classes(predictions) == splits.y_test))
+            final.update(prediction_scores(
+                trial, splits, lambda: model.predict(splits.x_test, batch_size=self.evaluation_batch_size, verbose=0)))
         wall = time.perf_counter() - started
         curves = {split_metric(key, splits.validation_name): [float(v) for v in values]
                   for key, values in history.history.items()}
-        monitor = spec.early_stopping.monitor if spec.early_stopping else (
-            "val_loss" if validation is not None else "loss")
-        return TrialResult(trial, curves, {k: float(v) for k, v in final.items()}, len(history.epoch),
-                           best_epoch(history.history.get(monitor), monitor), wall, device(),
-                           status=outcome_status(curves), artifacts=artifacts, sizes=splits.sizes)
-
+        return finished_result(trial, splits, curves, {k: float(v) for k, v in final.items()}, len(history.epoch),
+                               wall, artifacts)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-from keras.src.trainers.compile_utils import MetricsList
+
+from studies.keras_internals import compiled_metrics
 
 # Callbacks known to need nothing of a model beyond what ReplicaModel offers, and only the hooks a stack calls
 # (on_train_begin, on_epoch_end, on_train_end). Another callback may read or set what a replica lacks (the
@@ -19,7 +20,7 @@ REPLICA_CALLBACKS = (keras.callbacks.EarlyStopping, keras.callbacks.ModelCheckpo
 class ReplicaModel:
     def __init__(self, stack, index: int, keras_model):
         self.stack, self.index, self.keras_model = stack, index, keras_model
-        self.metrics = [MetricsList(stack.metric_objects)]  # EarlyStopping(mode="auto") reads their direction
+        self.metrics = [compiled_metrics(stack.metric_objects)]  # EarlyStopping(mode="auto") reads their direction
         self.stop_training = False  # set by EarlyStopping
         self.stopped, self.stop_epoch = False, 0
         self.final_weights = None

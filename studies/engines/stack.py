@@ -28,9 +28,15 @@ import math
 import keras
 import numpy as np
 from keras import ops
-from keras.src.trainers.compile_utils import get_metric  # how compile() resolves "accuracy" for a loss
 
 from studies.config import ConfigError
+from studies.keras_internals import (
+    apply_at_rate,
+    compile_metric,
+    learning_rate_schedule,
+    per_sample_values,
+    take_learning_rate_per_call,
+)
 from studies.legacy_optimizers import Keras2Adagrad, Keras2Nadam
 from studies.seeding import dropout_stream
 
@@ -49,7 +55,7 @@ ELEMENTWISE_OPTIMIZERS = tuple(getattr(keras.optimizers, name) for name in (
 
 def resolve_metric(name: str, y_true, y_pred) -> keras.metrics.MeanMetricWrapper:
     """The Keras metric compile() would pick for `name` and these targets; it must be a per-sample mean."""
-    metric = get_metric(name, y_true, y_pred)
+    metric = compile_metric(name, y_true, y_pred)
     if not isinstance(metric, keras.metrics.MeanMetricWrapper):
         raise ConfigError(f"engine fast: metric {name!r} is not a per-sample mean; use engine=keras for it")
     return metric
@@ -60,9 +66,10 @@ def optimizer_problem(optimizer: keras.optimizers.Optimizer) -> str | None:
     for setting in COUPLING_OPTIMIZER_SETTINGS:
         if getattr(optimizer, setting, None) is not None:
             return f"optimizer {setting}={getattr(optimizer, setting)} would clip the norm of all replicas together"
-    # The stack replaces the learning rate by its per-replica constants (Stack.current_learning_rate).
-    if isinstance(optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        return f"learning-rate schedule {type(optimizer._learning_rate).__name__} is not supported"
+    # The stack gives the optimizer its per-replica learning rates at each update (take_learning_rate_per_call).
+    schedule = learning_rate_schedule(optimizer)
+    if schedule is not None:
+        return f"learning-rate schedule {type(schedule).__name__} is not supported"
     if type(optimizer) in ELEMENTWISE_OPTIMIZERS:
         return None
     return replicas_kept_apart(optimizer)
@@ -81,14 +88,17 @@ def replicas_kept_apart(optimizer: keras.optimizers.Optimizer) -> str | None:
     name = type(optimizer).__name__
     try:
         fresh = [type(optimizer).from_config(optimizer.get_config()) for _ in range(1 + len(CHECK_SCALES))]
+        rate = float(fresh[0].learning_rate)
+        for each in fresh:
+            take_learning_rate_per_call(each)
         rng = np.random.default_rng(0)
         starts = [[rng.normal(size=shape).astype("float32") for shape in CHECK_SHAPES] for _ in CHECK_SCALES]
         gradients = [[[scale * rng.normal(size=shape).astype("float32") for shape in CHECK_SHAPES]
                       for _ in range(CHECK_STEPS)] for scale in CHECK_SCALES]
-        alone = [_steps(fresh[1 + r], starts[r], gradients[r]) for r in range(len(CHECK_SCALES))]
-        rate = ops.full((len(CHECK_SCALES), 1, 1), float(fresh[0].learning_rate))
-        fresh[0].learning_rate = lambda: rate  # one per replica, as a Stack sets it
-        stacked = _steps(fresh[0], _stacked(starts), [_stacked(step) for step in zip(*gradients)])
+        alone = [_steps(fresh[1 + r], starts[r], gradients[r], ops.convert_to_tensor(rate))
+                 for r in range(len(CHECK_SCALES))]
+        stacked = _steps(fresh[0], _stacked(starts), [_stacked(step) for step in zip(*gradients)],
+                         ops.full((len(CHECK_SCALES), 1, 1), rate))  # one per replica, as a Stack has them
     except Exception as error:  # a class that cannot be re-created or run this way cannot be checked
         return (f"optimizer {name} could not be checked on a stack of two replicas "
                 f"({type(error).__name__}: {error})".splitlines()[0])
@@ -106,12 +116,13 @@ def _stacked(replicas) -> list:
     return [np.stack([to_stacked(value) for value in values]) for values in zip(*replicas)]
 
 
-def _steps(optimizer, starts: list, gradients: list) -> list:
-    """The weights after applying `gradients` (one list per step) from `starts`, as numpy arrays."""
+def _steps(optimizer, starts: list, gradients: list, learning_rate) -> list:
+    """The weights after applying `gradients` (one list per step) from `starts` at `learning_rate`, as numpy
+    arrays."""
     variables = [keras.Variable(start) for start in starts]
     optimizer.build(variables)
     for step in gradients:
-        optimizer.apply([ops.convert_to_tensor(g) for g in step], variables)
+        apply_at_rate(optimizer, learning_rate, [ops.convert_to_tensor(g) for g in step], variables)
     return [np.asarray(ops.convert_to_numpy(v)) for v in variables]
 
 
@@ -276,7 +287,7 @@ class Stack:
         example_prediction = np.zeros((1, reference.output_shape[-1]), np.float32)
         self.metric_objects = [resolve_metric(name, y_example[:1], example_prediction) for name in metrics]
         self.optimizer = optimizer
-        optimizer.learning_rate = self.current_learning_rate  # Keras calls a callable learning rate each step
+        take_learning_rate_per_call(optimizer)  # the backend's training step passes the per-replica rates
 
     def initial_values(self, models: list, learning_rates: list) -> list:
         """What a stack of `models` starts from: each stacked weight, then the per-replica settings as
@@ -298,10 +309,6 @@ class Stack:
         keeps them as `optimizer_start`)."""
         self.seeds = seeds
         self.load_state([*self.initial_values(models, learning_rates), *self.optimizer_start])
-
-    def current_learning_rate(self):
-        """The (replicas, 1, 1) learning rate as the running training step sees it."""
-        raise NotImplementedError
 
     def _layer(self, number: int, layer, index: dict):
         _refuse(layer_problem(layer))
@@ -440,7 +447,7 @@ class Stack:
     # round differently with the number of replicas that share it.
     def sample_metrics(self, y, prediction) -> list:
         """Per replica and sample, its value of each metric (some metrics keep a last axis: its mean)."""
-        return [self._per_sample(m._fn(y, prediction, **m._fn_kwargs)) for m in self.metric_objects]
+        return [self._per_sample(per_sample_values(m, y, prediction)) for m in self.metric_objects]
 
     def _per_sample(self, values):
         values = ops.reshape(ops.cast(values, "float32"), (self.replicas, ops.shape(values)[1], -1))

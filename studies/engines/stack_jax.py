@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from studies.engines.stack import Stack, to_stacked
+from studies.keras_internals import stateless_apply_at_rate
 from studies.runtime import YNN_FUSIONS
 
 # jax.jit takes one fusion type, which replaces XLA's list (dots and reductions among them): YNNPACK's dots only.
@@ -20,7 +21,6 @@ class JaxStack(Stack):
     def __init__(self, *arguments, **settings):
         super().__init__(*arguments, **settings)
         self.values = [jnp.asarray(value) for value in self.initial]
-        self.traced_learning_rate = self.values[self.learning_rate_position]
         self.optimizer.build([keras.Variable(self.initial[position]) for position in self.trainable_positions])
         self.optimizer_values = [v.value for v in self.optimizer.variables]
         self.optimizer_start = [np.array(value) for value in self.optimizer_values]  # copies: training donates these
@@ -29,9 +29,6 @@ class JaxStack(Stack):
                else (lambda function, **_: function))
         self.compiled_steps = jit(self._train_steps, donate_argnums=(0, 1))  # seeds are an input: see restart
         self.compiled_evaluation = jit(self.evaluation)
-
-    def current_learning_rate(self):
-        return self.traced_learning_rate
 
     def replica_uniform(self, shape, stream):
         draw = lambda seed: jax.random.uniform(jax.random.fold_in(jax.random.PRNGKey(seed), stream), shape)  # noqa: E731
@@ -57,8 +54,8 @@ class JaxStack(Stack):
 
             trainable = [values[p] for p in self.trainable_positions]
             gradients, (sample_losses, prediction, moving) = jax.grad(total, has_aux=True)(trainable)
-            self.traced_learning_rate = values[self.learning_rate_position]  # what current_learning_rate gives
-            trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, gradients, trainable)
+            trainable, optimizer_values = stateless_apply_at_rate(
+                self.optimizer, values[self.learning_rate_position], optimizer_values, gradients, trainable)
             values = self._merge(values, trainable)
             values = [moving.get(position, value) for position, value in enumerate(values)]
             metric_sums = [m + v for m, v in zip(metric_sums, self.sample_metrics(y, prediction))]

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from studies.engines.stack import Stack, to_stacked
+from studies.keras_internals import apply_at_rate
 from studies.runtime import deterministic_ops, require_reductions_in_xla_loops
 
 
@@ -29,9 +30,6 @@ class TensorFlowStack(Stack):
         super().restart(models, learning_rates, seeds)
         self.seed_tensor.assign(seeds)
 
-    def current_learning_rate(self):
-        return self.weights[self.learning_rate_position]
-
     def replica_uniform(self, shape, stream):
         return tf.stack([tf.random.stateless_uniform(shape, seed=tf.stack([self.seed_tensor[r], stream]))
                          for r in range(self.replicas)])
@@ -54,7 +52,8 @@ class TensorFlowStack(Stack):
                 total = tf.reduce_sum(losses)
             for position, value in moving.items():
                 self.weights[position].assign(value)
-            self.optimizer.apply(tape.gradient(total, self.trainable), self.trainable)
+            apply_at_rate(self.optimizer, self.weights[self.learning_rate_position],
+                          tape.gradient(total, self.trainable), self.trainable)
             metrics = [m + v for m, v in zip(metric_sums, self.sample_metrics(y, prediction))]
             return (s + 1, loss_sums + sample_losses, *metrics)
 

@@ -1,0 +1,98 @@
+"""Held-out settings (`beyond=heldout`, issue #29 part 2): each of the study's claims judged again, unchanged, on
+settings the article did not use: the other dataset (MNIST for a Fashion-MNIST study and back), the `modern`
+variant (Keras 3's defaults) and the `cnn` variant, where the study has them. Each setting runs as the study
+does (its seeds setting, n_seeds=auto's rounds included, stored in the same store, so a rerun resumes) and its
+claims are judged by their own kind's test (studies/verdicts.py); the page (reports/beyond/<study>/heldout.md)
+is a matrix of claims by settings, each cell a verdict with its seeds, and says which claims hold everywhere.
+"""
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from studies.atomic import write_text_atomic
+from studies.beyond.runs import Judged, combined, judged_run, page_folder, study_at_variant, verdict_cell, wall_times
+from studies.config import check_keys, require_int
+from studies.document import Heading, Paragraph, Table, markdown
+from studies.harness import RunOutcome
+from studies.report import DATASET_NAMES
+
+OTHER_DATASET = {"fashion_mnist": "mnist", "mnist": "fashion_mnist"}
+VARIANTS = ("modern", "cnn")  # the held-out variants, where a study has them
+ARTICLE = "article's settings"
+log = logging.getLogger(__name__)
+
+
+def held_out(cfg: dict) -> dict:
+    """Setting name -> its config: the held-out variants the study has, then its variant on the other dataset
+    (seeds from beyond.dataset_first_seed)."""
+    settings = {f"variant={variant}": {**cfg, "variant": variant}
+                for variant in VARIANTS if variant in cfg["study"]["variants"] and variant != cfg["variant"]}
+    study = study_at_variant(cfg)
+    other = OTHER_DATASET.get(study["dataset"]["name"])
+    if other:
+        settings[f"dataset={other}"] = {**cfg, "study": {**study, "dataset": {**study["dataset"], "name": other}},
+                                        "first_seed": cfg["beyond"]["dataset_first_seed"]}
+    return settings
+
+
+def matrix(runs: dict[str, Judged]) -> pd.DataFrame:
+    """Claims x settings: a row per claim of the first run (the article's settings), a cell per setting with its
+    verdict and seeds, and whether it holds (PASS) in every setting."""
+    columns = {name: run.verdicts.set_index("claim") for name, run in runs.items()}
+    first = next(iter(columns.values()))
+    rows = []
+    for claim, row in first.iterrows():
+        cells = {name: verdicts.loc[claim] for name, verdicts in columns.items()}
+        rows.append({"claim": claim, "says": row["says"], "kind": row["kind"],
+                     **{name: verdict_cell(cell) for name, cell in cells.items()},
+                     **{f"{name} test": cell["test"] for name, cell in cells.items()},
+                     "holds everywhere": all(cell["verdict"] == "PASS" for cell in cells.values())})
+    return pd.DataFrame(rows)
+
+
+def page(table: pd.DataFrame, runs: dict[str, Judged], described: dict) -> str:
+    plan = runs[ARTICLE].plan
+    names = list(runs)
+    everywhere = table.loc[table["holds everywhere"], "claim"].tolist()
+    times = wall_times({name: (run.outcome.trained, run.seconds) for name, run in runs.items()})
+    blocks = [Heading(f"{plan.study} ({plan.variant}, {plan.profile}): held-out settings", 1),
+              Paragraph(("Each claim as the article states it, judged again on settings the article did not use, "
+                         "by its own kind's test and the study's seeds setting: "
+                         + "; ".join(f"{name}: {text}" for name, text in described.items()) + ".",)),
+              Paragraph((f"Holds (PASS) in every setting: {', '.join(everywhere) or 'none'}. {times}",)),
+              Table(("claim", "says", *names, "holds everywhere"),
+                    tuple((row["claim"], row["says"], *(row[name] for name in names),
+                           "yes" if row["holds everywhere"] else "no") for _, row in table.iterrows()))]
+    return markdown(blocks)
+
+
+def describe(cfg: dict) -> str:
+    study = study_at_variant(cfg)
+    dataset = DATASET_NAMES.get(study["dataset"]["name"], study["dataset"]["name"])
+    return f"variant {cfg['variant']} on {dataset}, seeds from {cfg['first_seed']}"
+
+
+def run_heldout(cfg: dict) -> RunOutcome | None:
+    """`studybench study=X beyond=heldout`: None (with a line) for a study with no claims or no held-out setting."""
+    check_keys(cfg["beyond"], ("name", "dataset_first_seed"), "beyond=heldout")
+    require_int(cfg["beyond"]["dataset_first_seed"], "beyond.dataset_first_seed", 0)
+    settings = {ARTICLE: cfg, **held_out(cfg)}
+    if len(settings) == 1:
+        log.info(f"{cfg['study']['name']}: beyond=heldout skipped: no other variant or dataset to hold out")
+        return None
+    article = judged_run(cfg)
+    if not article.plan.claims:
+        log.info(f"{article.plan.study}: beyond=heldout skipped: variant {cfg['variant']} makes no claims to judge")
+        return None
+    runs = {ARTICLE: article, **{name: judged_run(setting, claims=article.plan.claims)
+                                 for name, setting in list(settings.items())[1:]}}
+    table = matrix(runs)
+    folder = page_folder(cfg, article.plan)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / "heldout.csv", table.to_csv(index=False))
+    write_text_atomic(folder / "heldout.md", page(table, runs, {name: describe(setting)
+                                                                 for name, setting in settings.items()}))
+    log.info(f"beyond=heldout: {folder / 'heldout.md'}")
+    return combined(article.plan, [run.outcome for run in runs.values()])
