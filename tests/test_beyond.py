@@ -160,7 +160,7 @@ def test_a_study_with_nothing_to_tune_is_skipped_with_its_reason(tmp_path):
 def test_an_unknown_beyond_is_one_line_listing_the_valid_ones(tmp_path):
     done = studybench("study=optimizers", "beyond=nope", cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.strip() == \
-        "studybench: error: unknown beyond 'nope'; valid: heldout, none, tuning"
+        "studybench: error: unknown beyond 'nope'; valid: heldout, none, time_to_target, tuning, variance"
 
 
 def test_an_unknown_beyond_setting_lists_the_parts_own_settings(tmp_path):
