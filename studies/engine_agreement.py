@@ -7,7 +7,7 @@ Trials of the two engines are paired by (variant, profile, backend, arm, seed): 
 order; trials of swept settings are left out (the claims are about the declared ones). RULES says how each
 final metric and the stop epoch is judged against TOLERANCES; then, for each study run both engines made, every
 claim of the article is judged on each engine's trials as that engine's report judges it (look by look under
---n-seeds auto, studies/sequential.py), and each claim is listed with both verdicts and the seeds behind them;
+n_seeds=auto, studies/sequential.py), and each claim is listed with both verdicts and the seeds behind them;
 where they differ, with both measured values and why (first: an engine that has not trained every trial its
 deciding look judges, a run still under way or stopped). `verdict_flips` compares two claims tables (claims.csv of
 one engine and of the other), since a report folder holds one engine's report only: `studybench report
