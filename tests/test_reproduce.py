@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 
@@ -107,8 +108,11 @@ def test_a_failing_run_is_named_and_a_rerun_trains_nothing_again(reproduced):
 
 
 def test_the_makefile_runs_reproduce_in_one_process():
+    # Without the calling make's variables: under `make test EXTRAS=test,ray` (CI) MAKEFLAGS would pass EXTRAS on.
+    outside = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "EXTRAS")}
     dry = subprocess.run(["make", "-n", "reproduce", "VENV=/nonexistent", "RUNS=fit_basics hyperparameters",
-                          "ARGS=profile=smoke"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+                          "ARGS=profile=smoke"], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env=outside).stdout
     reproduction = [line for line in dry.splitlines() if "studybench" in line or "studies.reproduce" in line]
     assert len(reproduction) == 1 and "-m studies.reproduce" in reproduction[0], dry
     assert "pip install --quiet -e '.[optuna]'" in dry  # no test extras for the studies alone
