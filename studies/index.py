@@ -155,6 +155,20 @@ def not_judged_block(runs) -> list:
             Table(("study", "source", "place", "the source says", "why not judged"), rows)]
 
 
+def beyond_block(reports_dir: Path) -> list:
+    """Links to the beyond parts' pages (reports/beyond/<study>/.../<part>.md, studies/beyond/), where any exist."""
+    pages = sorted(reports_dir.glob("beyond/**/*.md"))
+    if not pages:
+        return []
+    links = tuple(Link(path.relative_to(reports_dir).as_posix(), path.relative_to(reports_dir).as_posix())
+                  for path in pages)
+    return [Heading("Beyond the articles", 2, "beyond"),
+            Paragraph(("Each claim asked again: with an equal tuning budget, on held-out settings, by the randomness "
+                       "behind it, and as epochs to a target (`studybench study=X beyond=PART`, README's Beyond "
+                       "reproduction):",)),
+            Table(("page",), tuple((link,) for link in links))]
+
+
 def provenance_blocks(runs) -> list:
     trials = sum(run["trials"] for run, _, _ in runs)
     wall_time = sum(run["wall_time_s"] for run, _, _ in runs)
@@ -163,10 +177,11 @@ def provenance_blocks(runs) -> list:
                                                                f"in {len(runs)} study reports"})]
 
 
-def readme_blocks(runs, shrunk: list[str]) -> list:
+def readme_blocks(runs, shrunk: list[str], reports_dir: Path) -> list:
     note = [Paragraph((shrunk_note(shrunk),))] if shrunk else []
     blocks = ([Heading(TITLE, 1)] + note + [counts_line(runs), Paragraph((HEADER,))] + claims_tables(runs)
-              + not_judged_block(runs) + provenance_blocks(runs) + [Heading("Studies", 2)])
+              + not_judged_block(runs) + beyond_block(reports_dir) + provenance_blocks(runs)
+              + [Heading("Studies", 2)])
     for run, link, _ in runs:
         blocks += [Heading(f"{run['study']} / {run['variant']}", 3, _anchor(link)),
                    Paragraph(("Summary with claims and excluded trials: ",
@@ -246,7 +261,8 @@ def html_index(runs, shrunk: list[str], reports_dir: Path) -> str:
            html_block(Paragraph((LEAD,)), reports_dir), contents(grouped, runs, reports_dir)]
     studies = ['<section id="studies"><h2>Studies</h2>'] + [
         study_section(run, f"{link}/", reports_dir, _anchor(link)) for run, link, _ in runs] + ["</section>"]
-    closing = [html_block(block, reports_dir) for block in not_judged_block(runs) + provenance_blocks(runs)]
+    closing = [html_block(block, reports_dir)
+               for block in not_judged_block(runs) + beyond_block(reports_dir) + provenance_blocks(runs)]
     reading = [f'<section id="how-to-read"><h2>How the verdicts are reached</h2><p>{html.escape(HEADER)}</p>'
                f"<p>{html.escape(IMPROVEMENT)}</p></section>"]
     return page(TITLE, top, claims_sections(grouped, reports_dir) + closing + studies + reading)
@@ -258,6 +274,6 @@ def write_index(reports_dir) -> list[Path]:
     found, shrunk = study_runs(reports_dir)
     runs = [(run, folder.relative_to(reports_dir).as_posix(), read_claims(folder)) for folder, run in found]
     readme, index = reports_dir / "README.md", reports_dir / "index.html"
-    write_text_atomic(readme, markdown(readme_blocks(runs, shrunk)))
+    write_text_atomic(readme, markdown(readme_blocks(runs, shrunk, reports_dir)))
     write_text_atomic(index, html_index(runs, shrunk, reports_dir))
     return [readme, index]

@@ -121,3 +121,14 @@ def test_a_run_json_that_is_not_whole_is_skipped_with_one_line(tmp_path, caplog)
     assert said[0].startswith(f"studybench: index: skipped {tmp_path / 'garbage' / 'run.json'}, not a whole run.json (")
     assert said[1].endswith("(no key variant, context, figures, trials, excluded, planned, wall_time_s, summary, "
                             "provenance)") and len(said) == 2
+
+
+def test_the_beyond_pages_are_linked_from_both_index_pages_where_they_exist(tmp_path):
+    fake_run(tmp_path / "dropout", "full", "PASS")
+    readme, page = write_index(tmp_path)
+    assert "Beyond the articles" not in readme.read_text()  # no beyond page yet: no section
+    (tmp_path / "beyond" / "dropout").mkdir(parents=True)
+    (tmp_path / "beyond" / "dropout" / "time_to_target.md").write_text("# dropout: time to a target\n")
+    readme, page = write_index(tmp_path)
+    assert "| [beyond/dropout/time_to_target.md](beyond/dropout/time_to_target.md) |" in readme.read_text()
+    assert 'href="beyond/dropout/time_to_target.md"' in page.read_text()
