@@ -128,6 +128,11 @@ def time_to_target(cfg: dict, target: Target | None = None) -> pd.DataFrame:
     if not ids:
         raise ConfigError(f"no stored trials of study {plan.study} variant {plan.variant} profile {plan.profile} "
                           f"engine={plan.engine} in {cfg['results_dir']}: run `studybench study={plan.study}` first")
+    return stored_table(plan, store, ids, target)
+
+
+def stored_table(plan, store, ids: list, target: Target | None = None) -> pd.DataFrame:
+    """The table of the plan's trials `ids` in `store`, at the study's declared target unless `target` is given."""
     return time_to_target_table(store.epochs(plan.study, ids), store.trials(plan.study, ids),
                                 target or study_target(plan.study, plan.contract), plan.arms)
 
@@ -139,11 +144,12 @@ def run_time_to_target(cfg: dict):
     from studies.beyond.runs import write_tables_page
     from studies.config import check_keys
     from studies.harness import run_study
+    from studies.store import TrialStore
 
     check_keys(cfg["beyond"], ("name", "target"), "beyond=time_to_target")
     target = parsed_target(cfg["beyond"]["target"]) if cfg["beyond"]["target"] else None
     outcome = run_study({**cfg, "report": False})
-    table = time_to_target(cfg, target)
+    table = stored_table(outcome.plan, TrialStore(cfg["results_dir"]), outcome.trial_ids, target)  # planned once
     text = ("Per arm, the epochs its runs take to first reach the target, from the stored curves: a run that never "
             "reaches it is censored at the epoch budget, not dropped; the median is Kaplan-Meier's (inf: fewer than "
             "half reach it), with its 95% log-log interval (studies/beyond/time_to_target.py).")
