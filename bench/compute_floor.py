@@ -25,7 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.runtime import import_backend_quietly  # noqa: E402
+from studies.runtime.backend import import_backend_quietly  # noqa: E402
 
 import_backend_quietly()  # the store's modules import TensorFlow
 
@@ -33,9 +33,9 @@ import pandas as pd  # noqa: E402
 
 from bench.flops import dense_sizes, forward_flops, matmul_flops_per_second, training_flops  # noqa: E402
 from bench.machine import load_average, machine_info  # noqa: E402
-from studies.config import DatasetSpec, ModelSpec, TrainSpec  # noqa: E402
-from studies.document import Heading, Paragraph, Table, markdown  # noqa: E402
-from studies.store import COMPLETE, TrialStore  # noqa: E402
+from studies.config.settings import DatasetSpec, ModelSpec, TrainSpec  # noqa: E402
+from studies.report.document import Heading, Paragraph, Table, markdown  # noqa: E402
+from studies.store.trial_store import COMPLETE, TrialStore  # noqa: E402
 
 GROUP = ["study", "variant", "engine"]
 CLASSES = 10  # every study's dataset has 10 classes unless the trial keeps a subset

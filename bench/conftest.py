@@ -5,7 +5,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.runtime import import_backend_quietly, reductions_in_xla_loops  # noqa: E402
+from studies.runtime.backend import import_backend_quietly, reductions_in_xla_loops  # noqa: E402
 
 import_backend_quietly()
 reductions_in_xla_loops()  # before anything compiles with XLA: engine=fast's stacks require it

@@ -67,7 +67,7 @@ def fetch_wheels(pythons: list[str]) -> None:
 
 def copy_fashion_mnist() -> None:
     """The four IDX files from the first place studybench finds them here, as stored there (.gz or raw)."""
-    from studies.data import fashion_mnist_candidates, read_fashion_mnist
+    from studies.data.datasets import fashion_mnist_candidates, read_fashion_mnist
 
     found = [path for kind, path in fashion_mnist_candidates(None) if read_fashion_mnist(path, kind) is not None]
     if not found:
@@ -118,7 +118,7 @@ def benchmarks(path: Path) -> dict:
 
 def stored_trials(results: Path) -> dict:
     """{status: trials stored} and the trials' summed wall seconds, from the study's trial store."""
-    from studies.store import TrialStore
+    from studies.store.trial_store import TrialStore
 
     store, counts, seconds = TrialStore(results), {}, 0.0
     for study in store.studies():

@@ -52,7 +52,7 @@ step install 60 bash -c install
 step bench "${LIMITS[0]}" "$PYTHON" -m pytest bench/test_bench_fast_engine.py --benchmark-only -p no:cacheprovider \
   "${BENCH_ARGS[@]}" --benchmark-json gpu/bench.json
 step replicas "${LIMITS[1]}" "$PYTHON" -m bench.replicas --replicas "${REPLICAS[@]}" --rounds 3 --output gpu/replicas
-step study "${LIMITS[2]}" "$PYTHON" -m studies.cli "${STUDY[@]}"
+step study "${LIMITS[2]}" "$PYTHON" -m studies.run.cli "${STUDY[@]}"
 "$PYTHON" -m bench.gpu report --out reports/bench/gpu.json --steps gpu/steps.tsv --bench gpu/bench.json \
   --replicas gpu/replicas.json --results gpu/results --study-command "studybench ${STUDY[*]}" --size "$SIZE" || exit 1
 if [ -n "${OUT:-}" ]; then cp reports/bench/gpu.json gpu/steps.tsv "$OUT"/; fi

@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 if "BENCH_WORKER_CORE" in os.environ:  # bench.workloads.WORKER_CORE: before the libraries size their thread pools
     os.sched_setaffinity(0, {int(os.environ["BENCH_WORKER_CORE"])})
 
-from studies.runtime import import_backend_quietly  # noqa: E402
+from studies.runtime.backend import import_backend_quietly  # noqa: E402
 
 import_backend_quietly()
 

@@ -17,7 +17,7 @@ def cpu_flags() -> list[str]:
 
 
 def machine_info() -> dict:
-    from studies.provenance import cpu_model, device, versions
+    from studies.runtime.provenance import cpu_model, device, versions
 
     return {"cpu_model": cpu_model(), "cpu_flags": cpu_flags(), "cores": os.cpu_count(),
             "usable_cores": len(os.sched_getaffinity(0)), "device": device(), "libraries": versions()}

@@ -19,13 +19,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.runtime import import_backend_quietly  # noqa: E402
+from studies.runtime.backend import import_backend_quietly  # noqa: E402
 
 import_backend_quietly()
 
 from bench.machine import load_average, machine_info  # noqa: E402
 from bench.workloads import article002_tiny, fast_stepper  # noqa: E402
-from studies.document import Heading, Paragraph, Table, markdown  # noqa: E402
+from studies.report.document import Heading, Paragraph, Table, markdown  # noqa: E402
 
 
 def stack_epochs(replica_counts: list[int], rounds: int) -> dict[int, list[float]]:

@@ -37,7 +37,7 @@ from bench.workloads import (
     interleaved_rounds,
     median_ratio,
 )
-from studies.provenance import versions
+from studies.runtime.provenance import versions
 
 FASHION_MNIST_TRAIN = 60000
 MATMUL_SIZE = 4096

@@ -11,11 +11,11 @@ import dataclasses  # noqa: E402
 
 import pytest  # noqa: E402
 
-from studies.config import DatasetSpec  # noqa: E402
-from studies.data import load_fashion_mnist  # noqa: E402
+from studies.config.settings import DatasetSpec  # noqa: E402
+from studies.data.datasets import load_fashion_mnist  # noqa: E402
+from studies.data.splits import make_splits  # noqa: E402
 from studies.engines.keras_fit import KerasFitEngine  # noqa: E402
-from studies.plan import plan_study  # noqa: E402
-from studies.splits import make_splits  # noqa: E402
+from studies.run.plan import plan_study  # noqa: E402
 from tests.helpers import Quiet, compose_config  # noqa: E402
 
 SAMPLES = 16384

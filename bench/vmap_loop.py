@@ -22,8 +22,8 @@ import optax
 from bench.stepping import EpochStepper
 from studies.engines.batches import epoch_batches
 from studies.engines.labels import encode_targets
-from studies.model import build_model, build_optimizer
-from studies.seeding import seed_everything
+from studies.engines.model import build_model, build_optimizer
+from studies.runtime.seeding import seed_everything
 
 ACTIVATIONS = {"relu": jax.nn.relu, "sigmoid": jax.nn.sigmoid, "tanh": jax.nn.tanh, "linear": lambda x: x}
 

@@ -20,18 +20,18 @@ from omegaconf import OmegaConf
 
 from bench.flops import dense_sizes, training_flops
 from bench.stepping import EpochStepper
-from studies.config import DatasetSpec, TrialSpec
-from studies.data import load_dataset
+from studies.config.paths import CONF_DIR
+from studies.config.settings import DatasetSpec, TrialSpec
+from studies.data.datasets import load_dataset
+from studies.data.splits import make_splits
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
 from studies.engines.labels import encode_targets
-from studies.model import build_model, build_optimizer
-from studies.paths import CONF_DIR
-from studies.plan import plan_study
-from studies.provenance import device
-from studies.runtime import NO_YNN_REDUCTIONS
-from studies.seeding import seed_everything
-from studies.splits import make_splits
+from studies.engines.model import build_model, build_optimizer
+from studies.run.plan import plan_study
+from studies.runtime.backend import NO_YNN_REDUCTIONS
+from studies.runtime.provenance import device
+from studies.runtime.seeding import seed_everything
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from studies.runtime import import_backend_quietly, reductions_in_xla_loops  # noqa: E402
+from studies.runtime.backend import import_backend_quietly, reductions_in_xla_loops  # noqa: E402
 
 import_backend_quietly()
 reductions_in_xla_loops()  # before anything compiles with XLA: engine=fast's stacks require it
@@ -15,9 +15,9 @@ import dataclasses  # noqa: E402
 
 import pytest  # noqa: E402
 
-from studies.data import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
-from studies.harness import run_study  # noqa: E402
-from studies.plan import plan_study  # noqa: E402
+from studies.data.datasets import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
+from studies.run.harness import run_study  # noqa: E402
+from studies.run.plan import plan_study  # noqa: E402
 from tests.helpers import DROPOUT_SMOKE, compose_config, studybench  # noqa: E402
 
 

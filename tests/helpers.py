@@ -20,14 +20,14 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from studies.config import OptimizerSpec
-from studies.data import Dataset
+from studies.config.paths import CONF_DIR
+from studies.config.settings import OptimizerSpec
+from studies.data.datasets import Dataset
+from studies.data.splits import make_splits
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine
-from studies.paths import CONF_DIR
-from studies.splits import make_splits
-from studies.store import TrialStore
-from studies.trial_result import TrialResult
+from studies.store.trial_result import TrialResult
+from studies.store.trial_store import TrialStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,10 +46,10 @@ class Quiet:
         pass
 
 
-# The CLI, run from this checkout (`python -m studies.cli` with PYTHONPATH set), never the `studybench` console
+# The CLI, run from this checkout (`python -m studies.run.cli` with PYTHONPATH set), never the `studybench` console
 # script: that one is whichever checkout was installed last, maybe not the one under test.
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-CLI = ("-m", "studies.cli")
+CLI = ("-m", "studies.run.cli")
 
 
 def command(*arguments, program: tuple = CLI) -> list:
@@ -200,7 +200,7 @@ arms:
   large: {optimizer: {name: SGD, learning_rate: 0.1}}
 """
 STUDY_MODULE = """\
-from studies.contract import Claim, Column, Figure
+from studies.config.contract import Claim, Column, Figure
 
 FIGURES = (Figure("loss", metric="loss", splits=("train",), ylabel="train loss"),)
 SUMMARY = (Column("final train loss", metric="loss", split="train", point="final"),)

@@ -20,9 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from studies import cli, store
 from studies.engines import checkpoint
-from studies.store import TrialStore
+from studies.run import cli
+from studies.store import trial_store as store
+from studies.store.trial_store import TrialStore
 
 
 def pausing(function, calls: int, marker: Path):

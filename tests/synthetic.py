@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from studies.contract import Claim, Column, Figure
-from studies.plan import Plan
+from studies.config.contract import Claim, Column, Figure
+from studies.run.plan import Plan
 
 FIGURES = (Figure("loss", metric="loss", splits=("train", "test"), ylabel="loss", title="Toy loss",
                   panel_per_arm=True, twin_metric="accuracy"),

@@ -1,11 +1,11 @@
-"""Files written whole or not at all (studies/atomic.py): the old file stays until the new one is complete."""
+"""Files written whole or not at all (studies/store/atomic.py): the old file stays until the new one is complete."""
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from studies.atomic import atomic_file, save_figure_atomic, write_text_atomic  # noqa: E402
+from studies.store.atomic import atomic_file, save_figure_atomic, write_text_atomic  # noqa: E402
 
 
 def test_a_failing_write_leaves_the_old_file_intact_and_no_temporary_file(tmp_path):

@@ -6,13 +6,13 @@ import json
 import keras
 import pytest
 
-from studies.plan import plan_study
-from studies.provenance import device, versions
-from studies.store import TrialStore
+from studies.run.plan import plan_study
+from studies.runtime.provenance import device, versions
+from studies.store.trial_store import TrialStore
 from tests.helpers import CLI, compose_config, studybench
 
 # Runs the CLI with `tensorflow` made unimportable, so any import of it fails loudly.
-WITHOUT_TENSORFLOW = "import sys; sys.modules['tensorflow'] = None; from studies.cli import main; main()"
+WITHOUT_TENSORFLOW = "import sys; sys.modules['tensorflow'] = None; from studies.run.cli import main; main()"
 
 
 def test_versions_name_the_running_backend_and_its_libraries():

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from studies.plan import plan_study
-from studies.store import TrialStore
-from studies.trial_result import TrialResult
+from studies.run.plan import plan_study
+from studies.store.trial_result import TrialResult
+from studies.store.trial_store import TrialStore
 from tests.helpers import DATASET, ENV, assert_one_line_error, compose_config, interrupted, studybench
 
 STORE = ("results_dir=results", "reports_dir=reports")
@@ -70,7 +70,7 @@ def test_an_int_learning_rate_is_a_float(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    # (a sweep's paths are made absolute, for jobs that may run elsewhere: studies/cluster.py)
+    # (a sweep's paths are made absolute, for jobs that may run elsewhere: studies/run/cluster.py)
     (("results_dir=taken",), "results_dir=(/.*/)?taken cannot be a folder: .*/taken is a file; valid: a folder"),
     (("results_dir=taken/results",), "results_dir=(/.*/)?taken/results cannot be a folder: .*/taken is a file"),
     (("reports_dir=taken",), "reports_dir=(/.*/)?taken cannot be a folder: .*/taken is a file"),

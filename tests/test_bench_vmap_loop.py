@@ -6,7 +6,7 @@ import pytest
 from bench.vmap_loop import VmapEnsemble
 from bench.workloads import article001_mlp, article002_tiny
 from studies.engines.fast import FastEngine
-from studies.trial_result import split_metric
+from studies.store.trial_result import split_metric
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
 

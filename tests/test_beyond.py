@@ -7,17 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.beyond.declare import NotTuned, Tuning
 from studies.beyond.heldout import ARTICLE, held_out, matrix
 from studies.beyond.runs import Judged
 from studies.beyond.tuning import choose, grid_config, grid_values
-from studies.cli import available
-from studies.contract import Claim
-from studies.model import build_optimizer
-from studies.plan import plan_study
-from studies.sequential import judge_looks
-from studies.sweeps import flat_settings, search_configs
-from studies.verdicts import judge
+from studies.config.contract import Claim
+from studies.config.tuning import NotTuned, Tuning
+from studies.engines.model import build_optimizer
+from studies.run.cli import available
+from studies.run.plan import plan_study
+from studies.run.sweeps import flat_settings, search_configs
+from studies.stats.sequential import judge_looks
+from studies.stats.verdicts import judge
 from tests.helpers import assert_one_line_error, compose_config, studybench
 
 LEARNING_RATE = Tuning("optimizer.learning_rate", article={"sgd": 0.1}, metric="loss", point="final")

@@ -10,7 +10,7 @@ import random
 import pandas as pd
 import pytest
 
-from studies.store import TrialStore
+from studies.store.trial_store import TrialStore
 from tests.helpers import interrupted, studybench
 
 # Trains end to end (slow: left out of `make test-fast`); one worker runs the module's uninterrupted run.

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from studies.cli import available
+from studies.run.cli import available
 from tests.helpers import STUDY_MODULE, STUDY_YAML, assert_one_line_error, studybench, user_study
 
 

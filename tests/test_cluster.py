@@ -1,12 +1,13 @@
-"""A multirun's command line before dispatch (studies/cluster.py): absolute paths for every launcher; under a cluster
+"""A multirun's command line before dispatch (studies/run/cluster.py): absolute paths for every launcher; under a
+cluster
 launcher data.strict=true, and for Ray the submitting shell's Keras settings in the workers' environment."""
 from pathlib import Path
 
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from studies.cluster import dispatch_arguments, quoted, refuse_unprepared_job
-from studies.config import ConfigError
+from studies.config.settings import ConfigError
+from studies.run.cluster import dispatch_arguments, quoted, refuse_unprepared_job
 from tests.helpers import studybench
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,12 +4,12 @@ import logging
 import keras
 import pytest
 
-import studies.harness
-from studies.config import ConfigError, OptimizerSpec
-from studies.harness import run_study, stored_trial_ids
-from studies.model import build_optimizer, for_trial
-from studies.plan import plan_study
-from studies.store import TrialStore
+import studies.run.harness
+from studies.config.settings import ConfigError, OptimizerSpec
+from studies.engines.model import build_optimizer, for_trial
+from studies.run.harness import run_study, stored_trial_ids
+from studies.run.plan import plan_study
+from studies.store.trial_store import TrialStore
 
 SCHEDULE = {"_target_": "keras.optimizers.schedules.ExponentialDecay", "initial_learning_rate": 0.1,
             "decay_steps": 4, "decay_rate": 0.5}
@@ -30,8 +30,8 @@ def loads(monkeypatch, caplog):
     caplog.set_level(logging.INFO)
     seen = []
     for name in ("load_dataset", "load_custom"):
-        real = getattr(studies.harness, name)
-        monkeypatch.setattr(studies.harness, name,
+        real = getattr(studies.run.harness, name)
+        monkeypatch.setattr(studies.run.harness, name,
                             lambda *args, real=real: seen.append(caplog.text) or real(*args))
     return caplog, seen
 

@@ -4,10 +4,10 @@ import pytest
 
 from bench import compute_floor
 from bench.flops import dense_sizes, forward_flops, training_flops
-from studies.config import DatasetSpec, ModelSpec, OptimizerSpec, TrainSpec, TrialSpec
-from studies.data import Dataset
-from studies.store import TrialStore
-from studies.trial_result import TrialResult
+from studies.config.settings import DatasetSpec, ModelSpec, OptimizerSpec, TrainSpec, TrialSpec
+from studies.data.datasets import Dataset
+from studies.store.trial_result import TrialResult
+from studies.store.trial_store import TrialStore
 
 # 784-3-10: forward 2 x (784 x 3 + 3 x 10) = 4764; training 3 x 4764 - 2 x 784 x 3 = 9588 per sample.
 FORWARD, TRAINING = 4764, 9588

@@ -3,8 +3,8 @@ import itertools
 
 import pytest
 
-from studies.cli import available
-from studies.plan import plan_study
+from studies.run.cli import available
+from studies.run.plan import plan_study
 from tests.helpers import compose_config
 
 

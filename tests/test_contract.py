@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import studies.catalog
-from studies.cli import available
-from studies.config import ConfigError
-from studies.contract import KINDS, SAYS, Claim, Family, _check_claim, for_variant, judged_claims, load_contract
+from studies.config.contract import KINDS, SAYS, Claim, Family, _check_claim, for_variant, judged_claims, load_contract
+from studies.config.settings import ConfigError
+from studies.run.cli import available
 
 
 def test_the_optimizer_study_declares_figures_summary_and_claims():

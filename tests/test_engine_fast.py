@@ -5,11 +5,11 @@ import re
 import keras
 import pytest
 
-from studies.config import ConfigError, EarlyStoppingSpec, OptimizerSpec
+from studies.config.settings import ConfigError, EarlyStoppingSpec, OptimizerSpec
+from studies.data.splits import make_splits
 from studies.engines.fast import FastEngine, stack_key
 from studies.engines.stack import replicas_kept_apart
-from studies.plan import plan_study
-from studies.splits import make_splits
+from studies.run.plan import plan_study
 from tests import custom_components
 from tests.helpers import assert_same_curves, compose_config, run_fast, run_keras, variant
 

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from studies.config import ConfigError, ConvolutionSpec, ModelSpec, validate_model, with_convolutions
+from studies.config.settings import ConfigError, ConvolutionSpec, ModelSpec, validate_model, with_convolutions
+from studies.engines.model import build_model
 from studies.engines.stack_backends import make_stack
-from studies.model import build_model
 from tests.helpers import assert_same_bits, assert_same_curves, run_fast, run_keras, variant
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`

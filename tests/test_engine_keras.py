@@ -6,13 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from studies.config import EarlyStoppingSpec
+from studies.config.settings import EarlyStoppingSpec
+from studies.data.splits import make_splits
 from studies.engines.batches import epoch_batches
 from studies.engines.keras_fit import KerasFitEngine, batch_order, batches
-from studies.plan import plan_study
-from studies.seeding import replacement_batch, replacement_order, training_order
-from studies.splits import make_splits
-from studies.trial_result import best_epoch
+from studies.run.plan import plan_study
+from studies.runtime.seeding import replacement_batch, replacement_order, training_order
+from studies.store.trial_result import best_epoch
 from tests.helpers import Quiet, compose_config
 
 

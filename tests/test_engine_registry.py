@@ -4,7 +4,7 @@ import importlib.metadata
 
 import pytest
 
-from studies.config import ConfigError
+from studies.config.settings import ConfigError
 from studies.engines import BUILT_IN, ENTRY_POINTS_GROUP, make_engine, registered_engines
 from studies.engines.fast import FastEngine
 from studies.engines.keras_fit import KerasFitEngine

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from studies import evidence
-from studies.contract import Claim
-from studies.evidence import (
+from studies.config.contract import Claim
+from studies.report import evidence
+from studies.report.evidence import (
     Look,
     claim_evidence,
     deciding_looks,

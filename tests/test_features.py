@@ -1,4 +1,4 @@
-"""Curve features (studies/features.py) on hand-made curves whose answer is known, through point_values as the
+"""Curve features (studies/config/features.py) on hand-made curves whose answer is known, through point_values as the
 verdicts call it, on frames shaped like the store's (tests/test_stats.py builds them the same way)."""
 import json
 import math
@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.features import FALL, SEPARATION_WINDOW, TURN_WINDOW, is_feature
-from studies.stats import point_values
+from studies.config.features import FALL, SEPARATION_WINDOW, TURN_WINDOW, is_feature
+from studies.stats.across_seeds import point_values
 
 N = 20  # epochs of the separation curves
 

@@ -4,8 +4,8 @@ import re
 
 import pandas as pd
 
-from studies.index import write_index
-from studies.index_html import FOREST_WIDTH, forest_svg
+from studies.report.index import write_index
+from studies.report.index_html import FOREST_WIDTH, forest_svg
 
 PNG = b"\x89PNG\r\n\x1a\n fake"
 

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from studies.index import write_index
-from studies.report import write_report
-from studies.screenshot import CHROMIUM, chromium_command, screenshot
+from studies.report.index import write_index
+from studies.report.screenshot import CHROMIUM, chromium_command, screenshot
+from studies.report.study_report import write_report
 from tests.synthetic import CLAIMS, FIGURES, toy_plan, toy_tables
 
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent  # this checkout's studies, whatev
 # The console script, then (at exit, after the report) whether anything imported TensorFlow.
 WATCHED = ("import atexit, sys; "
            "atexit.register(lambda: print('tensorflow imported:', 'tensorflow' in sys.modules)); "
-           "from studies.cli import main; main()")
+           "from studies.run.cli import main; main()")
 
 
 @pytest.mark.skipif(keras.backend.backend() != "jax", reason="a JAX run's imports: make test's JAX pass")

@@ -1,4 +1,5 @@
-"""studies/keras_internals.py on the installed Keras: each function does what the engines rely on, and the installed
+"""studies/runtime/keras_internals.py on the installed Keras: each function does what the engines rely on, and the
+installed
 major.minor is one the module records it was checked on (a new Keras: run this file, then add it to CHECKED)."""
 import subprocess
 import sys
@@ -9,10 +10,10 @@ import numpy as np
 import pytest
 from packaging.requirements import Requirement
 
-from studies import keras_internals
-from studies.config import ConfigError
+from studies.config.settings import ConfigError
 from studies.engines.fast import FastEngine
-from studies.keras_internals import (
+from studies.runtime import keras_internals
+from studies.runtime.keras_internals import (
     CHECKED,
     apply_at_rate,
     compile_metric,
@@ -33,7 +34,8 @@ PREDICTIONS = np.array([[0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]], np.f
 
 def test_the_installed_keras_is_a_version_the_internals_were_checked_on():
     assert installed_version() in CHECKED, (
-        f"Keras {keras.version()} is installed, but studies/keras_internals.py was checked on Keras {CHECKED} only: "
+        f"Keras {keras.version()} is installed, but studies/runtime/keras_internals.py was checked on Keras {CHECKED} "
+        "only: "
         "if every other test in this file passes, add its major.minor to CHECKED; else mend the failing function")
     require_checked_version()  # no error
 
@@ -47,8 +49,9 @@ def test_an_unchecked_keras_version_is_refused_naming_both(monkeypatch, tmp_path
 
 
 def test_a_run_on_an_unchecked_keras_stops_with_one_line_and_stores_nothing(tmp_path):
-    program = ("-c", "from studies.runtime import import_backend_quietly; import_backend_quietly(); "
-                     "import studies.keras_internals as k; k.CHECKED = ('2.99',); from studies.cli import main; main()")
+    program = ("-c", "from studies.runtime.backend import import_backend_quietly; import_backend_quietly(); "
+                     "import studies.runtime.keras_internals as k; k.CHECKED = ('2.99',); "
+                     "from studies.run.cli import main; main()")
     done = studybench("study=optimizers", "profile=smoke", "n_seeds=1", "results_dir=results", "report=false",
                       "data.download=false", cwd=tmp_path, program=program)
     assert_one_line_error(done, r"Keras \S+ is not a version studybench's use of Keras internals was checked on "
@@ -123,7 +126,7 @@ def test_stateless_apply_at_rate_returns_what_apply_at_rate_assigns():
 
 
 # Keras seeds TensorFlow too where it finds it installed: the import declare_tensorflow_absent prevents.
-SEEDED = ("import sys, keras; from studies.keras_internals import declare_tensorflow_absent; {call}"
+SEEDED = ("import sys, keras; from studies.runtime.keras_internals import declare_tensorflow_absent; {call}"
           "keras.utils.set_random_seed(1); print('tensorflow imported:', 'tensorflow' in sys.modules)")
 
 

@@ -1,4 +1,4 @@
-"""Trial leases (studies/lease.py): of any number of claimants exactly one holds a trial; a dead holder's lease is
+"""Trial leases (studies/store/lease.py): of any number of claimants exactly one holds a trial; a dead holder's lease is
 taken over (at once when its process is gone from this host, else once its heartbeat stops), by one taker only;
 leases go when released or when their job ends."""
 import json
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from studies.lease import HOST, Leases, lease_lines
+from studies.store.lease import HOST, Leases, lease_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIALS = [f"trial{n:02d}" for n in range(40)]
 CLAIMANT = """
 import sys
-from studies.lease import Leases
+from studies.store.lease import Leases
 leases = Leases(sys.argv[1], "study", 120).__enter__()
 print("ready", flush=True)
 sys.stdin.readline()  # go

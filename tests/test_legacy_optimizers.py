@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from studies.legacy_optimizers import Keras2Adagrad, Keras2Nadam
+from studies.engines.legacy_optimizers import Keras2Adagrad, Keras2Nadam
 
 GRADIENTS = [np.array([1e-5, -0.3, 2.0], np.float32), np.array([3e-5, 0.1, -1.0], np.float32),
              np.array([-2e-5, 0.2, 0.5], np.float32)] * 4

@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import TENSORS, EventAccumulator
 
-from studies.store import TrialStore
-from studies.tensorboard import trial_folder
+from studies.report.tensorboard import trial_folder
+from studies.store.trial_store import TrialStore
 from tests.helpers import DROPOUT_SMOKE, studybench
 
 # slow: trains end to end, left out of `make test-fast`; engine=fast's run is conftest's dropout_store, which

@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from studies.config import ConfigError, ModelSpec, OptimizerSpec
-from studies.model import build_model, build_optimizer, check_model
-from studies.seeding import seed_everything
+from studies.config.settings import ConfigError, ModelSpec, OptimizerSpec
+from studies.engines.model import build_model, build_optimizer, check_model
+from studies.runtime.seeding import seed_everything
 
 
 def layer_types(model):

@@ -1,7 +1,7 @@
 import pytest
 
-from studies.config import ConfigError
-from studies.plan import merge, plan_study
+from studies.config.settings import ConfigError
+from studies.run.plan import merge, plan_study
 from tests.helpers import compose_config
 
 

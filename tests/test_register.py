@@ -1,11 +1,11 @@
-"""The claim register (studies/register.py): a family's verdict from its members', and each verdict's row beside
+"""The claim register (studies/report/register.py): a family's verdict from its members', and each verdict's row beside
 the source it judges."""
 import pandas as pd
 import pytest
 
-from studies.contract import SAYS, Claim, Family, NotJudged, Source
-from studies.register import SOURCE_COLUMNS, family_outcome, not_judged_rows, registered
-from studies.verdicts import COLUMNS
+from studies.config.contract import SAYS, Claim, Family, NotJudged, Source
+from studies.report.register import SOURCE_COLUMNS, family_outcome, not_judged_rows, registered
+from studies.stats.verdicts import COLUMNS
 
 ARTICLE = Source("article 001", "§1.3, the figure", "図から、SGDは遅い。", "From the figure, SGD is slower.",
                  "one run, read by eye")
@@ -27,7 +27,7 @@ def family(exceptions: int, size: int = 5) -> Family:
 
 
 def rows(verdicts) -> pd.DataFrame:
-    """The judge's rows (studies/verdicts.py COLUMNS) of claims m0, m1, ... with these verdicts."""
+    """The judge's rows (studies/stats/verdicts.py COLUMNS) of claims m0, m1, ... with these verdicts."""
     return pd.DataFrame([{"claim": f"m{i}", "says": f"m{i} holds", "kind": "ordering", "relation": ">",
                           "point": "mean", "metric": "loss", "split": "train", "article_value": "",
                           "seeds": "5 of 5", "measured": f"measured m{i}", "verdict": verdict}

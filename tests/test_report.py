@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import studies.provenance
-from studies import report
-from studies.report import write_report
-from studies.verdicts import judge
+import studies.runtime.provenance
+from studies.report import study_report as report
+from studies.report.study_report import write_report
+from studies.stats.verdicts import judge
 from tests.synthetic import CLAIMS, toy_plan, toy_tables
 
 
@@ -76,7 +76,7 @@ def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["figures"] == {"loss.png": "Toy loss", "accuracy.png": "Toy accuracy"}
     provenance = run["provenance"]
-    assert provenance["commit"] == studies.provenance.commit() != ""
+    assert provenance["commit"] == studies.runtime.provenance.commit() != ""
     assert (provenance["engine"], provenance["seeds"]) == ("keras", "0, 1, 2")
     assert provenance["training wall time"] == "9.0 s over 6 trials"
     assert provenance["data"] == "synthetic (sha256 abababababababab)"
@@ -143,13 +143,13 @@ def fake_git(head, changes):
 
 @pytest.mark.parametrize("head, changes, expected", [
     ("abc1234", "", "abc1234"),
-    ("abc1234", " M studies/report.py", "abc1234+dirty"),
+    ("abc1234", " M studies/report/study_report.py", "abc1234+dirty"),
     (FileNotFoundError("git"), "", "unknown"),
     (subprocess.CalledProcessError(128, "git"), "", "unknown"),
 ])
 def test_commit_is_short_hash_dirty_or_unknown(monkeypatch, head, changes, expected):
-    monkeypatch.setattr(studies.provenance, "_git", fake_git(head, changes))
-    assert studies.provenance.commit() == expected
+    monkeypatch.setattr(studies.runtime.provenance, "_git", fake_git(head, changes))
+    assert studies.runtime.provenance.commit() == expected
 
 
 def test_every_report_file_is_renamed_into_place_whole_run_json_last(monkeypatch, tmp_path):

@@ -1,4 +1,4 @@
-"""`make reproduce`'s one process (studies/reproduce.py) and its wall-time breakdown (studies/phases.py)."""
+"""`make reproduce`'s one process (studies/run/reproduce.py) and its wall-time breakdown (studies/runtime/phases.py)."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from studies.phases import Phases, first_call
-from studies.reproduce import PARTS, run_commands
-from studies.store import TrialStore
+from studies.run.reproduce import PARTS, run_commands
+from studies.runtime.phases import Phases, first_call
+from studies.store.trial_store import TrialStore
 from tests.helpers import ROOT, studybench
 
 RUNS = ("initializers:book", "initializers")
@@ -19,7 +19,7 @@ SETTINGS = ("profile=smoke", "results_dir=results", "reports_dir=reports", "data
 
 def reproduce(*runs: str, cwd) -> subprocess.CompletedProcess:
     return studybench("--seeds", "n_seeds=2", "--record", "bench", "--make-started", str(time.time()), *runs, "--",
-                      *SETTINGS, cwd=cwd, program=("-m", "studies.reproduce"))
+                      *SETTINGS, cwd=cwd, program=("-m", "studies.run.reproduce"))
 
 
 def test_a_nested_phase_pauses_the_outer_one():
@@ -113,6 +113,6 @@ def test_the_makefile_runs_reproduce_in_one_process():
     dry = subprocess.run(["make", "-n", "reproduce", "VENV=/nonexistent", "RUNS=fit_basics hyperparameters",
                           "ARGS=profile=smoke"], cwd=ROOT, capture_output=True, text=True, check=True,
                          env=outside).stdout
-    reproduction = [line for line in dry.splitlines() if "studybench" in line or "studies.reproduce" in line]
-    assert len(reproduction) == 1 and "-m studies.reproduce" in reproduction[0], dry
+    reproduction = [line for line in dry.splitlines() if "studybench" in line or "studies.run.reproduce" in line]
+    assert len(reproduction) == 1 and "-m studies.run.reproduce" in reproduction[0], dry
     assert "pip install --quiet -e '.[optuna]'" in dry  # no test extras for the studies alone

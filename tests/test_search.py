@@ -3,12 +3,12 @@ settings train stacked to the bits each trains to alone, and their L2 strengths 
 import keras
 import pytest
 
-from studies.config import ConfigError
-from studies.data import load_dataset
+from studies.config.settings import ConfigError
+from studies.data.datasets import load_dataset
+from studies.data.splits import make_splits
 from studies.engines.fast import FastEngine
-from studies.plan import plan_study
-from studies.splits import make_splits
-from studies.sweeps import search_configs
+from studies.run.plan import plan_study
+from studies.run.sweeps import search_configs
 from tests.helpers import Quiet, assert_same_bits, compose_config
 from tests.test_stack_reuse import key, mlp, traces  # noqa: F401 (a fixture)
 

@@ -1,10 +1,10 @@
-"""Per-source seeds (studies/seeding.py): each randomness source of a trial draws with its own seed where
+"""Per-source seeds (studies/runtime/seeding.py): each randomness source of a trial draws with its own seed where
 `TrialSpec.seeds` gives one, the trial's seed otherwise, on either engine, whatever its stack mates."""
 import dataclasses
 
 import pytest
 
-from studies.seeding import SOURCES
+from studies.runtime.seeding import SOURCES
 from tests.helpers import run_fast, run_keras, variant
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
@@ -52,9 +52,9 @@ def test_engine_keras_draws_batch_order_and_weights_with_their_own_seeds(base_tr
 def test_the_data_draw_follows_its_own_seed_through_the_harness(smoke_config):
     """Article 002's drawn 700/300 split: seed 0 with the data draw at seed 1 trains to the bits of seed 1 with
     the other sources at seed 0, and not to seed 0's."""
-    from studies.harness import train_plan
-    from studies.plan import plan_study
-    from studies.store import TrialStore
+    from studies.run.harness import train_plan
+    from studies.run.plan import plan_study
+    from studies.store.trial_store import TrialStore
 
     cfg = smoke_config("study=early_stopping_mnist", "n_seeds=1")
     plan = plan_study(cfg)

@@ -1,7 +1,7 @@
 """n_seeds=auto: looking after every round keeps each error rate within 5%; rounds add seeds only where needed.
 
 The simulations run the default schedule (looks at 10, 15, ..., 30 seeds at the levels of
-studies/sequential.py) with the rules `judge` applies: sign-flip permutation tests on per-seed differences,
+studies/stats/sequential.py) with the rules `judge` applies: sign-flip permutation tests on per-seed differences,
 TOST against a window, exact binomial tests of a share, a t prediction interval; vectorised over STUDIES
 simulated studies per scenario (a Monte Carlo standard error of at most 0.2% at a 5% rate) and seeded, so
 each run measures the same numbers. Each rate is held two-sidedly to a reference: exact where it can be
@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from studies.config import ConfigError
-from studies.contract import Claim
-from studies.harness import run_study
-from studies.plan import plan_study
-from studies.sequential import judge_looks, look_seeds, nominal_alphas, spent
-from studies.verdicts import ALPHA, sign_flip_p
+from studies.config.contract import Claim
+from studies.config.settings import ConfigError
+from studies.run.harness import run_study
+from studies.run.plan import plan_study
+from studies.stats.sequential import judge_looks, look_seeds, nominal_alphas, spent
+from studies.stats.verdicts import ALPHA, sign_flip_p
 from tests.helpers import compose_config
 
 STUDIES = 12_000  # simulated studies per scenario

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from keras.src.trainers.data_adapters.array_slicing import train_validation_split  # Keras's own
 
-from studies.config import DatasetSpec
-from studies.splits import draw_indices, ink_fraction, keras_validation_split, make_splits
+from studies.config.settings import DatasetSpec
+from studies.data.splits import draw_indices, ink_fraction, keras_validation_split, make_splits
 
 
 def test_first_samples_and_test_set_validation(fashion_mnist):

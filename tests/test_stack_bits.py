@@ -13,9 +13,9 @@ from pathlib import Path
 import keras
 import pytest
 
-from studies.config import EarlyStoppingSpec, OptimizerSpec
+from studies.config.settings import EarlyStoppingSpec, OptimizerSpec
+from studies.data.splits import make_splits
 from studies.engines.fast import replica_bytes, shared_bytes
-from studies.splits import make_splits
 from tests.helpers import assert_same_bits, run_fast, variant
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
@@ -78,7 +78,7 @@ def fit_basics_arm(base, name, learning_rate, seed):
 def test_a_trial_of_realistic_width_trains_to_the_same_bits_in_a_large_stack(base_trial, fashion_mnist, tmp_path):
     """fit_basics's two Adam arms in one stack of 16, as `make reproduce` stacks them (5 seeds each): from 7 replicas
     on TensorFlow (13 on JAX) XLA:CPU summed their softmax and bias gradients in YNNPACK
-    (studies.runtime.YNN_FUSIONS). A stack of 32 passed too (TensorFlow): left out, for time."""
+    (studies.runtime.backend.YNN_FUSIONS). A stack of 32 passed too (TensorFlow): left out, for time."""
     arms = [[fit_basics_arm(base_trial, name, rate, seed) for seed in range(8)]
             for name, rate in (("sparse_ce", 0.001), ("adam_lr_0005", 0.0005))]
     alone = run_fast([arm[0] for arm in arms], fashion_mnist, tmp_path, max_replicas=1)
@@ -91,9 +91,9 @@ def test_a_trial_of_realistic_width_trains_to_the_same_bits_in_a_large_stack(bas
 XLA_FIRST = """
 import tensorflow as tf
 tf.function(lambda x: x * 2, jit_compile=True)(tf.ones(3))  # XLA starts here and reads XLA_FLAGS, once
-from studies.config import ConfigError
-from studies.data import load_fashion_mnist
-from studies.plan import plan_study
+from studies.config.settings import ConfigError
+from studies.data.datasets import load_fashion_mnist
+from studies.run.plan import plan_study
 from tests.helpers import compose_config, run_fast  # engine=fast sets XLA_FLAGS when it starts: too late now
 trial = plan_study(compose_config("profile=smoke", "n_seeds=1")).trials[0]
 try:

@@ -7,9 +7,9 @@ checkpoint to the same bits.
 """
 import pytest
 
-from studies.config import EarlyStoppingSpec
+from studies.config.settings import EarlyStoppingSpec
+from studies.data.splits import make_splits
 from studies.engines.fast import IDLE_SHARE, MINIMUM_REPLICAS, FastEngine, StackRun
-from studies.splits import make_splits
 from tests.helpers import Quiet, assert_same_bits
 from tests.test_stack_bits import EPOCHS, arm
 

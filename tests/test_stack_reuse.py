@@ -5,7 +5,7 @@ import dataclasses
 import keras
 import pytest
 
-from studies.config import OptimizerSpec
+from studies.config.settings import OptimizerSpec
 from studies.engines import stack_backends
 from studies.engines.stack import Stack, program_key
 from tests.helpers import run_fast, variant

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from studies.stats import mean_ci, point_values
+from studies.stats.across_seeds import mean_ci, point_values
 
 
 def test_mean_ci_is_the_student_t_interval():

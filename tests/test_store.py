@@ -3,7 +3,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from studies.store import TrialStore
+from studies.store.trial_store import TrialStore
 from tests.helpers import DATASET, result_for
 
 

@@ -9,10 +9,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from studies import store as store_module
-from studies.check import check_store
-from studies.store import TRIAL_SCHEMA, TrialStore, move_aside
-from studies.trial_result import failed_result
+from studies.store import trial_store as store_module
+from studies.store.check import check_store
+from studies.store.trial_result import failed_result
+from studies.store.trial_store import TRIAL_SCHEMA, TrialStore, move_aside
 from tests.helpers import DATASET, DROPOUT_SMOKE, result_for, studybench
 
 STUDY = "optimizers"

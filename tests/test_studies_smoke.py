@@ -2,9 +2,9 @@
 import pandas as pd
 import pytest
 
-from studies.cli import available
-from studies.contract import for_variant
-from studies.harness import run_study
+from studies.config.contract import for_variant
+from studies.run.cli import available
+from studies.run.harness import run_study
 from tests.helpers import compose_config
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.store import TrialStore
+from studies.store.trial_store import TrialStore
 
 # slow: trains end to end, left out of `make test-fast`; the run is tests/test_studies_smoke.py's, on one worker
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fit_basics_smoke")]

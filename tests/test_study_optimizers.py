@@ -6,8 +6,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from studies.config import ConfigError
-from studies.harness import run_study
+from studies.config.settings import ConfigError
+from studies.run.harness import run_study
 from tests.helpers import compose_config
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.config import ConfigError
-from studies.data import Dataset
-from studies.harness import report_only
-from studies.plan import plan_study
-from studies.store import TrialStore
+from studies.config.settings import ConfigError
+from studies.data.datasets import Dataset
+from studies.run.harness import report_only
+from studies.run.plan import plan_study
+from studies.store.trial_store import TrialStore
 from tests.helpers import (
     ENV,
     RATES,

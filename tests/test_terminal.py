@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import studies.progress
-from studies.harness import run_study
-from studies.logs import Console
-from studies.terminal import evidence
+import studies.run.progress
+from studies.run.harness import run_study
+from studies.run.logs import Console
+from studies.run.terminal import evidence
 
 ROOT = Path(__file__).resolve().parent.parent  # this checkout's studies, whatever the venv installed
 CLAIMS = ("nadam_fastest", "sgd_slower", "adadelta_slower")  # studies/catalog/optimizers.py's
@@ -24,7 +24,7 @@ VERDICT_LINE = re.compile(r"^  (PASS|FAIL|INCONCLUSIVE|DIVERGED|NOT RUN) +(\w+):
 
 def studybench(*command, cwd: Path) -> subprocess.CompletedProcess:
     """The app from this checkout: `command` (nothing, or `report`), then the smoke optimizers study's settings."""
-    done = subprocess.run([sys.executable, "-m", "studies.cli", *command, "study=optimizers", "profile=smoke",
+    done = subprocess.run([sys.executable, "-m", "studies.run.cli", *command, "study=optimizers", "profile=smoke",
                            "n_seeds=3", "results_dir=results", "reports_dir=reports", "data.download=false"],
                           capture_output=True, text=True, cwd=cwd, timeout=900,
                           env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -101,9 +101,9 @@ def test_verdicts_are_coloured_on_a_terminal_alone_and_a_multirun_job_prefixes_i
 def test_on_a_terminal_bars_show_the_trials_and_epochs_instead_of_start_and_epoch_lines(smoke_config, monkeypatch,
                                                                                         capsys, caplog):
     caplog.set_level(logging.INFO)
-    monkeypatch.setattr(studies.progress, "on_terminal", lambda: True)
+    monkeypatch.setattr(studies.run.progress, "on_terminal", lambda: True)
     # every update drawn: tqdm skips redraws within 0.1 s of the last, which fast smoke epochs race
-    monkeypatch.setattr(studies.progress, "tqdm", partial(studies.progress.tqdm, mininterval=0))
+    monkeypatch.setattr(studies.run.progress, "tqdm", partial(studies.run.progress.tqdm, mininterval=0))
     console = Terminal()
     logging.getLogger().addHandler(handler := Console(console))
     try:

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from studies.beyond.time_to_target import NEVER, Target, epochs_to_target, median_time, study_target
-from studies.config import ConfigError
+from studies.config.settings import ConfigError
 
 
 def stored(curves: dict, split: str = "test", metric: str = "accuracy", budget: int = 5):

@@ -16,9 +16,9 @@ from studies.beyond.variance import (
     refuse_keras_dropout,
     simulated_cubes,
 )
-from studies.config import ConfigError
-from studies.plan import plan_study
-from studies.seeding import SOURCES, source_seed
+from studies.config.settings import ConfigError
+from studies.run.plan import plan_study
+from studies.runtime.seeding import SOURCES, source_seed
 from tests.helpers import ENV, ROOT, assert_one_line_error, command, studybench
 
 NAMES = ("weights", "order", "dropout")
@@ -116,7 +116,7 @@ def test_the_dropout_study_s_design_trains_once_and_finds_no_dropout_variance_wi
     """2 levels of weights, order and dropout masks, 2 epochs: the arm without dropout owes nothing to its masks
     while its weights matter; a rerun trains nothing and gives the same tables."""
     from studies.beyond.variance import variance_study
-    from studies.store import TrialStore
+    from studies.store.trial_store import TrialStore
 
     cfg = smoke_config("study=dropout")
     tables = variance_study(cfg, 2)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.contract import KINDS, Claim
-from studies.verdicts import RULES, VERDICTS, holm, judge, sign_flip_interval, sign_flip_p, sign_patterns
+from studies.config.contract import KINDS, Claim
+from studies.stats.verdicts import RULES, VERDICTS, holm, judge, sign_flip_interval, sign_flip_p, sign_patterns
 
 WEAK = np.array([-0.1, -0.2, -0.01, -0.15, -0.05])  # one-sided sign-flip p = 2^-5 = 0.031, the least 5 seeds give
 
@@ -316,7 +316,7 @@ def test_an_arm_that_always_diverged_loses_an_ordering_and_leaves_a_claim_on_its
 
 @pytest.fixture
 def single_run(monkeypatch):
-    """The relation `typical` (kind single-run), which studies/contract.py is given separately."""
+    """The relation `typical` (kind single-run), which studies/config/contract.py is given separately."""
     monkeypatch.setitem(KINDS, "typical", "single-run")
 
 

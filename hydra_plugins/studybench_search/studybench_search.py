@@ -4,7 +4,7 @@ one per setting, studies/engines/fast.py).
 
 Optuna asks, draws and is told exactly as with its own sweeper (the same sampler, in the same order, so the
 same seed draws the same settings); only the launch differs: the batch goes to the launcher as one job whose
-`search` setting lists every setting's swept values (studies/sweeps.py), and that job returns one value per
+`search` setting lists every setting's swept values (studies/run/sweeps.py), and that job returns one value per
 setting, which Optuna is told as each setting's own.
 """
 from __future__ import annotations

@@ -5,6 +5,6 @@ rerun resumes) and written as a page under reports/beyond/<study>/. `variance` s
 variance between the trial's named randomness sources (initial weights, batch order, dropout masks, the data
 draw) by a factorial design over their seeds, and says whether a claim's verdict holds when only one source
 varies; `time_to_target` gives, per arm, the epochs its runs take to reach a stated accuracy or loss, a run that
-never reaches it counted as never. May import the run layer (harness, plan, store) and the statistics; the
-report layer writes what these return.
+never reaches it counted as never. The top layer: may import every other, the run layer's harness and plan
+included.
 """

@@ -2,7 +2,7 @@
 settings the article did not use: the other dataset (MNIST for a Fashion-MNIST study and back), the `modern`
 variant (Keras 3's defaults) and the `cnn` variant, where the study has them. Each setting runs as the study
 does (its seeds setting, n_seeds=auto's rounds included, stored in the same store, so a rerun resumes) and its
-claims are judged by their own kind's test (studies/verdicts.py); the page (reports/beyond/<study>/heldout.md)
+claims are judged by their own kind's test (studies/stats/verdicts.py); the page (reports/beyond/<study>/heldout.md)
 is a matrix of claims by settings, each cell a verdict with its seeds, and says which claims hold everywhere.
 """
 from __future__ import annotations
@@ -11,12 +11,12 @@ import logging
 
 import pandas as pd
 
-from studies.atomic import write_text_atomic
 from studies.beyond.runs import Judged, combined, judged_run, page_folder, study_at_variant, verdict_cell, wall_times
-from studies.config import check_keys, require_int
-from studies.document import Heading, Paragraph, Table, markdown
-from studies.harness import RunOutcome
-from studies.report import DATASET_NAMES
+from studies.config.settings import check_keys, require_int
+from studies.report.document import Heading, Paragraph, Table, markdown
+from studies.report.study_report import DATASET_NAMES
+from studies.run.harness import RunOutcome
+from studies.store.atomic import write_text_atomic
 
 OTHER_DATASET = {"fashion_mnist": "mnist", "mnist": "fashion_mnist"}
 VARIANTS = ("modern", "cnn")  # the held-out variants, where a study has them

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from studies.atomic import write_text_atomic
-from studies.document import Heading, Paragraph, Table, markdown
-from studies.harness import RunOutcome, run_study
-from studies.plan import Plan, resolve_variant
-from studies.report import report_dir
-from studies.sequential import judge_looks
-from studies.store import TrialStore
+from studies.report.document import Heading, Paragraph, Table, markdown
+from studies.report.study_report import report_dir
+from studies.run.harness import RunOutcome, run_study
+from studies.run.plan import Plan, resolve_variant
+from studies.stats.sequential import judge_looks
+from studies.store.atomic import write_text_atomic
+from studies.store.trial_store import TrialStore
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Judged:
 
 def judged_run(cfg: dict, claims=None) -> Judged:
     """Run `cfg` (train what the store lacks, no study report) and judge `claims` (default: the run's own) on its
-    trials, look by look as its seeds setting has them (studies/sequential.py)."""
+    trials, look by look as its seeds setting has them (studies/stats/sequential.py)."""
     started = time.monotonic()
     outcome = run_study({**cfg, "report": False, "search": None})
     plan, store = outcome.plan, TrialStore(cfg["results_dir"])

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from studies.stats import curve_of, lower_is_better
+from studies.stats.across_seeds import curve_of, lower_is_better
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ TARGETS = {
 
 def study_target(study: str, contract) -> Target:
     """The study module's TIME_TO_TARGET, else TARGETS' entry; a ConfigError naming the studies that have one."""
-    from studies.config import ConfigError
+    from studies.config.settings import ConfigError
 
     target = getattr(contract, "TIME_TO_TARGET", None) or TARGETS.get(study)
     if target is None:
@@ -117,10 +117,10 @@ def time_to_target_table(epochs: pd.DataFrame, trials: pd.DataFrame, target: Tar
 def time_to_target(cfg: dict, target: Target | None = None) -> pd.DataFrame:
     """The table for the study `cfg` configures, from its stored trials (`studybench report`'s), at the study's
     declared target unless `target` is given; a ConfigError when none is stored."""
-    from studies.config import ConfigError
-    from studies.harness import route, stored_trial_ids
-    from studies.plan import plan_study
-    from studies.store import TrialStore
+    from studies.config.settings import ConfigError
+    from studies.run.harness import route, stored_trial_ids
+    from studies.run.plan import plan_study
+    from studies.store.trial_store import TrialStore
 
     plan = route(plan_study(cfg), cfg)
     store = TrialStore(cfg["results_dir"])
@@ -142,9 +142,9 @@ def run_time_to_target(cfg: dict):
     where the store lacks them (no study report), the table written as reports/beyond/<study>/.../time_to_target.md
     and CSV."""
     from studies.beyond.runs import write_tables_page
-    from studies.config import check_keys
-    from studies.harness import run_study
-    from studies.store import TrialStore
+    from studies.config.settings import check_keys
+    from studies.run.harness import run_study
+    from studies.store.trial_store import TrialStore
 
     check_keys(cfg["beyond"], ("name", "target"), "beyond=time_to_target")
     target = parsed_target(cfg["beyond"]["target"]) if cfg["beyond"]["target"] else None
@@ -160,7 +160,7 @@ def run_time_to_target(cfg: dict):
 
 def parsed_target(text: str) -> Target:
     """`METRIC:SPLIT:VALUE` (accuracy:test:0.85) as a Target; a ConfigError saying so otherwise."""
-    from studies.config import ConfigError
+    from studies.config.settings import ConfigError
 
     try:
         metric, split, value = text.split(":")

@@ -1,13 +1,14 @@
 """Equal tuning budget (`beyond=tuning`, issue #29 part 1): does an article's claim survive when every arm gets
 the same tuning budget over its main hyperparameter?
 
-The study's module declares the hyperparameter as `TUNING` (studies/beyond/declare.py). Every tuned arm is
+The study's module declares the hyperparameter as `TUNING` (studies/config/tuning.py). Every tuned arm is
 trained at the same grid around the article's value (beyond.points values from 1/span to span times it) on
 beyond.grid_seeds seeds, all in one `search` run, so engine=fast trains every value and seed of an arm as
 replicas of one stack. The grid validates on the last beyond.validation_split of the training data, never on
 the test set, and each arm's value with the best mean validation value of the declared metric is chosen. Then
 fresh seeds (from beyond.fresh_first_seed: none chose a value) of each arm at its chosen value run as the study
-does, their claims judged by the same rounds and tests (studies/sequential.py, studies/verdicts.py), beside the
+does, their claims judged by the same rounds and tests (studies/stats/sequential.py, studies/stats/verdicts.py),
+beside the
 article's settings' verdicts. The page (reports/beyond/<study>/tuning.md) gives both verdicts per claim, each
 arm's chosen value and its sensitivity curve (validation metric by value, mean and 95% band over the seeds).
 """
@@ -26,16 +27,16 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only bac
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from studies.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
-from studies.beyond.declare import NotTuned, Tuning  # noqa: E402
 from studies.beyond.runs import Judged, combined, judged_run, page_folder, study_at_variant, verdict_cell, wall_times  # noqa: E402
-from studies.config import ConfigError, check_keys, require_fraction, require_int  # noqa: E402
-from studies.document import Heading, Image, Paragraph, Table, markdown  # noqa: E402
-from studies.harness import RunOutcome, run_study  # noqa: E402
-from studies.plan import plan_study  # noqa: E402
-from studies.stats import lower_is_better, point_values, t_interval  # noqa: E402
-from studies.store import TrialStore  # noqa: E402
-from studies.sweeps import flat_settings  # noqa: E402
+from studies.config.settings import ConfigError, check_keys, require_fraction, require_int  # noqa: E402
+from studies.config.tuning import NotTuned, Tuning  # noqa: E402
+from studies.report.document import Heading, Image, Paragraph, Table, markdown  # noqa: E402
+from studies.run.harness import RunOutcome, run_study  # noqa: E402
+from studies.run.plan import plan_study  # noqa: E402
+from studies.run.sweeps import flat_settings  # noqa: E402
+from studies.stats.across_seeds import lower_is_better, point_values, t_interval  # noqa: E402
+from studies.store.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
+from studies.store.trial_store import TrialStore  # noqa: E402
 
 VALIDATION = "val"  # the split a validation carved from the training data is stored under
 KEYS = ("name", "points", "span", "grid_seeds", "grid_first_seed", "fresh_first_seed", "validation_split")

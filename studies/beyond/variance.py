@@ -2,15 +2,17 @@
 a variance-components table per claim metric, and each claim judged with one source varying at a time.
 
 Design. Every arm trains one trial per cell of the full factorial over the sources that can move its numbers
-(studies.seeding.SOURCES: initial weights and batch order always, dropout masks where a model drops out, the data
+(studies.runtime.seeding.SOURCES: initial weights and batch order always, dropout masks where a model drops out, the
+data
 draw where a study draws its splits), each source at `levels` seeds first_seed, first_seed + 1, .... Cell c is
 trial seed first_seed + c, with the sources' seeds given apart (TrialSpec.seeds) where they differ from it: cell 0
 is the study's own first_seed trial (reused when stored), and cells pair across arms as seeds do. The trials
 train as ordinary ones (engine=fast stacks them), stored and resumed like any. engine=keras draws dropout masks
-from the weights' seed (studies/seeding.py): a design that varies dropout there is refused.
+from the weights' seed (studies/runtime/seeding.py): a design that varies dropout there is refused.
 
 Components. Fixing every source fixes a run (same seed, same bits), so there is no noise beyond the sources: a
-claim metric's value (its point value, studies/stats.py) is a balanced crossed random-effects design with one run
+claim metric's value (its point value, studies/stats/across_seeds.py) is a balanced crossed random-effects design with
+one run
 per cell, each source and each interaction of sources a random effect, the highest interaction the residual.
 Their variances are estimated by expected mean squares (Searle, Casella & McCulloch, "Variance Components", 1992,
 ch. 4; Montgomery, "Design and Analysis of Experiments", ch. 13), a negative estimate set to 0, shares of their
@@ -24,7 +26,7 @@ the shares' 89.5-100% (simple percentile intervals of the variances: 71-100%). P
 decomposed, and for an ordering each (arm, versus) pair's per-cell difference, what the claim's test reads. With 3
 levels a source's variance rests on 2 degrees of freedom: the intervals are wide, and say so.
 
-Verdicts. Each claim is judged (studies/verdicts.py, as the study judges it, at 5%) on every cell, and on the
+Verdicts. Each claim is judged (studies/stats/verdicts.py, as the study judges it, at 5%) on every cell, and on the
 cells where all sources but one are held at level 0: does the verdict depend on which randomness varies?
 
 `python -m studies.beyond.variance study=X levels=N [KEY=VALUE ...]` trains what is missing and prints the tables.
@@ -40,10 +42,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from studies.config import ConfigError, require_int
-from studies.plan import Plan
-from studies.seeding import SOURCES, source_seed
-from studies.stats import point_values
+from studies.config.settings import ConfigError, require_int
+from studies.run.plan import Plan
+from studies.runtime.seeding import SOURCES, source_seed
+from studies.stats.across_seeds import point_values
 
 BOOTSTRAP = 2000  # parametric bootstrap designs per decomposition
 INVERSION_GRID = 400  # variances tried per test-inversion interval, log-spaced (6% apart) over 10 decades
@@ -251,7 +253,7 @@ def components_table(claims, epochs: pd.DataFrame, trials: pd.DataFrame, design:
 def verdicts_table(claims, epochs: pd.DataFrame, trials: pd.DataFrame, design: pd.DataFrame,
                    sources: tuple[str, ...]) -> pd.DataFrame:
     """Each claim judged on every cell, then on the cells where only one source varies (the others at level 0)."""
-    from studies.verdicts import diverged_runs, judge
+    from studies.stats.verdicts import diverged_runs, judge
 
     selections = {ALL: design}
     for source in sources:
@@ -274,9 +276,9 @@ def variance_study(cfg: dict, levels: int) -> dict:
     """Train the factorial design of the study `cfg` configures (what is not stored yet) and return its tables:
     `design` (a row per trial), `components` and `verdicts` (see the module's doc), with the design's `plan`, its
     `sources` and the number of trials `trained` now. A ConfigError before training on bad settings."""
-    from studies.harness import route, train_plan
-    from studies.plan import plan_study
-    from studies.store import TrialStore
+    from studies.run.harness import route, train_plan
+    from studies.run.plan import plan_study
+    from studies.store.trial_store import TrialStore
 
     plan = plan_study(cfg)
     sources = design_sources(plan)
@@ -297,8 +299,8 @@ def run_variance(cfg: dict):
     """`studybench study=X beyond=variance [beyond.levels=N]`: the design trained (what the store lacks), its
     tables written as reports/beyond/<study>/.../variance.md and CSV files."""
     from studies.beyond.runs import write_tables_page
-    from studies.config import check_keys
-    from studies.harness import RunOutcome
+    from studies.config.settings import check_keys
+    from studies.run.harness import RunOutcome
 
     check_keys(cfg["beyond"], ("name", "levels"), "beyond=variance")
     found = variance_study(cfg, cfg["beyond"]["levels"])
@@ -321,8 +323,8 @@ def composed(arguments: list[str]) -> dict:
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from studies.paths import CONF_DIR
-    from studies.runtime import import_backend_quietly
+    from studies.config.paths import CONF_DIR
+    from studies.runtime.backend import import_backend_quietly
 
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         cfg = OmegaConf.to_container(compose("config", overrides=arguments), resolve=True)
@@ -334,7 +336,7 @@ def printed_or_failed(make_tables) -> None:
     """Print the tables `make_tables()` returns (title -> DataFrame); a bad setting: one line, exit status 2."""
     from hydra.errors import HydraException
 
-    from studies.cli import console_logging, explain_hydra_error, fail
+    from studies.run.cli import console_logging, explain_hydra_error, fail
 
     console_logging()
     logging.getLogger().setLevel(logging.INFO)

@@ -10,8 +10,8 @@ the whole 1,000 images evaluated in inference mode after every 10 steps (split t
 sentences over the grid are families of 16 member claims, each with the exceptions its words allow; a run
 that diverged did not learn (its accuracy counts as the worst).
 """
-from studies.beyond.declare import NotTuned
-from studies.contract import Claim, Column, Family, Figure, NotJudged, Source
+from studies.config.contract import Claim, Column, Family, Figure, NotJudged, Source
+from studies.config.tuning import NotTuned
 
 BOOK_SCALES = (1.0, 0.54117, 0.292864, 0.158489, 0.0857696, 0.0464159, 0.0251189, 0.0135936, 0.00735642,
                0.00398107, 0.00215443, 0.00116591, 0.000630957, 0.000341455, 0.000184785, 0.0001)  # the yaml's grid

@@ -5,8 +5,8 @@ hidden activation or without. SGD(0.01), batch 128, 300 epochs. The article read
 figures of train and test accuracy: dropout keeps overfitting down. variant=book: the book's 300 images,
 6 x Dense(100), He init, dropout ratio 0.2, 301 epochs: the gap narrows and training accuracy stays below 100%.
 """
-from studies.beyond.declare import Tuning
-from studies.contract import Claim, Column, Figure, Source
+from studies.config.contract import Claim, Column, Figure, Source
+from studies.config.tuning import Tuning
 
 ALL = ("original", "modern", "book")
 LESS_OVERFITTING = Source("article 001", "§5.2.2, the figures of accuracy with and without dropout",

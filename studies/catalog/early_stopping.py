@@ -4,11 +4,11 @@ The dropout model of §5.2 (Dropout(0.15), ReLU) on the first 10,000 training im
 up to 100 epochs, with EarlyStopping(patience=2) on val_loss (the test set) or without. The article reads one
 run per arm off its accuracy figures: with early stopping training halts at epoch 40 with no overfitting to
 be seen; without it, overfitting shows from about epoch 60 (train accuracy pulling away from test accuracy:
-`separation_epoch`, studies/features.py). Both numbers are one run's: each is judged as a single run (is the
+`separation_epoch`, studies/config/features.py). Both numbers are one run's: each is judged as a single run (is the
 article's run a plausible one of ours?), not as the mean of many.
 """
-from studies.beyond.declare import NotTuned
-from studies.contract import Claim, Column, Figure, NotJudged, Source
+from studies.config.contract import Claim, Column, Figure, NotJudged, Source
+from studies.config.tuning import NotTuned
 
 STOPS = Source("article 001", "§5.3.2, the figures of accuracy with and without early stopping",
                "図より、Early Stoppingを適用したときには、40エポックで学習が停止し、過学習している様子は読み取れません。",  # noqa: E501 (a quotation, kept whole)
@@ -56,7 +56,7 @@ CLAIMS = (
           "not parted by the stop (most runs)", metric="accuracy", split="train-test", point="separated",
           relation="runs_near", arms=("early_stopping",), value=0, at_least=0.5, source=STOPS,
           why_tolerance="parted: train accuracy above test accuracy, 5-epoch average, to the end "
-                        "(studies/features.py)"),
+                        "(studies/config/features.py)"),
     Claim("stops_2_epochs_after_best", "EarlyStopping(patience=2) stops 2 epochs after the best test loss, in every "
           "run that stopped early", metric="loss", split="test", point="epochs_after_best", relation="every_run",
           arms=("early_stopping",), value=2, source=PATIENCE, why_tolerance="0: an API's behaviour, exact"),

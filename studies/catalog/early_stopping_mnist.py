@@ -6,8 +6,8 @@ MNIST's 10,000; early stopping on val_loss with patience 0, 30 (the post) or 20 
 number the post prints comes from one run (its training log or evaluate()): each is judged as a single run
 (is the post's run a plausible one of ours?), read to the digits printed. Its comparisons are orderings.
 """
-from studies.beyond.declare import NotTuned
-from studies.contract import Claim, Column, Figure, NotJudged, Source
+from studies.config.contract import Claim, Column, Figure, NotJudged, Source
+from studies.config.tuning import NotTuned
 
 POST = "article 002"
 TURNS = Source(POST, "after its first listing, the figure of the 3,000-epoch run",

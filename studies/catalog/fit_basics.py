@@ -8,8 +8,8 @@ than 0.5). All use EarlyStopping(patience=3, restore_best_weights=True) and Mode
 writing best_model.keras. The article runs nothing itself: its statements about the API are judged on every
 run (one run that disagrees refutes them); what has nothing to measure is listed in NOT_JUDGED.
 """
-from studies.beyond.declare import NotTuned
-from studies.contract import Claim, Column, Figure, NotJudged, Source
+from studies.config.contract import Claim, Column, Figure, NotJudged, Source
+from studies.config.tuning import NotTuned
 
 WORK = "article 000"
 SAME = Source(WORK, "「損失関数の選び方」, categorical_crossentropy", "sparse 版と数学的には同じだが、ラベルの形式が異なる。",  # noqa: E501 (a quotation, kept whole)
@@ -53,7 +53,7 @@ NOT_JUDGED = (
                "measures it"),
     _statement("「validation_split と validation_data」", "訓練データの末尾から指定割合を自動で切り出す。",
                "It cuts the given fraction off the end of the training data automatically.",
-               "studybench takes the last 20% itself (studies/splits.py, as Keras documents) and passes it as "
+               "studybench takes the last 20% itself (studies/data/splits.py, as Keras documents) and passes it as "
                "validation data, so a run cannot test Keras's own slicing; its size is judged "
                "(validation_is_20_percent)"),
     _statement("「エポックとバッチの関係」", "313 回の重み更新で 1 エポック完了",

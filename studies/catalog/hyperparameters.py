@@ -6,8 +6,8 @@ The draws are a sweep (`hydra/sweeper=book_random_search`, Optuna's seeded rando
 declares what a run is judged on (OBJECTIVE) and how many runs the best-runs figure shows (BEST_RUNS).
 The book states no claim to test beyond its figure.
 """
-from studies.beyond.declare import NotTuned
-from studies.contract import Column, Figure, NotJudged, Source
+from studies.config.contract import Column, Figure, NotJudged, Source
+from studies.config.tuning import NotTuned
 
 BOOK = ("book",)
 

@@ -5,8 +5,8 @@ start from Xavier (glorot_uniform, Keras's default), He (he_uniform) or N(0, 0.0
 figure of one run's train-loss curves: He suits ReLU best; §4.1 adds that N(0, 0.01) does not learn at all.
 variant=book: the book's Gaussians N(0, 0.01^2), N(0, 1/n) and N(0, 2/n) over 2,000 iterations.
 """
-from studies.beyond.declare import NotTuned
-from studies.contract import Claim, Column, Figure, NotJudged, Source
+from studies.config.contract import Claim, Column, Figure, NotJudged, Source
+from studies.config.tuning import NotTuned
 
 ALL = ("original", "modern", "book")
 HE = Source("article 001", "§2.2, the figure of train loss by initialisation",

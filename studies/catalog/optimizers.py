@@ -3,12 +3,12 @@
 A 5-layer sigmoid MLP (4 x Dense(100) + softmax) on Fashion-MNIST, batch 128, 15 epochs, trained with
 SGD(0.1), Adagrad(0.1), Adadelta(0.1), Adam() and Nadam(), plus RMSprop() from article 000's table.
 The article reads convergence off its figure of one run's train-loss curves; here "converges faster" is the
-lower mean train loss over the 15 epochs (the area under the curve, studies/features.py). variant=book: the
+lower mean train loss over the 15 epochs (the area under the curve, studies/config/features.py). variant=book: the
 book's own comparison (pp. 176-178) of SGD, Momentum, AdaGrad and Adam over 2,000 iterations. variant=cnn:
 the original arms on a small LeNet-like CNN instead of the MLP, asking whether the orderings carry over.
 """
-from studies.beyond.declare import Tuning
-from studies.contract import VARIANTS, Claim, Column, Figure, NotJudged, Source
+from studies.config.contract import VARIANTS, Claim, Column, Figure, NotJudged, Source
+from studies.config.tuning import Tuning
 
 ARTICLE = (*VARIANTS, "cnn")  # the article's arms: its own MLP, in both Keras versions, and the CNN
 SLOWER = Source("article 001", "§1.3, the figure of train loss by optimizer",

@@ -6,8 +6,8 @@ swings up and down either way, while weight decay keeps training accuracy from r
 book's 300 images, 6 x Dense(100), He init, lambda = 0.1 on every layer, 201 epochs: the train-test gap
 narrows and training accuracy no longer reaches 100%.
 """
-from studies.beyond.declare import Tuning
-from studies.contract import Claim, Column, Figure, Source
+from studies.config.contract import Claim, Column, Figure, Source
+from studies.config.tuning import Tuning
 
 ALL = ("original", "modern", "book")
 SWINGS = Source("article 001", "§5.1.2, the figures of accuracy with and without weight decay",

@@ -6,6 +6,9 @@ yields one `TrialResult` per trial as soon as it is finished. Study modules neve
 Engines are found by name in a registry: the built-in ones, declared here so that they work whether or not this
 package's entry points are installed, and any that an installed package registers under the entry-points group
 `studybench.engines` (`name = "package.module:EngineClass"`, a class taking `(settings, results_dir)`).
+
+The Keras side of a trial lives here too: the model, optimizer and callbacks from specs (`model`) and Keras 2.2's
+optimizers (`legacy_optimizers`). May import `config`, `runtime`, `data` and `store`.
 """
 from __future__ import annotations
 
@@ -13,9 +16,9 @@ import importlib.metadata
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from studies.config import ConfigError, TrialSpec
-from studies.splits import Splits
-from studies.trial_result import TrialResult
+from studies.config.settings import ConfigError, TrialSpec
+from studies.data.splits import Splits
+from studies.store.trial_result import TrialResult
 
 ENTRY_POINTS_GROUP = "studybench.engines"
 BUILT_IN = {"keras": "studies.engines.keras_fit:KerasFitEngine", "fast": "studies.engines.fast:FastEngine"}

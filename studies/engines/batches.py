@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from studies.seeding import epoch_order, replacement_batch
+from studies.runtime.seeding import epoch_order, replacement_batch
 
 
 def epoch_batches(seeds: list, epoch: int, samples: int, batch_size: int, steps: int,

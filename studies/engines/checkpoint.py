@@ -1,6 +1,6 @@
 """Checkpoints of a running stack (engine=fast): all it needs to go on, bit for bit, after a kill.
 
-One file per stack, named by its trials in stack order, written atomically (`studies.atomic`: a temporary file,
+One file per stack, named by its trials in stack order, written atomically (`studies.store.atomic`: a temporary file,
 fsync, rename) at an epoch's end once `engine.checkpoint_seconds` have passed since the last one, and deleted
 when the harness has stored the stack's trials. It holds the stacked weights with the optimizer's state
 and batch-norm statistics, the epoch reached (batch orders and dropout masks are functions of seed and
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studies.atomic import atomic_file
+from studies.store.atomic import atomic_file
 
 FORMAT = 1
 PLAIN = (bool, int, float, str, type(None), np.ndarray, np.generic)

@@ -2,7 +2,7 @@
 
 Trials share a stack when they share architecture, optimizer settings, early stopping, loss, metrics, batch
 size and data sizes; within a stack they may differ in seed, initializer, regularizer strength, dropout rate,
-learning rate and epochs. Each replica keeps engine=keras's batch order (studies.seeding), its own
+learning rate and epochs. Each replica keeps engine=keras's batch order (studies.runtime.seeding), its own
 dropout masks and batch-norm statistics. Early stopping, TerminateOnNaN-style stopping and best-model
 checkpoints are per replica: the real `keras.callbacks.EarlyStopping` and `ModelCheckpoint`, one of each
 per replica, see a `ReplicaModel` standing in for the Keras model. A stopped replica's results are fixed
@@ -24,21 +24,21 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from studies.config import ConfigError, TrialSpec, check_keys, require_bool
+from studies.config.settings import ConfigError, TrialSpec, check_keys, require_bool
 from studies.engines.batches import epoch_batches
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
 from studies.engines.labels import encode_targets
+from studies.engines.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
 from studies.engines.replica import REPLICA_CALLBACKS, ReplicaModel
 from studies.engines.shared import finished_result, prediction_scores, trial_callbacks
 from studies.engines.stack import layer_problem, optimizer_problem, per_replica_sums
 from studies.engines.stack_backends import make_stack, release
-from studies.keras_internals import require_checked_version
-from studies.model import STAND_IN_SHAPE, build_model, build_optimizer, make_callbacks
-from studies.phases import first_call, timed
-from studies.provenance import device
-from studies.runtime import deterministic_ops
-from studies.seeding import seed_everything, source_seed
-from studies.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
+from studies.runtime.backend import deterministic_ops
+from studies.runtime.keras_internals import require_checked_version
+from studies.runtime.phases import first_call, timed
+from studies.runtime.provenance import device
+from studies.runtime.seeding import seed_everything, source_seed
+from studies.store.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
@@ -174,7 +174,7 @@ class FastEngine:
         self.checkpoint_dir = Path(results_dir) / "checkpoints"
         self.problems = {}  # unsupported()'s answers by setting: every seed of an arm shares its arm's
         self.replica_epochs = ReplicaEpochs()  # summed over the stacks this engine ran
-        require_checked_version()  # its stacks use Keras internals (studies/keras_internals.py)
+        require_checked_version()  # its stacks use Keras internals (studies/runtime/keras_internals.py)
         deterministic_ops()
 
     def unsupported(self, trial: TrialSpec) -> str | None:

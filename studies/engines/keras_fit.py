@@ -1,6 +1,6 @@
 """engine=keras: each trial is one `model.fit` with real Keras callbacks (the reference engine).
 
-The batch order comes from `studies.seeding`, fed through tf.data (a NumPy generator on other Keras
+The batch order comes from `studies.runtime.seeding`, fed through tf.data (a NumPy generator on other Keras
 backends) with `shuffle` off, so arms of one seed see the same batches; `steps_per_epoch` keeps Keras
 reading one iterator across epochs. With train.steps_per_epoch set (the book's per-iteration curves) an
 "epoch" is that many batches of the same stream of passes over the data; with train.sampling=
@@ -16,17 +16,17 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from studies.config import TrialSpec, check_keys
+from studies.config.settings import TrialSpec, check_keys
+from studies.data.splits import Splits
 from studies.engines.labels import encode_targets
+from studies.engines.model import build_model, build_optimizer
 from studies.engines.shared import finished_result, prediction_scores, trial_callbacks
-from studies.keras_internals import require_checked_version
-from studies.model import build_model, build_optimizer
-from studies.phases import timed
-from studies.provenance import device
-from studies.runtime import deterministic_ops
-from studies.seeding import replacement_order, seed_everything, source_seed, training_order
-from studies.splits import Splits
-from studies.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
+from studies.runtime.backend import deterministic_ops
+from studies.runtime.keras_internals import require_checked_version
+from studies.runtime.phases import timed
+from studies.runtime.provenance import device
+from studies.runtime.seeding import replacement_order, seed_everything, source_seed, training_order
+from studies.store.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
 
@@ -108,7 +108,7 @@ class KerasFitEngine:
 
     def train(self, trial: TrialSpec, splits: Splits, progress) -> TrialResult:
         spec = trial.train
-        seed_everything(source_seed(trial, "weights"))  # and the dropout masks: see studies/seeding.py
+        seed_everything(source_seed(trial, "weights"))  # and the dropout masks: see studies/runtime/seeding.py
         model = build_model(trial.model, splits.x_train.shape[1], splits.classes)
         model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
                       jit_compile=self.jit_compile)

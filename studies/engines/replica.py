@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from studies.keras_internals import compiled_metrics
+from studies.runtime.keras_internals import compiled_metrics
 
 # Callbacks known to need nothing of a model beyond what ReplicaModel offers, and only the hooks a stack calls
 # (on_train_begin, on_epoch_end, on_train_end). Another callback may read or set what a replica lacks (the

@@ -9,12 +9,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from studies.config import TrialSpec
+from studies.config.settings import TrialSpec
+from studies.data.splits import Splits
 from studies.engines.labels import predicted_classes
-from studies.model import make_callbacks
-from studies.provenance import device
-from studies.splits import Splits
-from studies.trial_result import TrialResult, best_epoch, outcome_status, split_metric
+from studies.engines.model import make_callbacks
+from studies.runtime.provenance import device
+from studies.store.trial_result import TrialResult, best_epoch, outcome_status, split_metric
 
 
 def trial_callbacks(trial: TrialSpec, artifacts_dir: Path) -> tuple[list, list]:

@@ -1,6 +1,6 @@
 """Same-architecture Keras models (MLPs and small CNNs) trained as one: every weight gets a leading replica axis.
 
-Each replica is first built by `studies.model.build_model` under its own seed, so it starts from exactly
+Each replica is first built by `studies.engines.model.build_model` under its own seed, so it starts from exactly
 the weights engine=keras would give it (each kernel drawn by its own `(in, out)`-shaped initializer
 call); then the weights are stacked. The forward pass uses the Keras layers' own activations, dropout
 rates and BatchNormalization arithmetic (`keras.ops.moments`, Keras's batch-normalization formula, the same
@@ -29,16 +29,16 @@ import keras
 import numpy as np
 from keras import ops
 
-from studies.config import ConfigError
-from studies.keras_internals import (
+from studies.config.settings import ConfigError
+from studies.engines.legacy_optimizers import Keras2Adagrad, Keras2Nadam
+from studies.runtime.keras_internals import (
     apply_at_rate,
     compile_metric,
     learning_rate_schedule,
     per_sample_values,
     take_learning_rate_per_call,
 )
-from studies.legacy_optimizers import Keras2Adagrad, Keras2Nadam
-from studies.seeding import dropout_stream
+from studies.runtime.seeding import dropout_stream
 
 SUPPORTED_LAYERS = (keras.layers.InputLayer, keras.layers.Dense, keras.layers.BatchNormalization,
                     keras.layers.Activation, keras.layers.Dropout, keras.layers.Conv2D, keras.layers.MaxPooling2D,

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import keras
 
-from studies.config import ConfigError
+from studies.config.settings import ConfigError
 from studies.engines.stack import Stack, program_key
 
 IDLE_LIMIT = 8

@@ -10,8 +10,8 @@ import keras
 import numpy as np
 
 from studies.engines.stack import Stack, to_stacked
-from studies.keras_internals import stateless_apply_at_rate
-from studies.runtime import YNN_FUSIONS
+from studies.runtime.backend import YNN_FUSIONS
+from studies.runtime.keras_internals import stateless_apply_at_rate
 
 # jax.jit takes one fusion type, which replaces XLA's list (dots and reductions among them): YNNPACK's dots only.
 CPU_OPTIONS = {YNN_FUSIONS: "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}

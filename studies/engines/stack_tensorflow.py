@@ -5,8 +5,8 @@ import numpy as np
 import tensorflow as tf
 
 from studies.engines.stack import Stack, to_stacked
-from studies.keras_internals import apply_at_rate
-from studies.runtime import deterministic_ops, require_reductions_in_xla_loops
+from studies.runtime.backend import deterministic_ops, require_reductions_in_xla_loops
+from studies.runtime.keras_internals import apply_at_rate
 
 
 class TensorFlowStack(Stack):

@@ -2,9 +2,10 @@
 claims placing Lion among the article's optimizers. The second is the Lion paper's own claim against Adam,
 made there for far larger models."""
 from studies.catalog.optimizers import CLAIMS as ARTICLE_CLAIMS, FIGURES, NEGLIGIBLE_LOSS, SUMMARY
-from studies.contract import Claim
+from studies.config.contract import Claim
 
-# What a study module defines (studies/contract.py): the article's FIGURES and SUMMARY are re-exported as they are.
+# What a study module defines (studies/config/contract.py): the article's FIGURES and SUMMARY are re-exported as
+# they are.
 __all__ = ["FIGURES", "SUMMARY", "CLAIMS"]
 
 CLAIMS = ARTICLE_CLAIMS + (
