@@ -16,6 +16,7 @@ import dataclasses  # noqa: E402
 import pytest  # noqa: E402
 
 from studies.data.datasets import DEBIAN_FASHION_MNIST, load_fashion_mnist  # noqa: E402
+from studies.run.boundary import prepare_run  # noqa: E402
 from studies.run.harness import run_study  # noqa: E402
 from studies.run.plan import plan_study  # noqa: E402
 from tests.helpers import DROPOUT_SMOKE, compose_config, studybench  # noqa: E402
@@ -88,6 +89,6 @@ def smoke_study(tmp_path_factory):
             cfg = compose_config("profile=smoke", f"study={study}", f"variant={variant}", f"n_seeds={seeds}",
                                  f"results_dir={folder / 'results'}", f"reports_dir={folder / 'reports'}",
                                  "data.download=false")
-            runs[study, variant, seeds] = run_study(cfg), folder
+            runs[study, variant, seeds] = run_study(prepare_run(cfg)), folder
         return runs[study, variant, seeds]
     return run

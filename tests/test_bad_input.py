@@ -49,7 +49,7 @@ def test_a_bad_value_is_one_line_before_anything_is_written(tmp_path, arguments,
 
 def test_a_bad_value_stops_before_the_backend_is_imported(tmp_path):
     """The settings are checked before Keras (and TensorFlow) load: seconds, not the backend's import time."""
-    probe = ("import sys\nfrom studies import cli\nsys.argv = ['studybench', 'variant=nope']\n"
+    probe = ("import sys\nfrom studies.run import cli\nsys.argv = ['studybench', 'variant=nope']\n"
              "try:\n    cli.main()\nexcept SystemExit as stopped:\n"
              "    print(stopped.code, 'keras' in sys.modules, 'tensorflow' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=ENV,

@@ -7,6 +7,7 @@ import pytest
 import studies.run.harness
 from studies.config.settings import ConfigError, OptimizerSpec
 from studies.engines.model import build_optimizer, for_trial
+from studies.run.boundary import prepare_run
 from studies.run.harness import run_study, stored_trial_ids
 from studies.run.plan import plan_study
 from studies.store.trial_store import TrialStore
@@ -53,7 +54,7 @@ def test_components_by_path_train_on_fast_or_fall_back_to_keras_before_data_load
                     adam={"optimizer": {"_target_": "tests.custom_components.NormalizedSGD", "learning_rate": 0.01}},
                     rmsprop={"optimizer": {"name": "SGD", "learning_rate": SCHEDULE}},
                     adagrad={"optimizer": {"_target_": "tests.custom_components.SignSGD", "learning_rate": 0.01}})
-    outcome = run_study(cfg)
+    outcome = run_study(prepare_run(cfg))
     said = logged.text
     moved = ["engine fast cannot run 1 trial of arm adam (optimizer NormalizedSGD's update of one replica depends "
              "on the others", "engine fast cannot run 1 trial of arm rmsprop (learning-rate schedule "
@@ -68,7 +69,7 @@ def test_components_by_path_train_on_fast_or_fall_back_to_keras_before_data_load
     # A trial that fell back is the one engine=keras plans (truthful and stable): reruns of either find it stored.
     keras_plan = plan_study({**cfg, "engine": {"name": "keras"}})
     assert len(stored_trial_ids(keras_plan, store)) == 2
-    assert run_study(cfg).trained == 0
+    assert run_study(prepare_run(cfg)).trained == 0
 
 
 @pytest.mark.slow  # trains a study: left out of `make test-fast`
@@ -81,7 +82,7 @@ def test_model_builder_dataset_loader_and_callbacks_by_path(smoke_config, loads,
                     adam={"model": {**build, "layer_norm": True}},
                     rmsprop={"model": build, "train": {"callbacks": [
                         {"_target_": "keras.callbacks.CSVLogger", "filename": str(log)}]}})
-    run_study(cfg)
+    run_study(prepare_run(cfg))
     assert "arm sgd" not in seen[0] and "cannot run 1 trial of arm adam (layer LayerNormalization is not " \
         "supported" in seen[0] and "arm rmsprop (callback CSVLogger is not one a replica can drive" in seen[0]
     stored = TrialStore(cfg["results_dir"]).trials("optimizers").set_index("arm")
@@ -95,7 +96,7 @@ def test_trial_placeholder_gives_each_trial_its_own_callback_file(smoke_config, 
     csv_logger = {"_target_": "keras.callbacks.CSVLogger", "filename": str(logs / "{trial}.csv")}
     cfg = with_arms(smoke_config("n_seeds=2"), dataset={"_target_": "tests.custom_components.blobs", "samples": 150},
                     sgd={"train": {"callbacks": [csv_logger]}})
-    run_study(cfg)
+    run_study(prepare_run(cfg))
     stored = TrialStore(cfg["results_dir"]).trials("optimizers")
     assert len(stored) == 2 and set(stored["status"]) == {"ok"}
     names = {f"optimizers-sgd-seed{row.seed}-{row.trial_id}.csv": row.stop_epoch for row in stored.itertuples()}
@@ -120,10 +121,10 @@ def test_fallback_false_stops_before_data_loads(smoke_config, loads):
     with pytest.raises(ConfigError, match=r"^engine fast cannot run 2 trials of arm adam "
                                           r"\(optimizer NormalizedSGD's .*\), "
                                           "and engine.fallback=false keeps them off engine=keras") as error:
-        run_study(cfg)
+        run_study(prepare_run(cfg))
     assert "\n" not in str(error.value) and seen == []
     with pytest.raises(ConfigError, match=r"engine.fallback='no' is not a boolean"):
-        run_study(smoke_config("engine.fallback=no"))
+        run_study(prepare_run(smoke_config("engine.fallback=no")))
 
 
 def test_target_settings_enter_the_trial_identity(smoke_config):

@@ -52,16 +52,17 @@ def test_engine_keras_draws_batch_order_and_weights_with_their_own_seeds(base_tr
 def test_the_data_draw_follows_its_own_seed_through_the_harness(smoke_config):
     """Article 002's drawn 700/300 split: seed 0 with the data draw at seed 1 trains to the bits of seed 1 with
     the other sources at seed 0, and not to seed 0's."""
+    from studies.run.boundary import prepare_run
     from studies.run.harness import train_plan
-    from studies.run.plan import plan_study
     from studies.store.trial_store import TrialStore
 
     cfg = smoke_config("study=early_stopping_mnist", "n_seeds=1")
-    plan = plan_study(cfg)
+    run = prepare_run(cfg)
+    plan = run.plan
     first = plan.trials[0]
     trials = {"plain": first, "moved": dataclasses.replace(first, seeds={"data": 1}),
               "held": dataclasses.replace(first, seed=1, seeds={s: 0 for s in SOURCES if s != "data"})}
-    stored = dict(zip(trials, train_plan(cfg, dataclasses.replace(plan, trials=tuple(trials.values())), "")[0]))
+    stored = dict(zip(trials, train_plan(run, dataclasses.replace(plan, trials=tuple(trials.values())), "")[0]))
     epochs = TrialStore(cfg["results_dir"]).epochs("early_stopping_mnist")
     curves = {name: epochs[epochs["trial_id"] == trial.trial_id].sort_values(["split", "metric", "epoch"])["value"]
               .tolist() for name, trial in stored.items()}

@@ -21,6 +21,7 @@ from scipy import stats
 
 from studies.config.contract import Claim
 from studies.config.settings import ConfigError
+from studies.run.boundary import prepare_run
 from studies.run.harness import run_study
 from studies.run.plan import plan_study
 from studies.stats.sequential import judge_looks, look_seeds, nominal_alphas, spent
@@ -332,9 +333,10 @@ def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(s
                                                                                 monkeypatch):
     caplog.set_level(logging.INFO)
     monkeypatch.setattr("studies.catalog.initializers.CLAIMS", (SETTLED, OPEN))
-    first = run_study(smoke_config("study=initializers", "n_seeds=3", "report=false"))  # round 1, as if interrupted
+    # round 1, as if interrupted
+    first = run_study(prepare_run(smoke_config("study=initializers", "n_seeds=3", "report=false")))
     assert first.trained == 9
-    outcome = run_study(smoke_config(*AUTO))
+    outcome = run_study(prepare_run(smoke_config(*AUTO)))
     out = caplog.text
     assert ("round 1: 0 -> 3 seeds for arms glorot_uniform, he_uniform, normal_0_01: first round; "
             "9 already stored") in out
@@ -349,10 +351,11 @@ def test_rounds_add_seeds_only_for_undecided_claims_and_a_rerun_trains_nothing(s
     assert "[look 1 of 2: 3 seeds, alpha " in claims.loc["settled", "measured"]
     assert pd.read_csv(folder / "summary.csv").set_index("arm")["n"].to_dict() == {
         "glorot_uniform": 5, "he_uniform": 5, "normal_0_01": 3}
-    again = run_study(smoke_config(*AUTO))
+    again = run_study(prepare_run(smoke_config(*AUTO)))
     assert (again.trained, again.skipped) == (0, 13)
     assert pd.read_csv(folder / "claims.csv").equals(claims.reset_index())
-    reported = run_study(smoke_config(*AUTO, "mode=report"))  # `studybench report`: the same rounds, from the store
+    # `studybench report`: the same rounds, from the store
+    reported = run_study(prepare_run(smoke_config(*AUTO, "mode=report")))
     assert sorted(reported.trial_ids) == sorted(outcome.trial_ids)
     assert pd.read_csv(folder / "claims.csv").equals(claims.reset_index())
 

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from studies.config.contract import for_variant
+from studies.run.boundary import prepare_run
 from studies.run.cli import available
 from studies.run.harness import run_study
 from tests.helpers import compose_config
@@ -36,10 +37,10 @@ def test_study_runs_end_to_end(study, variant, smoke_study):
 
 def test_a_diverging_arm_is_stored_reported_by_name_and_not_retrained(smoke_config, tmp_path):
     overrides = ("study=initializers", "n_seeds=1", "+study.arms.he_uniform.optimizer={name:SGD,learning_rate:1e12}")
-    outcome = run_study(smoke_config(*overrides))
+    outcome = run_study(prepare_run(smoke_config(*overrides)))
     assert outcome.trained == 3
     summary = (tmp_path / "reports" / "initializers" / "smoke" / "summary.md").read_text()
     assert "- diverged: arm he_uniform seed 0" in summary
     table = pd.read_csv(tmp_path / "reports" / "initializers" / "smoke" / "summary.csv").set_index("arm")
     assert table.loc["he_uniform", "n"] == 0 and table.loc["glorot_uniform", "n"] == 1
-    assert run_study(smoke_config(*overrides)).trained == 0  # diverged is a result: not trained again
+    assert run_study(prepare_run(smoke_config(*overrides))).trained == 0  # diverged is a result: not trained again

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from studies.config.settings import ConfigError
+from studies.run.boundary import prepare_run
 from studies.run.harness import run_study
 from tests.helpers import compose_config
 
@@ -18,14 +19,14 @@ def seed_zero(tmp_path_factory):
     """The study's seed 0 (6 trials) trained once, for the tests that go on from a store holding it: they copy
     its results folder."""
     folder = tmp_path_factory.mktemp("seed_zero")
-    run_study(compose_config("profile=smoke", "n_seeds=1", f"results_dir={folder / 'results'}",
-                             f"reports_dir={folder / 'reports'}", "data.download=false", "report=false"))
+    run_study(prepare_run(compose_config("profile=smoke", "n_seeds=1", f"results_dir={folder / 'results'}",
+                             f"reports_dir={folder / 'reports'}", "data.download=false", "report=false")))
     return folder / "results"
 
 
 def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_path, caplog):
     caplog.set_level(logging.INFO)
-    outcome = run_study(smoke_config())
+    outcome = run_study(prepare_run(smoke_config()))
     assert (outcome.trained, outcome.skipped) == (12, 0)
     folder = tmp_path / "reports" / "optimizers" / "smoke"
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -49,9 +50,9 @@ def test_smoke_run_stores_every_epoch_and_writes_the_report(smoke_config, tmp_pa
 def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, caplog, seed_zero):
     caplog.set_level(logging.INFO)
     shutil.copytree(seed_zero, tmp_path / "results")
-    outcome = run_study(smoke_config("n_seeds=2"))  # seed 0 stored already: only seed 1 trains
+    outcome = run_study(prepare_run(smoke_config("n_seeds=2")))  # seed 0 stored already: only seed 1 trains
     assert (outcome.trained, outcome.skipped) == (6, 6)
-    again = run_study(smoke_config("n_seeds=2"))
+    again = run_study(prepare_run(smoke_config("n_seeds=2")))
     assert (again.trained, again.skipped) == (0, 12)
     assert "12 already stored, skipped; 0 to train" in caplog.text
     assert len(pd.read_parquet(tmp_path / "results" / "trials" / "optimizers")) == 12
@@ -59,11 +60,11 @@ def test_rerun_trains_nothing_and_says_so(smoke_config, tmp_path, caplog, seed_z
 
 def test_report_mode_rebuilds_from_the_store_without_training(smoke_config, tmp_path, seed_zero):
     with pytest.raises(ConfigError, match="no stored engine=fast trials for study optimizers"):
-        run_study(smoke_config("n_seeds=1", "mode=report"))
+        run_study(prepare_run(smoke_config("n_seeds=1", "mode=report")))
     shutil.copytree(seed_zero, tmp_path / "results")  # trained without a report
     folder = tmp_path / "reports" / "optimizers" / "smoke"
     assert not folder.exists()
-    outcome = run_study(smoke_config("n_seeds=1", "mode=report"))
+    outcome = run_study(prepare_run(smoke_config("n_seeds=1", "mode=report")))
     assert (outcome.trained, outcome.skipped) == (0, 6)
     assert {"loss.png", "accuracy.png", "summary.md", "claims.csv", "run.json"} <= {p.name for p in folder.iterdir()}
     claims = pd.read_csv(folder / "claims.csv")

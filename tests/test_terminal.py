@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import studies.run.progress
+from studies.run.boundary import prepare_run
 from studies.run.harness import run_study
 from studies.run.logs import Console
 from studies.run.terminal import evidence
@@ -107,7 +108,7 @@ def test_on_a_terminal_bars_show_the_trials_and_epochs_instead_of_start_and_epoc
     console = Terminal()
     logging.getLogger().addHandler(handler := Console(console))
     try:
-        run_study(smoke_config("study=dropout", "n_seeds=1", "report=false"))
+        run_study(prepare_run(smoke_config("study=dropout", "n_seeds=1", "report=false")))
     finally:
         logging.getLogger().removeHandler(handler)
     bars = capsys.readouterr().err  # tqdm's, on stderr

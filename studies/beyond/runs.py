@@ -12,6 +12,7 @@ import pandas as pd
 
 from studies.report.document import Heading, Paragraph, Table, markdown
 from studies.report.study_report import report_dir
+from studies.run.boundary import prepare_run
 from studies.run.harness import RunOutcome, run_study
 from studies.run.plan import Plan, resolve_variant
 from studies.stats.sequential import judge_looks
@@ -31,7 +32,7 @@ def judged_run(cfg: dict, claims=None) -> Judged:
     """Run `cfg` (train what the store lacks, no study report) and judge `claims` (default: the run's own) on its
     trials, look by look as its seeds setting has them (studies/stats/sequential.py)."""
     started = time.monotonic()
-    outcome = run_study({**cfg, "report": False, "search": None})
+    outcome = run_study(prepare_run({**cfg, "report": False, "search": None}))
     plan, store = outcome.plan, TrialStore(cfg["results_dir"])
     trials, epochs = store.trials(plan.study, outcome.trial_ids), store.epochs(plan.study, outcome.trial_ids)
     sequence = judge_looks(plan.claims if claims is None else claims, epochs, trials, plan.looks, plan.first_seed)

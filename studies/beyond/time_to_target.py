@@ -117,12 +117,13 @@ def time_to_target_table(epochs: pd.DataFrame, trials: pd.DataFrame, target: Tar
 def time_to_target(cfg: dict, target: Target | None = None) -> pd.DataFrame:
     """The table for the study `cfg` configures, from its stored trials (`studybench report`'s), at the study's
     declared target unless `target` is given; a ConfigError when none is stored."""
+    from studies.config.run_settings import RunSettings
     from studies.config.settings import ConfigError
     from studies.run.harness import route, stored_trial_ids
     from studies.run.plan import plan_study
     from studies.store.trial_store import TrialStore
 
-    plan = route(plan_study(cfg), cfg)
+    plan = route(plan_study(cfg), RunSettings.from_config(cfg))
     store = TrialStore(cfg["results_dir"])
     ids = stored_trial_ids(plan, store)
     if not ids:
@@ -143,12 +144,13 @@ def run_time_to_target(cfg: dict):
     and CSV."""
     from studies.beyond.runs import write_tables_page
     from studies.config.settings import check_keys
+    from studies.run.boundary import prepare_run
     from studies.run.harness import run_study
     from studies.store.trial_store import TrialStore
 
     check_keys(cfg["beyond"], ("name", "target"), "beyond=time_to_target")
     target = parsed_target(cfg["beyond"]["target"]) if cfg["beyond"]["target"] else None
-    outcome = run_study({**cfg, "report": False})
+    outcome = run_study(prepare_run({**cfg, "report": False}))
     table = stored_table(outcome.plan, TrialStore(cfg["results_dir"]), outcome.trial_ids, target)  # planned once
     text = ("Per arm, the epochs its runs take to first reach the target, from the stored curves: a run that never "
             "reaches it is censored at the epoch budget, not dropped; the median is Kaplan-Meier's (inf: fewer than "

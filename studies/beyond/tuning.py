@@ -31,6 +31,7 @@ from studies.beyond.runs import Judged, combined, judged_run, page_folder, study
 from studies.config.settings import ConfigError, check_keys, require_fraction, require_int  # noqa: E402
 from studies.config.tuning import NotTuned, Tuning  # noqa: E402
 from studies.report.document import Heading, Image, Paragraph, Table, markdown  # noqa: E402
+from studies.run.boundary import prepare_run  # noqa: E402
 from studies.run.harness import RunOutcome, run_study  # noqa: E402
 from studies.run.plan import plan_study  # noqa: E402
 from studies.run.sweeps import flat_settings  # noqa: E402
@@ -231,7 +232,7 @@ def run_tuning(cfg: dict) -> RunOutcome | None:
         return None
     article = judged_run(cfg)
     started = time.monotonic()
-    grid = run_study(grid_config(cfg, tuning))
+    grid = run_study(prepare_run(grid_config(cfg, tuning)))
     grid_seconds = time.monotonic() - started
     store = TrialStore(cfg["results_dir"])
     study = article.plan.study

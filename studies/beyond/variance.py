@@ -276,17 +276,17 @@ def variance_study(cfg: dict, levels: int) -> dict:
     """Train the factorial design of the study `cfg` configures (what is not stored yet) and return its tables:
     `design` (a row per trial), `components` and `verdicts` (see the module's doc), with the design's `plan`, its
     `sources` and the number of trials `trained` now. A ConfigError before training on bad settings."""
+    from studies.run.boundary import prepare_run
     from studies.run.harness import route, train_plan
-    from studies.run.plan import plan_study
     from studies.store.trial_store import TrialStore
 
-    plan = plan_study(cfg)
-    sources = design_sources(plan)
-    plan = route(factorial_plan(plan, levels, sources), cfg)
+    run = prepare_run(cfg)
+    sources = design_sources(run.plan)
+    plan = route(factorial_plan(run.plan, levels, sources), run.settings)
     refuse_keras_dropout(plan, sources)
     line = (f"{plan.study}/{plan.variant} [{plan.profile}]: variance design over {' x '.join(sources)} at {levels} "
             f"levels: {len(plan.trials)} trials ({len(plan.arms)} arms x {plan.looks[0]} cells); ")
-    trials, trained = train_plan(cfg, plan, line)
+    trials, trained = train_plan(run, plan, line)
     design = design_table(trials, sources, plan.first_seed)
     store, ids = TrialStore(cfg["results_dir"]), list(design["trial_id"])
     stored, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)

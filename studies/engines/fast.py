@@ -24,6 +24,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from studies.config.run_settings import engine_defaults
 from studies.config.settings import ConfigError, TrialSpec, check_keys, require_bool
 from studies.engines.batches import epoch_batches
 from studies.engines.checkpoint import Checkpoints, plain_state, restore_state
@@ -41,6 +42,7 @@ from studies.runtime.seeding import seed_everything, source_seed
 from studies.store.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "max_replicas", "memory_bytes", "evaluation_rows", "jit_compile", "checkpoint_seconds", "fallback")
+DEFAULTS = engine_defaults("fast")  # conf/engine/fast.yaml: the one place they are set
 TRAINING_COPIES = 6  # per weight: the value, its gradient and up to 3 optimizer slots, and a spare
 # A stack of one is trained beside a copy of itself: XLA compiles a unit replica axis away, to arithmetic
 # that rounds differently, and a trial's bits must not depend on what else is in its stack.
@@ -155,12 +157,13 @@ class FastEngine:
 
     def __init__(self, settings: dict, results_dir):
         check_keys(settings, SETTINGS, "engine fast")
-        self.max_replicas = settings.get("max_replicas", 64)
-        self.memory_bytes = settings.get("memory_bytes", 4 * 2**30)
-        self.evaluation_rows = settings.get("evaluation_rows", 512)
-        self.jit_compile = settings.get("jit_compile", True)
-        self.checkpoint_seconds = settings.get("checkpoint_seconds", 60)
-        self.fallback = settings.get("fallback", True)  # run what unsupported() names on engine=keras (or stop)
+        settings = {**DEFAULTS, **settings}  # the YAML's defaults, for settings given in part (tests, bench/)
+        self.max_replicas = settings["max_replicas"]
+        self.memory_bytes = settings["memory_bytes"]
+        self.evaluation_rows = settings["evaluation_rows"]
+        self.jit_compile = settings["jit_compile"]
+        self.checkpoint_seconds = settings["checkpoint_seconds"]
+        self.fallback = settings["fallback"]  # run what unsupported() names on engine=keras (or stop)
         require_bool(self.fallback, "engine.fallback")
         for name in ("max_replicas", "evaluation_rows"):
             value = getattr(self, name)

@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from studies.config.run_settings import engine_defaults
 from studies.config.settings import TrialSpec, check_keys
 from studies.data.splits import Splits
 from studies.engines.labels import encode_targets
@@ -29,6 +30,7 @@ from studies.runtime.seeding import replacement_order, seed_everything, source_s
 from studies.store.trial_result import TRAIN_EVALUATION, TrialResult, failed_result, split_metric
 
 SETTINGS = ("name", "evaluation_batch_size", "jit_compile")
+DEFAULTS = engine_defaults("keras")  # conf/engine/keras.yaml: the one place they are set
 
 
 def batches(x: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int):
@@ -80,8 +82,9 @@ class KerasFitEngine:
 
     def __init__(self, settings: dict, results_dir):
         check_keys(settings, SETTINGS, "engine keras")
-        self.evaluation_batch_size = settings.get("evaluation_batch_size", 1024)
-        self.jit_compile = settings.get("jit_compile", "auto")
+        settings = {**DEFAULTS, **settings}  # the YAML's defaults, for settings given in part (tests, bench/)
+        self.evaluation_batch_size = settings["evaluation_batch_size"]
+        self.jit_compile = settings["jit_compile"]
         self.artifacts_dir = Path(results_dir) / "artifacts"
         require_checked_version()  # on JAX, runtime.keep_tensorflow_out uses a Keras internal
         deterministic_ops()

@@ -14,6 +14,7 @@ cannot write (a full disk) exits 1, an interrupted one (Ctrl-C) 130, each with o
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 import re
@@ -49,9 +50,10 @@ MODES = ("run", *COMMANDS)
 GROUPS = ("study", "engine", "profile", "beyond")  # conf/'s config groups: a choice decides which keys exist
 BACKENDS = ("tensorflow", "jax")  # Keras's backends engine=fast stacks on
 # beyond=NAME: what a run does, as the function (import path) that does it; None for a study with nothing to do
-BEYOND = {"none": "studies.run.harness.run_study", "tuning": "studies.beyond.tuning.run_tuning",
+BEYOND = {"none": "studies.run.cli.run_plain", "tuning": "studies.beyond.tuning.run_tuning",
           "heldout": "studies.beyond.heldout.run_heldout", "variance": "studies.beyond.variance.run_variance",
           "time_to_target": "studies.beyond.time_to_target.run_time_to_target"}
+PREPARED = {}  # config_key(config) -> the Run preflight read for it (studies/run/boundary.py)
 MULTIRUN = {"-m", "--multirun"}  # `studybench report ...` stands for `studybench mode=report ...`
 log = logging.getLogger(__name__)
 
@@ -217,12 +219,11 @@ def preflight(overrides: list[str]) -> None:
 
         with open_dict(cfg):
             del cfg["hydra"]
-        settings = search_configs(OmegaConf.to_container(cfg, resolve=True))
-        for setting in settings:
+        config = OmegaConf.to_container(cfg, resolve=True)
+        for setting in search_configs(config):
             plan_study(setting, components=False)
         import_backend_quietly()  # only once the settings are valid: --help and typos stay fast
-        for setting in settings:
-            plan_study(setting)
+        prepare(config)
     except HydraException as error:
         fail(explain_hydra_error(error, kept))
     except ConfigError as error:
@@ -236,6 +237,34 @@ def stop_line(cfg: DictConfig, what: str) -> str:
     stored = len(TrialStore(cfg.results_dir).trials(cfg.study.name))
     return (f"{what}; kept: {stored} stored trial{'s' * (stored != 1)} of study {cfg.study.name} in {cfg.results_dir} "
             "and engine=fast's checkpoints of running stacks; rerun the same command to resume")
+
+
+def prepare(config: dict) -> None:
+    """The run's config read at its boundary (studies/run/boundary.py), its components checked with the backend
+    imported; kept for the Hydra job of the same config, so a single run plans its study once."""
+    from studies.run.boundary import prepare_run
+    from studies.run.plan import plan_study
+    from studies.run.sweeps import search_configs
+
+    if config["beyond"]["name"] == "none":
+        PREPARED[config_key(config)] = prepare_run(config)
+    else:  # a beyond part builds runs of its own from the config: its settings checked here
+        for setting in search_configs(config):
+            plan_study(setting)
+
+
+def config_key(config: dict) -> str:
+    return json.dumps(config, sort_keys=True, default=str)
+
+
+def run_plain(cfg: dict):
+    """beyond=none: the study itself, from the run preflight prepared for this config, else read here (a multirun's
+    job, which no preflight saw)."""
+    from studies.run.boundary import prepare_run
+    from studies.run.harness import run_study
+
+    prepared = PREPARED.pop(config_key(cfg), None)
+    return run_study(prepared or prepare_run(cfg))
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")

@@ -1,5 +1,5 @@
-"""Runs one study: plan and validate, route what the engine cannot run to engine=keras, load data, skip stored
-trials, train the rest, store, report."""
+"""Runs one study from its `Run` (studies/run/boundary.py: typed settings and plans, read once from the config):
+route what the engine cannot run to engine=keras, load data, skip stored trials, train the rest, store, report."""
 from __future__ import annotations
 
 import json
@@ -7,24 +7,19 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from studies.config.settings import ConfigError, DatasetSpec, check_keys, is_import_path
+from studies.config.run_settings import DataSettings, RunSettings
+from studies.config.settings import ConfigError, DatasetSpec, is_import_path
 from studies.data.datasets import Dataset, load_custom, load_dataset
 from studies.data.splits import class_count, make_splits
 from studies.engines import make_engine
 from studies.report.index import write_index
 from studies.report.study_report import report_dir, write_report
 from studies.report.tensorboard import write_trial_events
-from studies.run.plan import AUTO, Plan, check_output, plan_study
+from studies.run.boundary import Run
+from studies.run.plan import AUTO, Plan, check_output
 from studies.run.progress import LoggedProgress
 from studies.run.sweep_report import write_sweep_report
-from studies.run.sweeps import (
-    declared_settings,
-    expand,
-    one_data_per_arm,
-    search_configs,
-    swept_settings,
-    swept_trial_ids,
-)
+from studies.run.sweeps import expand, one_data_per_arm, swept_settings, swept_trial_ids
 from studies.run.terminal import tell_report
 from studies.runtime.phases import timed
 from studies.runtime.seeding import source_seed
@@ -32,7 +27,6 @@ from studies.stats.sequential import Sequence, judge_looks, nominal_alphas
 from studies.store.lease import Leases
 from studies.store.trial_store import TrialStore
 
-DATA_KEYS = ("dir", "download", "strict")
 log = logging.getLogger(__name__)
 
 
@@ -44,12 +38,6 @@ class RunOutcome:
     skipped: int
     report_files: list
     setting_trial_ids: list | None = None  # with a `search`: each setting's trials (studies/run/sweeps.py)
-
-
-def _data_settings(cfg: dict) -> dict:
-    data = dict(cfg.get("data") or {})
-    check_keys(data, DATA_KEYS, "data")
-    return {key: data.get(key) for key in DATA_KEYS}
 
 
 def stored_trial_ids(plan: Plan, store: TrialStore) -> list[str]:
@@ -64,11 +52,11 @@ def stored_trial_ids(plan: Plan, store: TrialStore) -> list[str]:
     return found
 
 
-def route(plan: Plan, cfg: dict) -> Plan:
+def route(plan: Plan, settings: RunSettings) -> Plan:
     """The plan with each trial its engine cannot run moved to engine=keras, one line per arm and reason, before
     any data is loaded; with engine.fallback=false a ConfigError instead. A moved trial is the very trial
     engine=keras plans (its identity names the engine it runs on), so a rerun finds it stored."""
-    engine, moved, trials = make_engine(dict(cfg["engine"]), cfg["results_dir"]), {}, []
+    engine, moved, trials = make_engine(dict(settings.engine), settings.results_dir), {}, []
     for trial in plan.trials:
         reason = engine.unsupported(trial)
         if reason is not None:
@@ -84,18 +72,18 @@ def route(plan: Plan, cfg: dict) -> Plan:
     return replace(plan, trials=tuple(trials))
 
 
-def report_only(cfg: dict) -> RunOutcome:
+def report_only(run: Run) -> RunOutcome:
     """`studybench report`: rebuild a study's report from the trial store alone, training nothing."""
-    plan = route(plan_study(cfg), cfg)  # the trials that fell back were stored as engine=keras ones
-    store = TrialStore(cfg["results_dir"])
+    plan = route(run.plan, run.settings)  # the trials that fell back were stored as engine=keras ones
+    store = TrialStore(run.settings.results_dir)
     ids = with_swept(plan, store, stored_trial_ids(plan, store))
     if not ids:
         raise ConfigError(f"no stored engine={plan.engine} trials for study {plan.study} variant {plan.variant} "
-                          f"profile {plan.profile} in {cfg['results_dir']}{other_engines(plan, store)}: run "
+                          f"profile {plan.profile} in {run.settings.results_dir}{other_engines(plan, store)}: run "
                           f"`studybench study={plan.study} engine={plan.engine}` first")
     log.info(f"{plan.study}/{plan.variant} [{plan.profile}]: reporting {len(ids)} trials from the store "
              f"({len(plan.trials)} planned, plus any swept settings)")
-    return RunOutcome(plan, ids, 0, len(ids), _report(cfg, plan, store, ids))
+    return RunOutcome(plan, ids, 0, len(ids), _report(run.settings, plan, store, ids))
 
 
 def other_engines(plan: Plan, store: TrialStore) -> str:
@@ -114,19 +102,19 @@ def with_swept(plan: Plan, store: TrialStore, ids: list) -> list:
 
 
 @timed("report")
-def _report(cfg: dict, plan: Plan, store: TrialStore, ids: list) -> list:
+def _report(settings: RunSettings, plan: Plan, store: TrialStore, ids: list) -> list:
     trials, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)
     if not (trials["status"] == "ok").any():  # e.g. a sweep job whose value diverged: the sweep goes on
         log.info(f"report: none, no trial finished normally ({', '.join(sorted(set(trials['status'])))})")
         return []
-    folder = report_dir(cfg["reports_dir"], plan)
+    folder = report_dir(settings.reports_dir, plan)
     expanded = expand(plan, trials, epochs)
     one_data_per_arm(plan.study, expanded[1])  # before any file is written
     files = write_sweep_report(plan, trials, epochs, folder)  # first: write_report ends with run.json
     plan, trials, epochs = expanded
     sequence = judge_looks(plan.claims, epochs, trials, plan.looks, plan.first_seed)
     files = write_report(ran(plan, sequence), trials, epochs, folder, sequence.verdicts) + files
-    files += write_index(cfg["reports_dir"])
+    files += write_index(settings.reports_dir)
     tell_report(plan, folder, files)
     return files
 
@@ -138,37 +126,35 @@ def ran(plan: Plan, sequence: Sequence) -> Plan:
                                       if t.seed < plan.first_seed + sequence.seeds.get(t.arm, plan.looks[0])))
 
 
-def run_study(cfg: dict) -> RunOutcome:
-    if cfg.get("mode") == "report":
-        return report_only(cfg)
-    # every ConfigError surfaces here, before data, training or any write
-    plans = [route(plan_study(setting), setting) for setting in search_configs(cfg)]
+def run_study(run: Run) -> RunOutcome:
+    if run.settings.mode == "report":
+        return report_only(run)
+    plans = [route(plan, run.settings) for plan in run.plans]  # engine errors surface before data or any write
     plan = replace(plans[0], trials=tuple({t.trial_id: t for p in plans for t in p.trials}.values()))
-    datasets = load_datasets(cfg, plan)
-    store = TrialStore(cfg["results_dir"])
-    wanted, trained = _rounds(cfg, plan, _checksummed(plan.trials, datasets), datasets, store)
+    datasets = load_datasets(run.settings.data, plan)
+    store = TrialStore(run.settings.results_dir)
+    wanted, trained = _rounds(run, plan, _checksummed(plan.trials, datasets), datasets, store)
     ids = with_swept(plan, store, wanted)
-    files = _report(cfg, plan, store, ids) if cfg.get("report", True) else []
-    settings = [[t.trial_id for t in _checksummed(p.trials, datasets)] for p in plans] if cfg.get("search") else None
+    files = _report(run.settings, plan, store, ids) if run.settings.report else []
+    settings = [[t.trial_id for t in _checksummed(p.trials, datasets)] for p in plans] if run.searched else None
     return RunOutcome(plan, wanted, trained, len(wanted) - trained, files, settings)
 
 
-def load_datasets(cfg: dict, plan: Plan) -> dict:
+def load_datasets(data: DataSettings, plan: Plan) -> dict:
     """The data of the plan's trials, by `data_key`, loaded once each and checked against each arm's model."""
-    data = _data_settings(cfg)
     specs = {data_key(trial.dataset): trial.dataset for trial in plan.trials}
     datasets = {key: _load(spec, data) for key, spec in specs.items()}
     check_outputs(plan, datasets)
     return datasets
 
 
-def train_plan(cfg: dict, plan: Plan, line: str) -> tuple[list, int]:
+def train_plan(run: Run, plan: Plan, line: str) -> tuple[list, int]:
     """Train the plan's trials not stored yet, all in one round after `line` (a design of trials beyond a study's
     seeds, studies/beyond/); returns the trials, with their data's checksums in their ids, and how many this
     job trained."""
-    datasets = load_datasets(cfg, plan)
+    datasets = load_datasets(run.settings.data, plan)
     trials = _checksummed(plan.trials, datasets)
-    return trials, _train_missing(cfg, plan, trials, datasets, TrialStore(cfg["results_dir"]), line)
+    return trials, _train_missing(run, plan, trials, datasets, TrialStore(run.settings.results_dir), line)
 
 
 def _checksummed(trials, datasets: dict) -> list:
@@ -203,13 +189,13 @@ def data_key(spec: DatasetSpec) -> str:
 
 
 @timed("data")
-def _load(spec: DatasetSpec, data: dict) -> Dataset:
+def _load(spec: DatasetSpec, data: DataSettings) -> Dataset:
     if is_import_path(spec.name):
         return load_custom(spec.name, spec.arguments)
-    return load_dataset(spec.name, data["dir"], bool(data["download"]), bool(data["strict"]))
+    return load_dataset(spec.name, data.dir, bool(data.download), bool(data.strict))
 
 
-def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialStore) -> tuple[list, int]:
+def _rounds(run: Run, plan: Plan, trials: list, datasets: dict, store: TrialStore) -> tuple[list, int]:
     """Every arm's first round of seeds, then rounds for the arms of claims still undecided (n_seeds=N: the one
     round). Returns the trials the rounds asked for and how many of them were trained now."""
     if len(plan.looks) > 1:
@@ -224,14 +210,14 @@ def _rounds(cfg: dict, plan: Plan, trials: list, datasets: dict, store: TrialSto
             break
         batch = [t for t in trials if t.arm in arms and t.seed < plan.first_seed + seeds]
         line = _round_line(plan, look, arms, sequence, len(batch))
-        trained += _train_missing(cfg, plan, batch, datasets, store, line)
+        trained += _train_missing(run, plan, batch, datasets, store, line)
         wanted.update(dict.fromkeys(t.trial_id for t in batch))
     if len(plan.looks) > 1:
         log.info(_closing_line(plan, _sequence(plan, store, trials)))
     return list(wanted), trained
 
 
-def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str) -> int:
+def _train_missing(run: Run, plan: Plan, batch: list, datasets: dict, store: TrialStore, line: str) -> int:
     """Train the trials of `batch` not stored yet, after `line` and their count; returns how many this job
     trained. A trial another job is training is waited for instead (studies/store/lease.py)."""
     stored = store.completed(plan.study)
@@ -240,11 +226,11 @@ def _train_missing(cfg: dict, plan: Plan, batch: list, datasets: dict, store: Tr
              f"engine={plan.engine} on {batch[0].backend}")
     if not pending:
         return 0
-    with Leases(cfg["results_dir"], plan.study, cfg["store"]["lease_timeout_s"]) as leases:
-        return _train_leased(cfg, pending, datasets, store, declared_settings(cfg, plan), leases)
+    with Leases(run.settings.results_dir, plan.study, run.settings.lease_timeout_s) as leases:
+        return _train_leased(run, pending, datasets, store, leases)
 
 
-def _train_leased(cfg: dict, pending: list, datasets: dict, store: TrialStore, declared: dict, leases: Leases) -> int:
+def _train_leased(run: Run, pending: list, datasets: dict, store: TrialStore, leases: Leases) -> int:
     """Train the pending trials this job can lease, then wait for those other jobs hold: each is taken as its
     job stores it, or trained here once that job releases it unstored (or failed) or dies. Returns how many
     this job trained."""
@@ -256,7 +242,7 @@ def _train_leased(cfg: dict, pending: list, datasets: dict, store: TrialStore, d
         mine = [t for t in pending if t.trial_id in claimed - done]
         if mine:
             with LoggedProgress(len(mine)) as progress:
-                _train(cfg, mine, datasets, store, declared, progress, leases)
+                _train(run, mine, datasets, store, progress, leases)
             trained += len(mine)
         pending = [t for t in pending if t.trial_id not in claimed]
         if pending and not mine:
@@ -298,20 +284,19 @@ def _closing_line(plan: Plan, sequence: Sequence) -> str:
     return f"claims {', '.join(sequence.undecided)} still undecided (INCONCLUSIVE) after {rounds}"
 
 
-def _train(cfg: dict, pending: list, datasets: dict, store: TrialStore, declared: dict, progress: LoggedProgress,
+def _train(run: Run, pending: list, datasets: dict, store: TrialStore, progress: LoggedProgress,
            leases: Leases) -> None:
     def splits_for(trial):
         progress.trial_started(trial)
         return make_splits(datasets[data_key(trial.dataset)], trial.dataset, source_seed(trial, "data"))
 
     for name in dict.fromkeys(trial.engine for trial in pending):  # the configured one and engine=keras (route)
-        settings = cfg["engine"] if name == cfg["engine"]["name"] else {"name": name}  # conf/engine's defaults
-        engine = make_engine(dict(settings), cfg["results_dir"])
+        engine = make_engine(run.settings.engine_settings(name), run.settings.results_dir)
         for result in engine.run([t for t in pending if t.engine == name], splits_for, progress):
-            store.write(result, datasets[data_key(result.trial.dataset)], swept_settings(result.trial, declared))
+            store.write(result, datasets[data_key(result.trial.dataset)], swept_settings(result.trial, run.declared))
             leases.release([result.trial.trial_id])
-            if cfg.get("tensorboard"):
-                write_trial_events(cfg["results_dir"], result)
+            if run.settings.tensorboard:
+                write_trial_events(run.settings.results_dir, result)
             progress.trial_done(result)
         if getattr(engine, "replica_epochs", None):  # engine=fast: what its stacks computed for what they used
             log.info(f"engine {name}: {engine.replica_epochs}")

@@ -18,13 +18,9 @@ import math
 from dataclasses import replace
 
 import pandas as pd
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from omegaconf import OmegaConf
 
-from studies.config.paths import CONF_DIR
 from studies.config.settings import ConfigError, check_keys
-from studies.run.plan import Plan, plan_study
+from studies.run.plan import Plan
 from studies.stats.across_seeds import point_values
 
 IGNORED = ("label",)  # settings that do not change what a trial computes
@@ -51,23 +47,14 @@ def _trial_settings(trial) -> dict:
     return flat_settings(json.loads(json.dumps(dataclasses.asdict(trial), default=str)))
 
 
-def declared_study(name: str) -> dict:
-    """The study's config as conf/study/<name>.yaml declares it, without command-line overrides."""
-    overrides = [f"study={name}"]
-    if GlobalHydra.instance().is_initialized():  # inside a Hydra job: compose with the app's search path
-        return OmegaConf.to_container(compose("config", overrides=overrides)["study"], resolve=True)
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        return OmegaConf.to_container(compose("config", overrides=overrides)["study"], resolve=True)
-
-
-def declared_settings(cfg: dict, plan: Plan) -> dict:
-    """Arm -> {dotted.key: value}: each arm's settings as the study declares it."""
-    declared = plan_study({**search_free(cfg), "study": declared_study(plan.study)})
-    return {trial.arm: _trial_settings(trial) for trial in declared.trials}
+def arm_settings(plan: Plan) -> dict:
+    """Arm -> {dotted.key: value}: each arm's settings in `plan` (studies/run/boundary.py plans the study as its
+    YAML declares it, once per run, to tell a sweep's trials apart)."""
+    return {trial.arm: _trial_settings(trial) for trial in plan.trials}
 
 
 def swept_settings(trial, declared: dict) -> dict:
-    """{dotted.key: value} of the settings in which `trial` differs from its arm as declared (`declared_settings`);
+    """{dotted.key: value} of the settings in which `trial` differs from its arm as declared (`arm_settings`);
     empty for an arm the study does not declare: its name already sets it apart."""
     mine, theirs = _trial_settings(trial), declared.get(trial.arm, {})
     return {key: value for key, value in mine.items() if theirs and key not in IGNORED and theirs.get(key) != value}
