@@ -47,6 +47,8 @@ from studies.config.contract import GAP_SPLIT, Claim
 from studies.stats.across_seeds import curve_of, lower_is_better, mean_ci, point_values
 
 ALPHA = 0.05
+VERDICT_NAMES = ("PASS", "FAIL", "INCONCLUSIVE", "DIVERGED", "NOT RUN")  # every verdict a claim can get; the
+# console's colours (studies/run/logs.py) and the pages' order and styles (studies/report/) name each: tests check
 MIN_SEEDS = 3  # fewer: a share has almost no resolution, a prediction interval no degrees of freedom
 # Values that vary by less than this, relative to their size, vary by rounding alone (float32 resolves 6e-8):
 # a prediction interval from them would be a point.
