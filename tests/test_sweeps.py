@@ -16,6 +16,7 @@ import pytest
 
 from studies.config.settings import ConfigError
 from studies.data.datasets import Dataset
+from studies.run.boundary import prepare_run
 from studies.run.harness import report_only
 from studies.run.plan import plan_study
 from studies.store.trial_store import TrialStore
@@ -160,7 +161,7 @@ def test_a_report_never_pools_one_arm_s_trials_of_different_data(smoke_config):
     with pytest.raises(ConfigError, match=r"^study dropout arm dropout: its trials ran on different data \(1 on mnist "
                                           r"sha256 aaaaaaaaaaaa, 1 on mnist5k sha256 bbbbbbbbbbbb\), which a report "
                                           r"never pools; .*data.strict=true$"):
-        report_only(cfg)
+        report_only(prepare_run(cfg))
     assert not Path(cfg["reports_dir"]).exists()
 
 
@@ -176,7 +177,7 @@ def test_a_sweep_over_text_values_is_drawn_with_them_as_categories(smoke_config,
             name = names[trial.seed]
             trial = replace(trial, data_checksum=dataset.checksum, optimizer=replace(trial.optimizer, name=name))
             store.write(result_for(trial), dataset, {"optimizer.name": name})
-    report_only(cfg)
+    report_only(prepare_run(cfg))
     folder = Path(cfg["reports_dir"]) / "dropout" / "smoke"
     assert (folder / "sweep.png").is_file()
     assert sorted(pd.read_csv(folder / "sweep.csv")["optimizer.name"]) == sorted(set(names))
