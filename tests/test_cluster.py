@@ -1,6 +1,5 @@
 """A multirun's command line before dispatch (studies/run/cluster.py): absolute paths for every launcher; under a
-cluster
-launcher data.strict=true, and for Ray the submitting shell's Keras settings in the workers' environment."""
+cluster launcher data.strict=true, and for Ray the submitting shell's Keras settings in the workers' environment."""
 from pathlib import Path
 
 import pytest

@@ -1,6 +1,6 @@
 """studies/runtime/keras_internals.py on the installed Keras: each function does what the engines rely on, and the
-installed
-major.minor is one the module records it was checked on (a new Keras: run this file, then add it to CHECKED)."""
+installed major.minor is one the module records it was checked on (a new Keras: run this file, then add it to
+CHECKED)."""
 import subprocess
 import sys
 import types

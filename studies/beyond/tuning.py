@@ -8,8 +8,7 @@ replicas of one stack. The grid validates on the last beyond.validation_split of
 the test set, and each arm's value with the best mean validation value of the declared metric is chosen. Then
 fresh seeds (from beyond.fresh_first_seed: none chose a value) of each arm at its chosen value run as the study
 does, their claims judged by the same rounds and tests (studies/stats/sequential.py, studies/stats/verdicts.py),
-beside the
-article's settings' verdicts. The page (reports/beyond/<study>/tuning.md) gives both verdicts per claim, each
+beside the article's settings' verdicts. The page (reports/beyond/<study>/tuning.md) gives both verdicts per claim, each
 arm's chosen value and its sensitivity curve (validation metric by value, mean and 95% band over the seeds).
 """
 from __future__ import annotations

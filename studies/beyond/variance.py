@@ -2,18 +2,17 @@
 a variance-components table per claim metric, and each claim judged with one source varying at a time.
 
 Design. Every arm trains one trial per cell of the full factorial over the sources that can move its numbers
-(studies.runtime.seeding.SOURCES: initial weights and batch order always, dropout masks where a model drops out, the
-data
-draw where a study draws its splits), each source at `levels` seeds first_seed, first_seed + 1, .... Cell c is
+(studies.runtime.seeding.SOURCES: initial weights and batch order always, dropout masks where a model drops out,
+the data draw where a study draws its splits), each source at `levels` seeds first_seed, first_seed + 1, .... Cell c is
 trial seed first_seed + c, with the sources' seeds given apart (TrialSpec.seeds) where they differ from it: cell 0
 is the study's own first_seed trial (reused when stored), and cells pair across arms as seeds do. The trials
 train as ordinary ones (engine=fast stacks them), stored and resumed like any. engine=keras draws dropout masks
 from the weights' seed (studies/runtime/seeding.py): a design that varies dropout there is refused.
 
 Components. Fixing every source fixes a run (same seed, same bits), so there is no noise beyond the sources: a
-claim metric's value (its point value, studies/stats/across_seeds.py) is a balanced crossed random-effects design with
-one run
-per cell, each source and each interaction of sources a random effect, the highest interaction the residual.
+claim metric's value (its point value, studies/stats/across_seeds.py) is a balanced crossed random-effects design
+with one run per cell, each source and each interaction of sources a random effect, the highest interaction the
+residual.
 Their variances are estimated by expected mean squares (Searle, Casella & McCulloch, "Variance Components", 1992,
 ch. 4; Montgomery, "Design and Analysis of Experiments", ch. 13), a negative estimate set to 0, shares of their
 sum. Intervals come from a parametric bootstrap (as lme4's bootMer): BOOTSTRAP designs drawn from normal
