@@ -5,7 +5,9 @@ from types import SimpleNamespace
 import pandas as pd
 
 from studies.config.contract import Claim, Column, Figure
+from studies.report.study_report import write_report
 from studies.run.plan import Plan
+from studies.stats.verdicts import diverged_runs, judge
 
 FIGURES = (Figure("loss", metric="loss", splits=("train", "test"), ylabel="loss", title="Toy loss",
                   panel_per_arm=True, twin_metric="accuracy"),
@@ -52,3 +54,11 @@ def toy_tables(seeds: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
                        for split in ("train", "test")
                        for metric, value in (("accuracy", accuracy), ("loss", 1 - accuracy))]
     return pd.DataFrame(trials), pd.DataFrame(epochs)
+
+
+def toy_report(plan: Plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder) -> list:
+    """write_report with the verdicts judged on every finished trial (as the harness's one look of a fixed n_seeds)."""
+    finished = trials[trials["status"] == "ok"]
+    ok_epochs = epochs[epochs["trial_id"].isin(finished["trial_id"])]
+    verdicts = judge(plan.claims, ok_epochs, finished, diverged_runs(trials))
+    return write_report(plan, trials, epochs, folder, verdicts)

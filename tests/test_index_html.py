@@ -9,8 +9,7 @@ import pytest
 
 from studies.report.index import write_index
 from studies.report.screenshot import CHROMIUM, chromium_command, screenshot
-from studies.report.study_report import write_report
-from tests.synthetic import CLAIMS, FIGURES, toy_plan, toy_tables
+from tests.synthetic import CLAIMS, FIGURES, toy_plan, toy_report, toy_tables
 
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
                                 reason="chromium not installed (Debian package `chromium`; .ci/run installs it when "
@@ -57,7 +56,7 @@ def rendered(url, tmp_path) -> Elements:
 def index(tmp_path_factory):
     reports = tmp_path_factory.mktemp("reports")
     trials, epochs = toy_tables(SEEDS)
-    write_report(toy_plan(SEEDS), trials, epochs, reports / "toy")
+    toy_report(toy_plan(SEEDS), trials, epochs, reports / "toy")
     page = write_index(reports)[1]
     shutil.rmtree(reports / "toy")  # self-contained: nothing beside the page is needed
     return page

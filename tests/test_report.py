@@ -11,7 +11,7 @@ import studies.runtime.provenance
 from studies.report import study_report as report
 from studies.report.study_report import write_report
 from studies.stats.verdicts import judge
-from tests.synthetic import CLAIMS, toy_plan, toy_tables
+from tests.synthetic import CLAIMS, toy_plan, toy_report, toy_tables
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def drawn(monkeypatch, tmp_path):
     figures = []
     monkeypatch.setattr(report.plt, "close", figures.append)
     trials, epochs = toy_tables()
-    write_report(toy_plan(), trials, epochs, tmp_path)
+    toy_report(toy_plan(), trials, epochs, tmp_path)
     return {figure.get_suptitle().split("\n")[0]: figure for figure in figures}
 
 
@@ -57,7 +57,7 @@ def test_more_lines_than_a_legend_can_tell_apart_are_drawn_unlabelled_and_the_ti
     monkeypatch.setattr(report.plt, "close", figures.append)
     monkeypatch.setattr(report, "LEGEND_ENTRIES", 1)  # the toy's 2 arms stand for a random search's 100 settings
     trials, epochs = toy_tables()
-    write_report(toy_plan(), trials, epochs, tmp_path)
+    toy_report(toy_plan(), trials, epochs, tmp_path)
     single = next(figure for figure in figures if figure.get_suptitle().startswith("Toy accuracy"))
     assert [axis.get_legend() for axis in single.axes] == [None]
     assert "2 arms, a line each, unlabelled" in " ".join(single.get_suptitle().split())  # as wrapped to fit
@@ -70,7 +70,7 @@ def test_a_legend_names_each_line_when_there_are_few(drawn):
 
 def test_report_writes_png_and_svg_provenance_and_the_interval_used(tmp_path):
     trials, epochs = toy_tables()
-    written = {path.name for path in write_report(toy_plan(), trials, epochs, tmp_path)}
+    written = {path.name for path in toy_report(toy_plan(), trials, epochs, tmp_path)}
     assert {"loss.png", "loss.svg", "accuracy.png", "accuracy.svg"} <= written
     assert (tmp_path / "loss.svg").read_text().lstrip().startswith("<?xml")
     run = json.loads((tmp_path / "run.json").read_text())
@@ -95,7 +95,7 @@ def test_each_claim_has_its_per_seed_figure_linked_beside_it_with_its_probabilit
     share the 5% by Holm."""
     trials, epochs = toy_tables(seeds=8)
     written = {path.relative_to(tmp_path).as_posix()
-               for path in write_report(toy_plan(seeds=8), trials, epochs, tmp_path)}
+               for path in toy_report(toy_plan(seeds=8), trials, epochs, tmp_path)}
     ids = ("b_stops_near_3", "a_accurate", "a_beats_b")
     assert {f"claims/{claim}.{kind}" for claim in ids for kind in ("png", "svg")} <= written
     summary = (tmp_path / "summary.md").read_text()
@@ -113,7 +113,7 @@ def test_each_claim_s_effect_is_its_verdict_s_interval_against_the_claimed_windo
     """Eight seeds, judged here at 5% (each side at 2.5%): a - b in final test accuracy is 0.2, 0.44, 0.32 in
     turn (mean 0.32), a's final accuracy 0.8 + 0.01 seed, b's stop epochs 5, 3, 4 in turn (mean 4)."""
     trials, epochs = toy_tables(seeds=8)
-    write_report(toy_plan(seeds=8), trials, epochs, tmp_path)
+    toy_report(toy_plan(seeds=8), trials, epochs, tmp_path)
     evidence = json.loads((tmp_path / "run.json").read_text())["evidence"]
     (difference,), (accurate,), (stops,) = (evidence[claim]["effects"] for claim in ("a_beats_b", "a_accurate",
                                                                                       "b_stops_near_3"))
@@ -161,6 +161,6 @@ def test_every_report_file_is_renamed_into_place_whole_run_json_last(monkeypatch
 
     monkeypatch.setattr(os, "replace", replace)
     trials, epochs = toy_tables()
-    written = write_report(toy_plan(), trials, epochs, tmp_path)
+    written = toy_report(toy_plan(), trials, epochs, tmp_path)
     assert renamed == written and written[-1].name == "run.json"  # the index reads a folder once run.json is there
     assert not list(tmp_path.glob(".*"))  # no temporary file left

@@ -25,7 +25,7 @@ from studies.report.evidence import IMPROVEMENT, claim_evidence, deciding_looks 
 from studies.report.register import registered  # noqa: E402
 from studies.runtime.provenance import commit, report_versions  # noqa: E402
 from studies.stats.across_seeds import INTERVALS, mean_ci, point_values, t_interval  # noqa: E402
-from studies.stats.verdicts import VERDICTS, diverged_runs, judge  # noqa: E402
+from studies.stats.verdicts import VERDICTS  # noqa: E402
 from studies.store.atomic import save_figure_atomic, write_text_atomic  # noqa: E402
 
 ARTICLE_COLOUR = "crimson"
@@ -332,11 +332,10 @@ def excluded_lines(trials: pd.DataFrame) -> list[str]:
             for _, row in trials[trials["status"] != "ok"].iterrows()]
 
 
-def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path, verdicts=None) -> list[Path]:
-    """`verdicts`: the harness's, with the seeds that decided each claim (studies/stats/sequential.py); else judged
-    here."""
+def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path, verdicts: pd.DataFrame) -> list[Path]:
+    """`verdicts`: the harness's, with the seeds that decided each claim (studies/stats/sequential.py): the report
+    shows verdicts, it never reaches its own."""
     excluded = excluded_lines(trials)
-    diverged = diverged_runs(trials)
     trials = trials[trials["status"] == "ok"]
     if trials.empty:
         raise ValueError(f"{plan.study}/{plan.variant}: no trial finished normally; nothing to report")
@@ -344,8 +343,6 @@ def write_report(plan, trials: pd.DataFrame, epochs: pd.DataFrame, folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     figures = for_variant(plan.contract.FIGURES, plan.variant)
     written = [path for figure in figures for path in plot_figure(figure, plan, epochs, trials, folder)]
-    if verdicts is None:
-        verdicts = judge(plan.claims, epochs, trials, diverged)
     evidence, drawn = claim_evidence(plan.claims, epochs, trials, context_line(plan, trials), folder,
                                      deciding_looks(verdicts, plan.first_seed))
     verdicts = registered(for_variant(plan.contract.CLAIMS, plan.variant), verdicts)
