@@ -117,18 +117,19 @@ def time_to_target_table(epochs: pd.DataFrame, trials: pd.DataFrame, target: Tar
 def time_to_target(cfg: dict, target: Target | None = None) -> pd.DataFrame:
     """The table for the study `cfg` configures, from its stored trials (`studybench report`'s), at the study's
     declared target unless `target` is given; a ConfigError when none is stored."""
-    from studies.config.run_settings import RunSettings
     from studies.config.settings import ConfigError
+    from studies.run.boundary import prepare_run
     from studies.run.harness import route, stored_trial_ids
-    from studies.run.plan import plan_study
     from studies.store.trial_store import TrialStore
 
-    plan = route(plan_study(cfg), RunSettings.from_config(cfg))
-    store = TrialStore(cfg["results_dir"])
+    run = prepare_run({**cfg, "mode": "report"})  # read from the store: nothing trained, no declared settings
+    plan = route(run.plan, run.settings)
+    store = TrialStore(run.settings.results_dir)
     ids = stored_trial_ids(plan, store)
     if not ids:
         raise ConfigError(f"no stored trials of study {plan.study} variant {plan.variant} profile {plan.profile} "
-                          f"engine={plan.engine} in {cfg['results_dir']}: run `studybench study={plan.study}` first")
+                          f"engine={plan.engine} in {run.settings.results_dir}: run `studybench study={plan.study}` "
+                          "first")
     return stored_table(plan, store, ids, target)
 
 

@@ -1,6 +1,7 @@
 """What a run needs besides its plan, typed: where the store and reports go, the engine's settings, the data
-resolver's and the store's options. Read once from the composed config at the run's boundary (studies/run/plan.py
-`plan_run`), so that the harness, engines, store and reports never look a key up in Hydra's dict.
+resolver's and the store's options. Read once from the composed config at the run's boundary
+(studies/run/boundary.py `prepare_run`), so that the harness, engines, store and reports never look a key up in
+Hydra's dict.
 
 Defaults live in one place, the YAML (conf/config.yaml, conf/engine/<name>.yaml): a key missing here is an error,
 never a second default. An engine's settings stay a mapping the engine checks itself (a registered engine has keys
