@@ -185,7 +185,8 @@ class FastEngine:
         input, before any data is loaded."""
         key = repr((trial.dataset.classes, trial.model, trial.optimizer, trial.train.callbacks))
         if key not in self.problems:
-            self.problems[key] = _problem(trial)
+            with timed("build"):
+                self.problems[key] = _problem(trial)
         return self.problems[key]
 
     def run(self, trials, splits_for, progress):
@@ -236,6 +237,7 @@ def _problem(trial: TrialSpec) -> str | None:
 class StackRun:
     """One stack's training: data pools, epoch loop, per-replica callbacks, final evaluation."""
 
+    @timed("build")  # the models, their stack and the data pools
     def __init__(self, engine: FastEngine, members: list, progress):
         self.engine, self.progress = engine, progress
         self.trials = [trial for trial, _ in members]  # the trials reported, then any stand-in copy
@@ -295,9 +297,10 @@ class StackRun:
         if not live or len(self.slots) - len(slots) < max(1, IDLE_SHARE * len(self.slots)):
             return
         positions = [self.slots.index(member) for member in slots]
-        state = [self._replica_rows(array, positions) for array in self.stack.state()]
-        stack = self._make_stack(slots, build_optimizer(self.trials[0].optimizer))
-        stack.load_state(state)
+        with timed("build"):
+            state = [self._replica_rows(array, positions) for array in self.stack.state()]
+            stack = self._make_stack(slots, build_optimizer(self.trials[0].optimizer))
+            stack.load_state(state)
         if self.stack is not self.full:
             release(self.stack)
         self._use(stack, slots)
@@ -335,10 +338,18 @@ class StackRun:
 
     def train(self):
         started = time.perf_counter()
+        with timed("train"):  # the epoch loop's host side too (batch order, callbacks); its parts say theirs
+            self._epochs(self._resume(), started)
+        with timed("evaluate"):
+            results = self._final_results(started)
+        yield from results
+        self.checkpoints.remove(self.trial_ids)  # reached once the harness has stored every result
+
+    def _epochs(self, epoch: int, started: float) -> None:
+        """Train every replica from `epoch` until it stops."""
         spec = self.trials[0].train
         samples = self.full_pools["train"].samples
         steps = spec.steps_per_epoch or math.ceil(samples / spec.batch_size)
-        epoch = self._resume()
         while not all(r.stopped for r in self.replicas):
             seeds = [self.order_seeds[member] for member in self.slots]
             logs = self._train_epoch(epoch_batches(seeds, epoch, samples, spec.batch_size, steps, spec.sampling),
@@ -352,7 +363,11 @@ class StackRun:
             self._compact()
             epoch += 1
             if self.checkpoints.due() and not all(r.stopped for r in self.replicas):
-                self.checkpoints.save(self.trial_ids, self._state(epoch, started))
+                with timed("store"):
+                    self.checkpoints.save(self.trial_ids, self._state(epoch, started))
+
+    def _final_results(self, started: float) -> list[TrialResult]:
+        """Every trial's final evaluation (its final weights) and result."""
         if self.stack is not self.full:
             release(self.stack)  # done with it: the next stack of its program and size reuses its compiled code
         self._use(self.full, self.everyone)  # the final evaluation: every trial's final weights
@@ -361,9 +376,7 @@ class StackRun:
         tests, predictions = self._evaluate(self.pools["test"], keep_predictions=True)
         release(self.full)
         wall = (self.elapsed + time.perf_counter() - started) / len(self.trials)
-        for r, trial in enumerate(self.trials):
-            yield self._result(r, trial, tests[r], predictions, wall)
-        self.checkpoints.remove(self.trial_ids)  # reached once the harness has stored every result
+        return [self._result(r, trial, tests[r], predictions, wall) for r, trial in enumerate(self.trials)]
 
     def _state(self, epoch: int, started: float) -> dict:
         """What a checkpoint holds (studies.engines.checkpoint)."""

@@ -112,9 +112,10 @@ class KerasFitEngine:
     def train(self, trial: TrialSpec, splits: Splits, progress) -> TrialResult:
         spec = trial.train
         seed_everything(source_seed(trial, "weights"))  # and the dropout masks: see studies/runtime/seeding.py
-        model = build_model(trial.model, splits.x_train.shape[1], splits.classes)
-        model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
-                      jit_compile=self.jit_compile)
+        with timed("build"):
+            model = build_model(trial.model, splits.x_train.shape[1], splits.classes)
+            model.compile(optimizer=build_optimizer(trial.optimizer), loss=spec.loss, metrics=list(spec.metrics),
+                          jit_compile=self.jit_compile)
         y_train = encode_targets(splits.y_train, spec.loss, splits.classes)
         steps = spec.steps_per_epoch or math.ceil(len(splits.x_train) / spec.batch_size)
         order = batch_order(trial, steps, len(splits.x_train))

@@ -41,6 +41,7 @@ from studies.data.datasets import DataError
 from studies.run.cluster import dispatch_arguments, launcher, refuse_unprepared_job
 from studies.run.logs import BelowWarning, prefix_job_lines
 from studies.runtime.backend import import_backend_quietly
+from studies.runtime.phases import timed
 
 # Hydra finds plugins by scanning hydra_plugins/, which an editable install (as make does) hides from it.
 Plugins.instance().register(StackedOptunaSweeper)
@@ -198,6 +199,7 @@ def store_only(cfg: DictConfig, overrides) -> None:
         agreement_only(cfg, overrides)
 
 
+@timed("config")  # Hydra's composition and the settings' checks (their planning is "planning")
 def preflight(overrides: list[str]) -> None:
     """Compose and validate a single run's config; exits with one line on any bad input. The settings are
     checked before the backend's import (seconds), the components it needs after it."""

@@ -288,7 +288,8 @@ def _train(run: Run, pending: list, datasets: dict, store: TrialStore, progress:
            leases: Leases) -> None:
     def splits_for(trial):
         progress.trial_started(trial)
-        return make_splits(datasets[data_key(trial.dataset)], trial.dataset, source_seed(trial, "data"))
+        with timed("data"):
+            return make_splits(datasets[data_key(trial.dataset)], trial.dataset, source_seed(trial, "data"))
 
     for name in dict.fromkeys(trial.engine for trial in pending):  # the configured one and engine=keras (route)
         engine = make_engine(run.settings.engine_settings(name), run.settings.results_dir)

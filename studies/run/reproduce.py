@@ -26,7 +26,7 @@ from pathlib import Path  # noqa: E402
 from studies.runtime.phases import PHASES, timed  # noqa: E402
 
 SEARCH = "hyperparameters"  # the book's random search (conf/hydra/sweeper/book_random_search.yaml)
-PARTS = ("import", "planning", "data", "compile", "train", "evaluate", "store", "report")
+PARTS = ("import", "config", "planning", "data", "build", "compile", "train", "evaluate", "store", "judge", "report")
 log = logging.getLogger(__name__)
 
 
@@ -103,8 +103,9 @@ def record(times: dict, folder: Path, name: str) -> list[Path]:
             Paragraph((f"At {machine['commit']} on {machine['cpu']} ({machine['cores']} cores), Keras backend "
                        f"{machine['keras_backend']}; runs: {', '.join(times['runs'])}. Each part is timed apart "
                        "from the others (studies/runtime/phases.py); compile is each compiled program's first call on "
-                       "new shapes, its run included; other is what no part claims (Hydra's composition and checks, "
-                       "building models and stacks, judging each round's claims, logging).",)),
+                       "new shapes, its run included; build is making models and engine=fast's stacks; judge is each "
+                       "round's verdicts; other is what no part claims (Hydra's own start of each job, routing, "
+                       "leases, logging).",)),
             breakdown_table(times)]
     paths = [folder / f"{name}.json", folder / f"{name}.md"]
     paths[0].write_text(json.dumps({**times, **machine}, indent=2) + "\n")

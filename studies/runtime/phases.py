@@ -1,7 +1,7 @@
-"""Where a process's wall time goes: named phases (import, planning, data, compile, train, evaluate, store, report),
-timed exclusively. A phase entered inside another pauses it (a report's store reads count as store, not report), so
-the phases never overlap and their sum is at most the time the process ran; what no phase claims is the rest
-(Hydra's composition and checks, building models and stacks, judging rounds, logging). `make reproduce` prints and
+"""Where a process's wall time goes: named phases (import, config, planning, data, build, compile, train, evaluate,
+store, judge, report), timed exclusively. A phase entered inside another pauses it (a report's store reads count as
+store, not report), so the phases never overlap and their sum is at most the time the process ran; what no phase
+claims is the rest (Hydra's own start of each job, routing, leases, logging). `make reproduce` prints and
 records them (studies/run/reproduce.py).
 """
 from __future__ import annotations

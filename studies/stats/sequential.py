@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from studies.runtime.phases import timed
 from studies.stats.verdicts import ALPHA, diverged_runs, judge
 
 SPENDING_POWER = 2  # rho: alpha * t ** rho spent by information fraction t
@@ -82,6 +83,7 @@ def _located(row: dict, look: int, looks: tuple, alpha: float) -> dict:
     return {**row, "look_seeds": looks[look], "alpha": alpha}  # `seeds` (judge's) says how many support it
 
 
+@timed("judge")
 def judge_looks(claims, epochs: pd.DataFrame, trials: pd.DataFrame, looks: tuple[int, ...], first_seed: int,
                 upto: int | None = None) -> Sequence:
     """The verdicts as the rounds reached them, from stored trials of every status: look k judges the seeds
