@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from studies.beyond.runs import csv_name
 from studies.beyond.variance import (
     components,
     decompose,
@@ -150,13 +151,20 @@ def test_beyond_variance_and_time_to_target_are_studybench_commands_writing_thei
     variance = studybench(*arguments, "beyond=variance", "beyond.levels=2", cwd=tmp_path)
     assert variance.returncode == 0, variance.stderr[-2000:]
     folder = tmp_path / "reports" / "beyond" / "initializers" / "smoke"
-    components = pd.read_csv(folder / "variance_variance_components.csv")
+    components = pd.read_csv(folder / "variance_components.csv")
     assert set(components["component"]) == {"weights", "order", "weights x order (residual)"}
     assert "## verdicts by the randomness varied" in (folder / "variance.md").read_text()
     again = studybench(*arguments, "beyond=variance", "beyond.levels=2", cwd=tmp_path)
     assert "12 already stored, skipped; 0 to train" in again.stdout, again.stdout[-2000:]
     timed = studybench(*arguments, "n_seeds=2", "beyond=time_to_target", "beyond.target=loss:train:100", cwd=tmp_path)
     assert timed.returncode == 0, timed.stderr[-2000:]
-    table = pd.read_csv(folder / "time_to_target_time_to_target.csv")
+    table = pd.read_csv(folder / "time_to_target.csv")
     assert sorted(table["arm"]) == ["glorot_uniform", "he_uniform", "normal_0_01"]
     assert (table["reached"] == table["runs"]).all() and (table["median"] == 1).all()  # any loss is below 100
+
+
+def test_a_beyond_table_s_csv_names_its_part_once():
+    assert csv_name("variance", "variance components") == "variance_components.csv"
+    assert csv_name("time_to_target", "time to target") == "time_to_target.csv"
+    assert csv_name("variance", "verdicts by the randomness varied") == "variance_verdicts_by_the_randomness_varied.csv"
+    assert csv_name("variance", "variances") == "variance_variances.csv"  # a prefix of a word is not the part

@@ -79,11 +79,17 @@ def frame_table(frame: pd.DataFrame) -> Table:
 
 def write_tables_page(cfg: dict, plan: Plan, part: str, title: str, text: str, tables: dict) -> Path:
     """reports/beyond/<study>/.../<part>.md: a heading, `text`, and each table (title -> DataFrame) under its
-    title, each also as <part>_<table>.csv; returns the page's path."""
+    title, each also as a CSV file (csv_name); returns the page's path."""
     folder = page_folder(cfg, plan)
     blocks = [Heading(f"{plan.study} ({plan.variant}, {plan.profile}): {title}", 1), Paragraph((text,))]
     for name, frame in tables.items():
-        write_text_atomic(folder / f"{part}_{name.replace(' ', '_')}.csv", frame.to_csv(index=False))
+        write_text_atomic(folder / csv_name(part, name), frame.to_csv(index=False))
         blocks += [Heading(name, 2), frame_table(frame)]
     write_text_atomic(folder / f"{part}.md", markdown(blocks))
     return folder / f"{part}.md"
+
+
+def csv_name(part: str, table: str) -> str:
+    """<part>_<table>.csv, the part said once: "variance components" of part variance is variance_components.csv."""
+    slug = table.replace(" ", "_")
+    return f"{slug}.csv" if slug == part or slug.startswith(f"{part}_") else f"{part}_{slug}.csv"
