@@ -9,9 +9,11 @@ import pytest
 
 from studies.beyond.runs import csv_name
 from studies.beyond.variance import (
+    cell_frames,
     components,
     decompose,
     design_sources,
+    design_table,
     factorial_plan,
     mean_squares,
     refuse_keras_dropout,
@@ -86,17 +88,44 @@ def test_the_factorial_plan_crosses_the_sources_and_keeps_cell_zero_the_study_s_
     sources = design_sources(dropout_plan)
     assert sources == ("weights", "order", "dropout")  # no drawn data in this study
     plan = factorial_plan(dropout_plan, 2, sources)
-    assert len(plan.trials) == 2 * 8 and plan.looks == (8,)
+    # the arm with dropout trains every cell; the arm without it once per weights x order level (its masks move
+    # nothing: cells differing in them alone would train the same run twice)
+    assert len(plan.trials) == 8 + 4 and plan.looks == (8,)
+    without = [t for t in plan.trials if t.arm == "no_dropout"]
+    assert len(without) == 4 and {source_seed(t, "dropout") for t in without} == {0}
     first = {trial.arm: trial for trial in reversed(dropout_plan.trials)}
     for trial in plan.trials:
         if trial.seed == 0:
             assert trial.seeds is None and trial.trial_id == first[trial.arm].trial_id
     cells = {(t.arm, tuple(source_seed(t, s) for s in SOURCES)) for t in plan.trials}
-    assert len(cells) == 16 and len({t.trial_id for t in plan.trials}) == 16
+    assert len(cells) == 12 and len({t.trial_id for t in plan.trials}) == 12
     by_seed = {}
     for trial in plan.trials:  # a cell pairs the arms by seed, at the same sources' seeds
         by_seed.setdefault(trial.seed, set()).add(tuple(source_seed(trial, s) for s in SOURCES))
     assert all(len(levels) == 1 for levels in by_seed.values())
+
+
+def test_every_cell_of_the_design_names_the_trial_it_reuses_and_is_analysed_under_its_own_seed(dropout_plan):
+    sources = design_sources(dropout_plan)
+    trials = factorial_plan(dropout_plan, 2, sources).trials
+    design = design_table(trials, sources, 2, 0)
+    assert len(design) == 16 and list(design["seed"]) == [*range(8)] * 2
+    by_id = {t.trial_id: t for t in trials}
+    for row in design.itertuples():
+        trial = by_id[row.trial_id]
+        moving = ("weights", "order", "dropout") if row.arm == "dropout" else ("weights", "order")
+        assert all(source_seed(trial, s) == (getattr(row, s) if s in moving else 0) for s in sources)
+    stored = pd.DataFrame({"trial_id": list(by_id), "seed": [t.seed for t in by_id.values()],
+                           "arm": [t.arm for t in by_id.values()]})
+    epochs = stored.assign(epoch=1, value=range(len(stored)))
+    cells, cell_trials, cell_epochs = cell_frames(design, stored, epochs)
+    assert len(cells) == len(cell_trials) == len(cell_epochs) == 16 and cells["trial_id"].is_unique
+    assert list(cell_trials.columns) == list(stored.columns) and list(cells.columns) == list(design.columns)
+    paired = cell_epochs.set_index(["arm", "seed"])["value"]
+    value = epochs.set_index("trial_id")["value"]
+    reused = {(row.arm, row.seed): value[row.trial_id] for row in design.itertuples()}
+    assert paired.to_dict() == reused  # each cell carries its trial's numbers under the cell's seed
+    assert paired["no_dropout", 1] == paired["no_dropout", 0]  # cells 0 and 1 differ in dropout masks alone
 
 
 def test_one_level_varies_nothing_and_is_refused(dropout_plan):
@@ -121,7 +150,8 @@ def test_the_dropout_study_s_design_trains_once_and_finds_no_dropout_variance_wi
 
     cfg = smoke_config("study=dropout")
     tables = variance_study(cfg, 2)
-    assert len(tables["design"]) == 16
+    assert len(tables["design"]) == 16 and tables["design"]["trial_id"].nunique() == 8 + 4
+    assert len(TrialStore(cfg["results_dir"]).trials("dropout")) == 8 + 4
     rows = tables["components"].set_index(["claim", "quantity", "component"])["variance"]
     assert rows["lower_test_loss", "no_dropout", "dropout"] == 0.0
     assert rows["lower_test_loss", "no_dropout", "weights"] > 0.0

@@ -1,13 +1,16 @@
 """Where a claim's variance comes from (issue #29, part 3): a factorial design over a trial's randomness sources,
 a variance-components table per claim metric, and each claim judged with one source varying at a time.
 
-Design. Every arm trains one trial per cell of the full factorial over the sources that can move its numbers
+Design. The cells are the full factorial over the sources that can move some arm's numbers
 (studies.runtime.seeding.SOURCES: initial weights and batch order always, dropout masks where a model drops out,
 the data draw where a study draws its splits), each source at `levels` seeds first_seed, first_seed + 1, .... Cell c is
 trial seed first_seed + c, with the sources' seeds given apart (TrialSpec.seeds) where they differ from it: cell 0
-is the study's own first_seed trial (reused when stored), and cells pair across arms as seeds do. The trials
-train as ordinary ones (engine=fast stacks them), stored and resumed like any. engine=keras draws dropout masks
-from the weights' seed (studies/runtime/seeding.py): a design that varies dropout there is refused.
+is the study's own first_seed trial (reused when stored), and cells pair across arms as seeds do. An arm trains
+one trial per level of the sources that move it: where a source cannot (dropout masks of an arm without
+dropout), its cells reuse the trial of that source's level 0, the same run bit for bit, analysed under each cell's
+seed (`cell_frames`). The trials train as ordinary ones (engine=fast stacks them), stored and resumed like any.
+engine=keras draws dropout masks from the weights' seed (studies/runtime/seeding.py): a design that varies dropout
+there is refused.
 
 Components. Fixing every source fixes a run (same seed, same bits), so there is no noise beyond the sources: a
 claim metric's value (its point value, studies/stats/across_seeds.py) is a balanced crossed random-effects design
@@ -43,7 +46,7 @@ import pandas as pd
 
 from studies.config.settings import ConfigError, require_int
 from studies.run.plan import Plan
-from studies.runtime.seeding import SOURCES, source_seed
+from studies.runtime.seeding import SOURCES
 from studies.stats.across_seeds import point_values
 
 BOOTSTRAP = 2000  # parametric bootstrap designs per decomposition
@@ -54,13 +57,18 @@ ALL = "all"  # the verdict's row judged on every cell
 log = logging.getLogger(__name__)
 
 
-def design_sources(plan: Plan) -> tuple[str, ...]:
-    """The sources that can move some arm's numbers: weights and order always, dropout where a model drops out,
-    data where a dataset draws its splits."""
-    varied = {"weights": True, "order": True,
-              "dropout": any(t.model.dropout_rate > 0 for t in plan.trials),
-              "data": any(t.dataset.validation == "drawn" for t in plan.trials)}
+def moved_by(trial) -> tuple[str, ...]:
+    """The sources that can move a trial's numbers: weights and order always, dropout where its model drops out,
+    data where its dataset draws its splits."""
+    varied = {"weights": True, "order": True, "dropout": trial.model.dropout_rate > 0,
+              "data": trial.dataset.validation == "drawn"}
     return tuple(source for source in SOURCES if varied[source])
+
+
+def design_sources(plan: Plan) -> tuple[str, ...]:
+    """The sources that can move some arm's numbers (moved_by)."""
+    moving = {source for trial in plan.trials for source in moved_by(trial)}
+    return tuple(source for source in SOURCES if source in moving)
 
 
 def cell_levels(levels: int, sources: tuple[str, ...]) -> list[dict]:
@@ -69,18 +77,25 @@ def cell_levels(levels: int, sources: tuple[str, ...]) -> list[dict]:
 
 
 def factorial_plan(plan: Plan, levels: int, sources: tuple[str, ...]) -> Plan:
-    """The plan with each arm's first trial repeated over the cells (see the module's doc): looks at every cell."""
+    """The plan with each arm's first trial over the cells (see the module's doc), once per cell the arm's own
+    sources tell apart: looks at every cell."""
     require_int(levels, "levels", 2)  # one level would vary nothing
     cells = cell_levels(levels, sources)
     template = {trial.arm: trial for trial in reversed(plan.trials)}  # each arm's first trial
-    trials = []
+    trials = {}
     for arm in plan.arms:
-        for number, cell in enumerate(cells):
+        for cell in cells:
+            number = cells.index(own_cell(cell, moved_by(template[arm])))
             seed = plan.first_seed + number
-            apart = {source: plan.first_seed + cell.get(source, 0) for source in SOURCES}
+            apart = {source: plan.first_seed + cells[number].get(source, 0) for source in SOURCES}
             apart = {source: value for source, value in apart.items() if value != seed}
-            trials.append(replace(template[arm], seed=seed, seeds=apart or None))
-    return replace(plan, trials=tuple(trials), looks=(len(cells),))
+            trials[arm, seed] = replace(template[arm], seed=seed, seeds=apart or None)
+    return replace(plan, trials=tuple(trials.values()), looks=(len(cells),))
+
+
+def own_cell(cell: dict, moving: tuple[str, ...]) -> dict:
+    """The cell whose trial stands for `cell` in an arm moved by `moving` alone: the other sources at level 0."""
+    return {source: level if source in moving else 0 for source, level in cell.items()}
 
 
 def refuse_keras_dropout(plan: Plan, sources: tuple[str, ...]) -> None:
@@ -94,10 +109,32 @@ def refuse_keras_dropout(plan: Plan, sources: tuple[str, ...]) -> None:
                           "with settings it can stack")
 
 
-def design_table(trials: list, sources: tuple[str, ...], first_seed: int) -> pd.DataFrame:
-    """Per trial: trial_id, arm, seed and each source's level."""
-    return pd.DataFrame([{"trial_id": t.trial_id, "arm": t.arm, "seed": t.seed,
-                          **{source: source_seed(t, source) - first_seed for source in sources}} for t in trials])
+def design_table(trials: list, sources: tuple[str, ...], levels: int, first_seed: int) -> pd.DataFrame:
+    """Per arm and cell: the trial_id of the trial it reuses or trains, arm, the cell's seed and each source's
+    level."""
+    by_seed = {(t.arm, t.seed): t for t in trials}
+    cells = cell_levels(levels, sources)
+    rows = []
+    for arm in dict.fromkeys(t.arm for t in trials):
+        moving = moved_by(next(t for t in trials if t.arm == arm))
+        for number, cell in enumerate(cells):
+            trial = by_seed[arm, first_seed + cells.index(own_cell(cell, moving))]
+            rows.append({"trial_id": trial.trial_id, "arm": arm, "seed": first_seed + number, **cell})
+    return pd.DataFrame(rows)
+
+
+def cell_frames(design: pd.DataFrame, trials: pd.DataFrame, epochs: pd.DataFrame) -> tuple:
+    """The design, trials and epochs with a row set per cell, named TRIAL@SEED under the cell's seed: a trial
+    reused by several cells of its arm is judged and decomposed in each, paired by seed with the other arms'."""
+    cells = design.assign(cell_id=design["trial_id"] + "@" + design["seed"].astype(str))
+    keys = cells[["trial_id", "seed", "cell_id"]]
+
+    def per_cell(frame: pd.DataFrame) -> pd.DataFrame:
+        spread = keys.merge(frame.drop(columns="seed"), on="trial_id")
+        return spread.drop(columns="trial_id").rename(columns={"cell_id": "trial_id"})[frame.columns]
+
+    design_cells = cells.drop(columns="trial_id").rename(columns={"cell_id": "trial_id"})[design.columns]
+    return design_cells, per_cell(trials), per_cell(epochs)
 
 
 def _subsets(items: tuple) -> list[tuple]:
@@ -284,13 +321,14 @@ def variance_study(cfg: dict, levels: int) -> dict:
     plan = route(factorial_plan(run.plan, levels, sources), run.settings)
     refuse_keras_dropout(plan, sources)
     line = (f"{plan.study}/{plan.variant} [{plan.profile}]: variance design over {' x '.join(sources)} at {levels} "
-            f"levels: {len(plan.trials)} trials ({len(plan.arms)} arms x {plan.looks[0]} cells); ")
+            f"levels: {len(plan.arms)} arms x {plan.looks[0]} cells, {len(plan.trials)} trials (one per level of "
+            "the sources that move its arm); ")
     trials, trained = train_plan(run, plan, line)
-    design = design_table(trials, sources, plan.first_seed)
-    store, ids = TrialStore(cfg["results_dir"]), list(design["trial_id"])
-    stored, epochs = store.trials(plan.study, ids), store.epochs(plan.study, ids)
-    return {"design": design, "components": components_table(plan.claims, epochs, stored, design, sources, levels),
-            "verdicts": verdicts_table(plan.claims, epochs, stored, design, sources), "plan": plan,
+    design = design_table(trials, sources, levels, plan.first_seed)
+    store, ids = TrialStore(cfg["results_dir"]), list(dict.fromkeys(design["trial_id"]))
+    cells, stored, epochs = cell_frames(design, store.trials(plan.study, ids), store.epochs(plan.study, ids))
+    return {"design": design, "components": components_table(plan.claims, epochs, stored, cells, sources, levels),
+            "verdicts": verdicts_table(plan.claims, epochs, stored, cells, sources), "plan": plan,
             "sources": sources, "trained": trained}
 
 
@@ -313,7 +351,7 @@ def run_variance(cfg: dict):
                              {"variance components": found["components"],
                               "verdicts by the randomness varied": found["verdicts"]})
     log.info(f"beyond=variance: {path}")
-    ids = list(design["trial_id"])
+    ids = list(dict.fromkeys(design["trial_id"]))
     return RunOutcome(plan, ids, found["trained"], len(ids) - found["trained"], [])
 
 
