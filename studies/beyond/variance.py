@@ -343,7 +343,8 @@ def run_variance(cfg: dict):
     found = variance_study(cfg, cfg["beyond"]["levels"])
     design, plan = found["design"], found["plan"]
     text = (f"A factorial design over the randomness sources {', '.join(found['sources'])} at "
-            f"{cfg['beyond']['levels']} levels each: {len(design)} trials. Each claim metric's variance split "
+            f"{cfg['beyond']['levels']} levels each: {len(design)} cells, {design['trial_id'].nunique()} trials "
+            "(an arm trains one per level of the sources that move it). Each claim metric's variance split "
             "between the sources and their interactions (expected mean squares of a balanced random-effects design, "
             "95% intervals by inverting a parametric bootstrap test; studies/beyond/variance.py), and each claim "
             "judged on every cell and with one source varying at a time.")
