@@ -310,8 +310,9 @@ def verdicts_table(claims, epochs: pd.DataFrame, trials: pd.DataFrame, design: p
 
 def variance_study(cfg: dict, levels: int) -> dict:
     """Train the factorial design of the study `cfg` configures (what is not stored yet) and return its tables:
-    `design` (a row per trial), `components` and `verdicts` (see the module's doc), with the design's `plan`, its
-    `sources` and the number of trials `trained` now. A ConfigError before training on bad settings."""
+    `design` (a row per arm and cell, naming the trial it reuses or trains), `components` and `verdicts` (see the
+    module's doc), with the design's `plan`, its `sources`, its `trial_ids` (each trial once) and the number of
+    trials `trained` now. A ConfigError before training on bad settings."""
     from studies.run.boundary import prepare_run
     from studies.run.harness import route, train_plan
     from studies.store.trial_store import TrialStore
@@ -325,11 +326,11 @@ def variance_study(cfg: dict, levels: int) -> dict:
             "the sources that move its arm); ")
     trials, trained = train_plan(run, plan, line)
     design = design_table(trials, sources, levels, plan.first_seed)
-    store, ids = TrialStore(cfg["results_dir"]), list(dict.fromkeys(design["trial_id"]))
+    store, ids = TrialStore(run.settings.results_dir), [trial.trial_id for trial in trials]
     cells, stored, epochs = cell_frames(design, store.trials(plan.study, ids), store.epochs(plan.study, ids))
     return {"design": design, "components": components_table(plan.claims, epochs, stored, cells, sources, levels),
             "verdicts": verdicts_table(plan.claims, epochs, stored, cells, sources), "plan": plan,
-            "sources": sources, "trained": trained}
+            "sources": sources, "trial_ids": ids, "trained": trained}
 
 
 def run_variance(cfg: dict):
@@ -341,9 +342,9 @@ def run_variance(cfg: dict):
 
     check_keys(cfg["beyond"], ("name", "levels"), "beyond=variance")
     found = variance_study(cfg, cfg["beyond"]["levels"])
-    design, plan = found["design"], found["plan"]
+    design, plan, ids = found["design"], found["plan"], found["trial_ids"]
     text = (f"A factorial design over the randomness sources {', '.join(found['sources'])} at "
-            f"{cfg['beyond']['levels']} levels each: {len(design)} cells, {design['trial_id'].nunique()} trials "
+            f"{cfg['beyond']['levels']} levels each: {len(design)} cells, {len(ids)} trials "
             "(an arm trains one per level of the sources that move it). Each claim metric's variance split "
             "between the sources and their interactions (expected mean squares of a balanced random-effects design, "
             "95% intervals by inverting a parametric bootstrap test; studies/beyond/variance.py), and each claim "
@@ -352,7 +353,6 @@ def run_variance(cfg: dict):
                              {"variance components": found["components"],
                               "verdicts by the randomness varied": found["verdicts"]})
     log.info(f"beyond=variance: {path}")
-    ids = list(dict.fromkeys(design["trial_id"]))
     return RunOutcome(plan, ids, found["trained"], len(ids) - found["trained"], [])
 
 
