@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.beyond.heldout import ARTICLE, held_out, matrix
+from studies.beyond.heldout import ARTICLE, held_out, kept, matrix
 from studies.beyond.runs import Judged
 from studies.beyond.tuning import choose, grid_config, grid_values
 from studies.config.contract import Claim
+from studies.config.settings import ConfigError
 from studies.config.tuning import NotTuned, Tuning
 from studies.engines.model import build_optimizer
 from studies.run.cli import available
@@ -110,6 +111,27 @@ def test_held_out_settings_are_the_other_dataset_and_the_variants_a_study_has():
         "variant=modern", "dataset=fashion_mnist"]
 
 
+def test_leave_out_drops_the_named_settings_and_rejects_names_that_are_not_held_out():
+    settings = held_out(compose_config("study=optimizers", "beyond=heldout"))
+    assert list(kept(settings, ["variant=cnn"])) == ["variant=modern", "dataset=mnist"]
+    assert kept(settings, []) == settings
+    with pytest.raises(ConfigError, match=r"unknown held-out setting 'cnn'; valid: variant=modern, variant=cnn, "
+                                          r"dataset=mnist"):
+        kept(settings, ["cnn"])
+    with pytest.raises(ConfigError, match="not a list of setting names"):
+        kept(settings, "variant=cnn")
+    with pytest.raises(ConfigError, match="leaves no held-out setting to run"):
+        kept(settings, list(settings))
+
+
+def test_an_unknown_setting_to_leave_out_stops_before_anything_is_stored(tmp_path):
+    done = studybench("study=optimizers", "beyond=heldout", 'beyond.leave_out=["variant=cnn","dataset=cifar"]',
+                      f"results_dir={tmp_path / 'r'}", cwd=tmp_path)
+    assert_one_line_error(done, r"beyond.leave_out: unknown held-out setting 'dataset=cifar'; valid: variant=modern, "
+                                r"variant=cnn, dataset=mnist")
+    assert not (tmp_path / "r" / "trials").exists()
+
+
 def test_the_matrix_judges_each_claim_with_its_own_kinds_test():
     claims = (Claim("a_beats_b", "A beats B", metric="accuracy", split="test", point="final", relation=">",
                     arms=("a",), versus=("b",)),
@@ -180,13 +202,16 @@ def test_a_bad_tuning_setting_stops_before_anything_is_stored(tmp_path):
 @pytest.mark.slow
 def test_beyond_heldout_judges_the_claims_on_each_held_out_setting(tmp_path):
     arguments = ("study=dropout", "beyond=heldout", "profile=smoke", "n_seeds=2", f"results_dir={tmp_path / 'r'}",
-                 f"reports_dir={tmp_path / 'p'}", "data.download=false")
+                 f"reports_dir={tmp_path / 'p'}", "data.download=false", 'beyond.leave_out=["variant=modern"]')
     done = studybench(*arguments, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    table = pd.read_csv(tmp_path / "p" / "beyond" / "dropout" / "smoke" / "heldout.csv").set_index("claim")
+    folder = tmp_path / "p" / "beyond" / "dropout" / "smoke"
+    table = pd.read_csv(folder / "heldout.csv").set_index("claim")
     assert list(table.index) == ["narrower_gap", "lower_test_loss"]
-    for setting in (ARTICLE, "variant=modern", "dataset=mnist"):
+    for setting in (ARTICLE, "dataset=mnist"):
         assert table[setting].str.match(r"(PASS|FAIL|INCONCLUSIVE) \(\d+ of 2; 2 seeds per arm\)").all(), setting
+    assert "variant=modern" not in table.columns
+    assert "Not run here (beyond.leave_out): variant=modern." in (folder / "heldout.md").read_text()
     again = studybench(*arguments, cwd=tmp_path)
     assert again.returncode == 0 and " 0 to train" in again.stdout and "[1/" not in again.stdout
 

@@ -4,6 +4,7 @@ variant (Keras 3's defaults) and the `cnn` variant, where the study has them. Ea
 does (its seeds setting, n_seeds=auto's rounds included, stored in the same store, so a rerun resumes) and its
 claims are judged by their own kind's test (studies/stats/verdicts.py); the page (reports/beyond/<study>/heldout.md)
 is a matrix of claims by settings, each cell a verdict with its seeds, and says which claims hold everywhere.
+`beyond.leave_out` names settings not to run (one too costly for the machine at hand); the page names them.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import logging
 import pandas as pd
 
 from studies.beyond.runs import Judged, combined, judged_run, page_folder, study_at_variant, verdict_cell, wall_times
-from studies.config.settings import check_keys, require_int
+from studies.config.settings import ConfigError, check_keys, require_int
 from studies.report.document import Heading, Paragraph, Table, markdown
 from studies.report.study_report import DATASET_NAMES
 from studies.run.harness import RunOutcome
@@ -37,6 +38,23 @@ def held_out(cfg: dict) -> dict:
     return settings
 
 
+def kept(settings: dict, leave_out: list) -> dict:
+    """`settings` less those `leave_out` names; a ConfigError for a name that is not one of them, or when none is
+    left to run."""
+    quoted = "quoted on the command line: 'beyond.leave_out=[\"variant=cnn\"]'"
+    if not isinstance(leave_out, list):
+        raise ConfigError(f"beyond.leave_out={leave_out!r} is not a list of setting names; valid: {', '.join(settings)}"
+                          f" ({quoted})")
+    unknown = [name for name in leave_out if name not in settings]
+    if unknown:
+        raise ConfigError(f"beyond.leave_out: unknown held-out setting {unknown[0]!r}; valid: {', '.join(settings)} "
+                          f"({quoted})")
+    if settings and set(settings) <= set(leave_out):
+        raise ConfigError(f"beyond.leave_out={list(leave_out)} leaves no held-out setting to run; leave out fewer "
+                          f"of {', '.join(settings)}")
+    return {name: setting for name, setting in settings.items() if name not in leave_out}
+
+
 def matrix(runs: dict[str, Judged]) -> pd.DataFrame:
     """Claims x settings: a row per claim of the first run (the article's settings), a cell per setting with its
     verdict and seeds, and whether it holds (PASS) in every setting."""
@@ -52,11 +70,13 @@ def matrix(runs: dict[str, Judged]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def page(table: pd.DataFrame, runs: dict[str, Judged], described: dict) -> str:
+def page(table: pd.DataFrame, runs: dict[str, Judged], described: dict, left_out: list) -> str:
     plan = runs[ARTICLE].plan
     names = list(runs)
     everywhere = table.loc[table["holds everywhere"], "claim"].tolist()
     times = wall_times({name: (run.outcome.trained, run.seconds) for name, run in runs.items()})
+    if left_out:
+        times += f" Not run here (beyond.leave_out): {', '.join(left_out)}."
     blocks = [Heading(f"{plan.study} ({plan.variant}, {plan.profile}): held-out settings", 1),
               Paragraph(("Each claim as the article states it, judged again on settings the article did not use, "
                          "by its own kind's test and the study's seeds setting: "
@@ -76,9 +96,10 @@ def describe(cfg: dict) -> str:
 
 def run_heldout(cfg: dict) -> RunOutcome | None:
     """`studybench study=X beyond=heldout`: None (with a line) for a study with no claims or no held-out setting."""
-    check_keys(cfg["beyond"], ("name", "dataset_first_seed"), "beyond=heldout")
+    check_keys(cfg["beyond"], ("name", "dataset_first_seed", "leave_out"), "beyond=heldout")
     require_int(cfg["beyond"]["dataset_first_seed"], "beyond.dataset_first_seed", 0)
-    settings = {ARTICLE: cfg, **held_out(cfg)}
+    leave_out = cfg["beyond"]["leave_out"]
+    settings = {ARTICLE: cfg, **kept(held_out(cfg), leave_out)}
     if len(settings) == 1:
         log.info(f"{cfg['study']['name']}: beyond=heldout skipped: no other variant or dataset to hold out")
         return None
@@ -92,7 +113,7 @@ def run_heldout(cfg: dict) -> RunOutcome | None:
     folder = page_folder(cfg, article.plan)
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(folder / "heldout.csv", table.to_csv(index=False))
-    write_text_atomic(folder / "heldout.md", page(table, runs, {name: describe(setting)
-                                                                 for name, setting in settings.items()}))
+    described = {name: describe(setting) for name, setting in settings.items()}
+    write_text_atomic(folder / "heldout.md", page(table, runs, described, leave_out))
     log.info(f"beyond=heldout: {folder / 'heldout.md'}")
     return combined(article.plan, [run.outcome for run in runs.values()])
