@@ -115,8 +115,8 @@ def test_leave_out_drops_the_named_settings_and_rejects_names_that_are_not_held_
     settings = held_out(compose_config("study=optimizers", "beyond=heldout"))
     assert list(kept(settings, ["variant=cnn"])) == ["variant=modern", "dataset=mnist"]
     assert kept(settings, []) == settings
-    with pytest.raises(ConfigError, match=r"unknown held-out setting 'cnn'; valid: variant=modern, variant=cnn, "
-                                          r"dataset=mnist"):
+    with pytest.raises(ConfigError, match=r"beyond.leave_out: unknown value 'cnn'; valid: variant=modern, "
+                                          r"variant=cnn, dataset=mnist"):
         kept(settings, ["cnn"])
     with pytest.raises(ConfigError, match="not a list of setting names"):
         kept(settings, "variant=cnn")
@@ -127,7 +127,7 @@ def test_leave_out_drops_the_named_settings_and_rejects_names_that_are_not_held_
 def test_an_unknown_setting_to_leave_out_stops_before_anything_is_stored(tmp_path):
     done = studybench("study=optimizers", "beyond=heldout", 'beyond.leave_out=["variant=cnn","dataset=cifar"]',
                       f"results_dir={tmp_path / 'r'}", cwd=tmp_path)
-    assert_one_line_error(done, r"beyond.leave_out: unknown held-out setting 'dataset=cifar'; valid: variant=modern, "
+    assert_one_line_error(done, r"beyond.leave_out: unknown value 'dataset=cifar'; valid: variant=modern, "
                                 r"variant=cnn, dataset=mnist")
     assert not (tmp_path / "r" / "trials").exists()
 

@@ -13,7 +13,7 @@ import logging
 import pandas as pd
 
 from studies.beyond.runs import Judged, combined, judged_run, page_folder, study_at_variant, verdict_cell, wall_times
-from studies.config.settings import ConfigError, check_keys, require_int
+from studies.config.settings import ConfigError, check_keys, require_choice, require_int
 from studies.report.document import Heading, Paragraph, Table, markdown
 from studies.report.study_report import DATASET_NAMES
 from studies.run.harness import RunOutcome
@@ -41,18 +41,16 @@ def held_out(cfg: dict) -> dict:
 def kept(settings: dict, leave_out: list) -> dict:
     """`settings` less those `leave_out` names; a ConfigError for a name that is not one of them, or when none is
     left to run."""
-    quoted = "quoted on the command line: 'beyond.leave_out=[\"variant=cnn\"]'"
     if not isinstance(leave_out, list):
         raise ConfigError(f"beyond.leave_out={leave_out!r} is not a list of setting names; valid: {', '.join(settings)}"
-                          f" ({quoted})")
-    unknown = [name for name in leave_out if name not in settings]
-    if unknown:
-        raise ConfigError(f"beyond.leave_out: unknown held-out setting {unknown[0]!r}; valid: {', '.join(settings)} "
-                          f"({quoted})")
-    if settings and set(settings) <= set(leave_out):
-        raise ConfigError(f"beyond.leave_out={list(leave_out)} leaves no held-out setting to run; leave out fewer "
+                          " (quoted on the command line: 'beyond.leave_out=[\"variant=cnn\"]')")
+    for name in leave_out:
+        require_choice(name, "beyond.leave_out", list(settings))
+    remaining = {name: setting for name, setting in settings.items() if name not in leave_out}
+    if settings and not remaining:
+        raise ConfigError(f"beyond.leave_out={leave_out} leaves no held-out setting to run; leave out fewer "
                           f"of {', '.join(settings)}")
-    return {name: setting for name, setting in settings.items() if name not in leave_out}
+    return remaining
 
 
 def matrix(runs: dict[str, Judged]) -> pd.DataFrame:
