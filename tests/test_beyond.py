@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studies.beyond.heldout import ARTICLE, held_out, kept, matrix
+from studies.beyond.heldout import ARTICLE, claimed_arms_only, held_out, kept, matrix
 from studies.beyond.runs import Judged
 from studies.beyond.tuning import choose, grid_config, grid_values
 from studies.config.contract import Claim
@@ -122,6 +122,17 @@ def test_leave_out_drops_the_named_settings_and_rejects_names_that_are_not_held_
         kept(settings, "variant=cnn")
     with pytest.raises(ConfigError, match="leaves no held-out setting to run"):
         kept(settings, list(settings))
+
+
+def test_a_held_out_setting_trains_only_the_arms_its_claims_compare_as_the_same_trials():
+    cnn = held_out(compose_config("study=optimizers", "beyond=heldout"))["variant=cnn"]
+    full = plan_study(cnn, components=False)
+    claims = (Claim("c", "", "loss", "train", "mean", ">", arms=("sgd",), versus=("adam", "nadam")),)
+    pruned = plan_study(claimed_arms_only(cnn, claims), components=False)
+    assert list(pruned.arms) == ["sgd", "adam", "nadam"] and list(full.arms)[-1] == "rmsprop"
+    kept_ids = {t.trial_id for t in full.trials if t.arm in pruned.arms}
+    assert {t.trial_id for t in pruned.trials} == kept_ids  # so the store's trials resume, nothing trains again
+    assert {t.model.convolutions[0].filters for t in pruned.trials} == {6}  # still the cnn variant
 
 
 def test_an_unknown_setting_to_leave_out_stops_before_anything_is_stored(tmp_path):

@@ -4,7 +4,8 @@ variant (Keras 3's defaults) and the `cnn` variant, where the study has them. Ea
 does (its seeds setting, n_seeds=auto's rounds included, stored in the same store, so a rerun resumes) and its
 claims are judged by their own kind's test (studies/stats/verdicts.py); the page (reports/beyond/<study>/heldout.md)
 is a matrix of claims by settings, each cell a verdict with its seeds, and says which claims hold everywhere.
-`beyond.leave_out` names settings not to run (one too costly for the machine at hand); the page names them.
+`beyond.leave_out` names settings not to run (one too costly for the machine at hand); the page names them. A
+held-out setting trains only the arms its claims compare (the page names the others).
 """
 from __future__ import annotations
 
@@ -53,6 +54,22 @@ def kept(settings: dict, leave_out: list) -> dict:
     return remaining
 
 
+def compared_arms(claims) -> set:
+    return {arm for claim in claims for arm in (*claim.arms, *claim.versus)}
+
+
+def claimed_arms_only(setting: dict, claims) -> dict:
+    """`setting` with the arms no claim compares dropped, as a variant drops an arm: a held-out setting is run for
+    its claims alone, and an arm outside them (the optimizers' RMSprop, from article 000's table: a CNN stack of
+    ten trials) would train nothing its page shows. A study of a grid keeps all its points."""
+    study = study_at_variant(setting)
+    if study.get("grid") or not isinstance(study.get("arms"), dict):
+        return setting
+    compared = compared_arms(claims)
+    arms = {arm: patch if arm in compared else "drop" for arm, patch in study["arms"].items()}
+    return {**setting, "study": {**study, "arms": arms}}
+
+
 def matrix(runs: dict[str, Judged]) -> pd.DataFrame:
     """Claims x settings: a row per claim of the first run (the article's settings), a cell per setting with its
     verdict and seeds, and whether it holds (PASS) in every setting."""
@@ -68,13 +85,15 @@ def matrix(runs: dict[str, Judged]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def page(table: pd.DataFrame, runs: dict[str, Judged], described: dict, left_out: list) -> str:
+def page(table: pd.DataFrame, runs: dict[str, Judged], described: dict, left_out: list, unclaimed: list) -> str:
     plan = runs[ARTICLE].plan
     names = list(runs)
     everywhere = table.loc[table["holds everywhere"], "claim"].tolist()
     times = wall_times({name: (run.outcome.trained, run.seconds) for name, run in runs.items()})
     if left_out:
         times += f" Not run here (beyond.leave_out): {', '.join(left_out)}."
+    if unclaimed:
+        times += f" Arms no claim compares, not trained in the held-out settings: {', '.join(unclaimed)}."
     blocks = [Heading(f"{plan.study} ({plan.variant}, {plan.profile}): held-out settings", 1),
               Paragraph(("Each claim as the article states it, judged again on settings the article did not use, "
                          "by its own kind's test and the study's seeds setting: "
@@ -105,13 +124,15 @@ def run_heldout(cfg: dict) -> RunOutcome | None:
     if not article.plan.claims:
         log.info(f"{article.plan.study}: beyond=heldout skipped: variant {cfg['variant']} makes no claims to judge")
         return None
-    runs = {ARTICLE: article, **{name: judged_run(setting, claims=article.plan.claims)
+    claims = article.plan.claims
+    runs = {ARTICLE: article, **{name: judged_run(claimed_arms_only(setting, claims), claims=claims)
                                  for name, setting in list(settings.items())[1:]}}
     table = matrix(runs)
     folder = page_folder(cfg, article.plan)
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(folder / "heldout.csv", table.to_csv(index=False))
     described = {name: describe(setting) for name, setting in settings.items()}
-    write_text_atomic(folder / "heldout.md", page(table, runs, described, leave_out))
+    unclaimed = [arm for arm in article.plan.arms if arm not in compared_arms(claims)]
+    write_text_atomic(folder / "heldout.md", page(table, runs, described, leave_out, unclaimed))
     log.info(f"beyond=heldout: {folder / 'heldout.md'}")
     return combined(article.plan, [run.outcome for run in runs.values()])
