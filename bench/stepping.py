@@ -46,6 +46,9 @@ class EpochStepper:
     def say(self, text: str) -> None:
         """The engine's other progress callback: nothing to time."""
 
+    def resumed(self, *args) -> None:
+        """The same (a stepped run writes no checkpoints to resume from)."""
+
     def step(self) -> None:
         """Run one epoch; fails if training ended before it."""
         if self._finished:

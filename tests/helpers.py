@@ -45,6 +45,9 @@ class Quiet:
     def say(self, text):
         pass
 
+    def resumed(self, *args):
+        pass
+
 
 # The CLI, run from this checkout (`python -m studies.run.cli` with PYTHONPATH set), never the `studybench` console
 # script: that one is whichever checkout was installed last, maybe not the one under test.

@@ -18,6 +18,9 @@ class QuietProgress:
     def say(self, text):
         pass
 
+    def resumed(self, *args):
+        pass
+
 
 def fast_curves(workload) -> list[dict]:
     """engine=fast's curves of every replica, in seed order: [{(split, metric): per-epoch values}, ...]."""

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -118,3 +119,20 @@ def test_on_a_terminal_bars_show_the_trials_and_epochs_instead_of_start_and_epoc
     assert any(line.startswith("[1/2]") for line in drawn) and any(" epoch 1/" in line for line in drawn)
     printed = console.getvalue()  # the console: results, not what the bars draw
     assert "[done 2/2] ok" in printed and "[1/2]" not in printed and " epoch " not in printed
+
+
+def test_the_time_left_is_paced_by_the_work_of_this_run_not_the_epochs_a_resumed_stack_had(monkeypatch, caplog):
+    clock = [0.0]
+    monkeypatch.setattr(studies.run.progress.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(studies.run.progress, "on_terminal", lambda: False)
+    progress = studies.run.progress.LoggedProgress(total=4)
+    progress.resumed(trials=2, epoch=9, epochs=10)  # 1.8 trials' worth trained before this run
+    finished = [SimpleNamespace(trial=SimpleNamespace(arm="a", seed=seed), status="ok", stop_epoch=10,
+                                wall_time_s=1.0, curves={("train", "loss"): [0.5]}) for seed in range(2)]
+    with caplog.at_level(logging.INFO, logger="studies.run.progress"):
+        clock[0] = 60.0
+        progress.trial_done(finished[0])  # 1 done, -0.8 of it trained here: no pace yet
+        progress.trial_done(finished[1])  # 0.2 of a trial in 60 s: 300 s a trial, 2 trials left
+    first, second = (record.getMessage() for record in caplog.records)
+    assert first.endswith("train_loss=0.5000") and "left" not in first
+    assert second.endswith("train_loss=0.5000; about 10 min left")  # counting resumed epochs: "about 1 min left"

@@ -29,6 +29,10 @@ class Progress(Protocol):
 
     def say(self, text: str) -> None: ...
 
+    def resumed(self, trials: int, epoch: int, epochs: int) -> None:
+        """A stack of `trials` resumed from a checkpoint after `epoch` of `epochs` (the time left counts without
+        them)."""
+
 
 class Engine(Protocol):
     name: str

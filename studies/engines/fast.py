@@ -400,6 +400,7 @@ class StackRun:
         self.curves, self.elapsed = state["curves"], state["elapsed"]
         self.progress.say(f"    resuming a stack of {len(self.trials)} trials at epoch {state['epoch'] + 1} from "
                           f"{self.checkpoints.path(self.trial_ids)}")
+        self.progress.resumed(len(self.trials), state["epoch"], self.trials[0].train.epochs)
         return state["epoch"]
 
     def _train_epoch(self, segments: list, first_step: int) -> list[dict]:

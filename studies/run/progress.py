@@ -40,14 +40,16 @@ class Bars:
 
 class LoggedProgress:
     """A record when a trial starts, per-epoch records naming their trial (a trial's first epoch, then at most
-    every `every_s` seconds), and a result record per trial with the time left at the average pace so far; each
-    one line (studies/run/logs.py). On a terminal, bars (`Bars`) show the trials and epochs on the console instead of
-    the start and epoch records, which the job's log file still gets (marked `drawn_as_bars`). A context
-    manager: leaving it closes the bars."""
+    every `every_s` seconds), and a result record per trial with the time left at the average pace so far (the
+    epochs of stacks resumed from a checkpoint, trained before this run, left out of the pace); each one line
+    (studies/run/logs.py). On a terminal, bars (`Bars`) show the trials and epochs on the console instead of the
+    start and epoch records, which the job's log file still gets (marked `drawn_as_bars`). A context manager:
+    leaving it closes the bars."""
 
     def __init__(self, total: int, every_s: float = 10.0):
         self.total, self.every_s = total, every_s
         self.index, self.done, self.last, self.started = 0, 0, 0.0, time.monotonic()
+        self.done_before = 0.0  # trials' worth of epochs trained before this run, in stacks resumed from checkpoints
         self.bars = Bars(total) if on_terminal() else None
 
     def __enter__(self) -> LoggedProgress:
@@ -63,6 +65,10 @@ class LoggedProgress:
     def _drawn(self, text: str) -> None:
         """A start or epoch record: on a terminal the bars draw it on the console (studies.run.logs.Console)."""
         log.info(text, extra={"drawn_as_bars": self.bars is not None})
+
+    def resumed(self, trials: int, epoch: int, epochs: int) -> None:
+        """A stack of `trials` resumed from its checkpoint after `epoch` of `epochs`."""
+        self.done_before += trials * epoch / epochs
 
     def trial_started(self, trial) -> None:
         self.index += 1
@@ -87,6 +93,14 @@ class LoggedProgress:
             return
         final = " ".join(f"{split}_{metric}={values[-1]:.4f}"
                          for (split, metric), values in sorted(result.curves.items()))
-        left = (time.monotonic() - self.started) / self.done * (self.total - self.done)
         self.say(f"[done {self.done}/{self.total}] {result.status} {t.arm} seed={t.seed}: {result.stop_epoch} epochs "
-                 f"in {result.wall_time_s:.1f}s, {final}; about {left / 60:.0f} min left")
+                 f"in {result.wall_time_s:.1f}s, {final}{self._time_left()}")
+
+    def _time_left(self) -> str:
+        """At the pace of the trials' worth trained in this run; nothing while that is none (a resumed stack finishes
+        its trials having trained a fraction of them here)."""
+        trained = self.done - self.done_before
+        if trained <= 0:
+            return ""
+        left = (time.monotonic() - self.started) / trained * (self.total - self.done)
+        return f"; about {left / 60:.0f} min left"
