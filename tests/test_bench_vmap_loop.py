@@ -7,25 +7,15 @@ from bench.vmap_loop import VmapEnsemble
 from bench.workloads import article001_mlp, article002_tiny
 from studies.engines.fast import FastEngine
 from studies.store.trial_result import split_metric
+from tests.helpers import Quiet
 
 pytestmark = pytest.mark.slow  # trains end to end: left out of `make test-fast`
-
-
-class QuietProgress:
-    def epoch(self, *args):
-        pass
-
-    def say(self, text):
-        pass
-
-    def resumed(self, *args):
-        pass
 
 
 def fast_curves(workload) -> list[dict]:
     """engine=fast's curves of every replica, in seed order: [{(split, metric): per-epoch values}, ...]."""
     engine = FastEngine({"name": "fast", "checkpoint_seconds": None}, "/nonexistent-results")
-    results = list(engine.run(workload.trials("fast"), workload.splits, QuietProgress()))
+    results = list(engine.run(workload.trials("fast"), workload.splits, Quiet()))
     assert [r.status for r in results] == ["ok"] * workload.replicas
     return [r.curves for r in sorted(results, key=lambda r: r.trial.seed)]
 

@@ -18,6 +18,7 @@ from studies.config.settings import ConfigError, check_keys, require_choice, req
 from studies.report.document import Heading, Paragraph, Table, markdown
 from studies.report.study_report import DATASET_NAMES
 from studies.run.harness import RunOutcome
+from studies.stats.sequential import claim_arms
 from studies.store.atomic import write_text_atomic
 
 OTHER_DATASET = {"fashion_mnist": "mnist", "mnist": "fashion_mnist"}
@@ -54,10 +55,6 @@ def kept(settings: dict, leave_out: list) -> dict:
     return remaining
 
 
-def compared_arms(claims) -> set:
-    return {arm for claim in claims for arm in (*claim.arms, *claim.versus)}
-
-
 def claimed_arms_only(setting: dict, claims) -> dict:
     """`setting` with the arms no claim compares dropped, as a variant drops an arm: a held-out setting is run for
     its claims alone, and an arm outside them (the optimizers' RMSprop, from article 000's table: a CNN stack of
@@ -65,7 +62,7 @@ def claimed_arms_only(setting: dict, claims) -> dict:
     study = study_at_variant(setting)
     if study.get("grid") or not isinstance(study.get("arms"), dict):
         return setting
-    compared = compared_arms(claims)
+    compared = claim_arms(claims)
     arms = {arm: patch if arm in compared else "drop" for arm, patch in study["arms"].items()}
     return {**setting, "study": {**study, "arms": arms}}
 
@@ -132,7 +129,7 @@ def run_heldout(cfg: dict) -> RunOutcome | None:
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(folder / "heldout.csv", table.to_csv(index=False))
     described = {name: describe(setting) for name, setting in settings.items()}
-    unclaimed = [arm for arm in article.plan.arms if arm not in compared_arms(claims)]
+    unclaimed = [arm for arm in article.plan.arms if arm not in claim_arms(claims)]
     write_text_atomic(folder / "heldout.md", page(table, runs, described, leave_out, unclaimed))
     log.info(f"beyond=heldout: {folder / 'heldout.md'}")
     return combined(article.plan, [run.outcome for run in runs.values()])
