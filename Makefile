@@ -64,14 +64,16 @@ report: $(INSTALLED)
 	@$(call each_run,$(VENV)/bin/studybench report $(SEEDS))
 	$(if $(SEARCH),$(VENV)/bin/studybench report study=hyperparameters n_seeds=1 $(ARGS))
 
-# Beyond reproduction (issue #29): each part of BEYOND for every default study, one `studybench ... beyond=PART`
-# each (a study with nothing to tune or hold out says why and is skipped), its page under reports/beyond/<study>/;
-# trials go to the same store, so a rerun resumes. PROFILE=smoke: a quick one, at the default 5 seeds.
+# Beyond reproduction (issue #29): each part of BEYOND for each study of BEYOND_STUDIES (the default studies),
+# one `studybench ... beyond=PART` each (a study with nothing to tune or hold out says why and is skipped), its
+# page under reports/beyond/<study>/; trials go to the same store, so a rerun resumes. PROFILE=smoke: a quick one,
+# at the default 5 seeds. ARGS go to every command: name one study to pass it what only it has (a held-out setting to leave out).
 BEYOND ?= tuning heldout variance time_to_target
+BEYOND_STUDIES ?= $(DEFAULT_RUNS)
 PROFILE ?= full
 BEYOND_SEEDS := $(if $(filter n_seeds=%,$(ARGS)),,$(if $(filter full,$(PROFILE)),n_seeds=auto))
 beyond: data
-	@for part in $(BEYOND); do for study in $(DEFAULT_RUNS); do \
+	@for part in $(BEYOND); do for study in $(BEYOND_STUDIES); do \
 	  $(VENV)/bin/studybench study=$$study beyond=$$part profile=$(PROFILE) $(BEYOND_SEEDS) $(ARGS) || exit 1; \
 	done; done
 
