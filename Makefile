@@ -67,7 +67,8 @@ report: $(INSTALLED)
 # Beyond reproduction (issue #29): each part of BEYOND for each study of BEYOND_STUDIES (the default studies),
 # one `studybench ... beyond=PART` each (a study with nothing to tune or hold out says why and is skipped), its
 # page under reports/beyond/<study>/; trials go to the same store, so a rerun resumes. PROFILE=smoke: a quick one,
-# at the default 5 seeds. ARGS go to every command: name one study to pass it what only it has (a held-out setting to leave out).
+# at the default 5 seeds. ARGS go to every command: name one study in BEYOND_STUDIES to pass it what only it has
+# (a held-out setting to leave out).
 BEYOND ?= tuning heldout variance time_to_target
 BEYOND_STUDIES ?= $(DEFAULT_RUNS)
 PROFILE ?= full
