@@ -129,7 +129,8 @@ def run_heldout(cfg: dict) -> RunOutcome | None:
     folder.mkdir(parents=True, exist_ok=True)
     write_text_atomic(folder / "heldout.csv", table.to_csv(index=False))
     described = {name: describe(setting) for name, setting in settings.items()}
-    unclaimed = [arm for arm in article.plan.arms if arm not in claim_arms(claims)]
+    compared = claim_arms(claims)
+    unclaimed = [arm for arm in article.plan.arms if arm not in compared]
     write_text_atomic(folder / "heldout.md", page(table, runs, described, leave_out, unclaimed))
     log.info(f"beyond=heldout: {folder / 'heldout.md'}")
     return combined(article.plan, [run.outcome for run in runs.values()])
